@@ -1,0 +1,108 @@
+/**
+ * Every error txonce throws on its own account extends IdempotencyError.
+ * `retryable` tells a consumer whether delivering the same event again can succeed:
+ * true for contention and throttling, false for input that will fail the same way every time.
+ */
+export class IdempotencyError extends Error {
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { retryable: boolean; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.retryable = options.retryable;
+  }
+}
+
+/** The key was delivered before with a different payload (fingerprint). Never retryable. */
+export class IdempotencyKeyReuseError extends IdempotencyError {
+  readonly recordKey: string;
+  readonly firstSeenAt: string | undefined;
+
+  constructor(recordKey: string, firstSeenAt: string | undefined) {
+    super(
+      `Idempotency key "${recordKey}" was already used with a different payload` +
+        `${firstSeenAt ? ` (first seen ${firstSeenAt})` : ''}. ` +
+        'A key must identify one event: give each distinct event its own key.',
+      { retryable: false },
+    );
+    this.recordKey = recordKey;
+    this.firstSeenAt = firstSeenAt;
+  }
+}
+
+/** No usable idempotency key: missing, empty or not a string. Never retryable. */
+export class MissingIdempotencyKeyError extends IdempotencyError {
+  constructor(detail: string, options: { cause?: unknown } = {}) {
+    super(`No idempotency key: ${detail}. Pass a non-empty string key (the producer's event id is best).`, {
+      retryable: false,
+      cause: options.cause,
+    });
+  }
+}
+
+/** Which staged write a cancellation reason points at. */
+export interface StagedWriteRef {
+  /** position among the writes the handler staged, from 0 */
+  index: number;
+  action: 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
+  tableName: string;
+  /** the item's key where the write names one (Put: the whole item is the key's source) */
+  key: Record<string, unknown> | undefined;
+}
+
+/**
+ * A condition the handler put on one of its own staged writes failed. Nothing was written
+ * (the dedup record neither), so the event is not marked handled. Not retryable by default:
+ * the handler's rule rejected this event as it is.
+ */
+export class BusinessConditionError extends IdempotencyError {
+  readonly write: StagedWriteRef;
+  /** the item as it was, when the write asked for ReturnValuesOnConditionCheckFailure: ALL_OLD */
+  readonly item: Record<string, unknown> | undefined;
+
+  constructor(write: StagedWriteRef, reason: string, item: Record<string, unknown> | undefined, cause: unknown) {
+    super(
+      `The condition on staged write #${write.index} (${write.action} on ${write.tableName}` +
+        `${write.key ? ` ${JSON.stringify(write.key)}` : ''}) failed: ${reason}. ` +
+        'Nothing was written; the event is not marked as handled.',
+      { retryable: false, cause },
+    );
+    this.write = write;
+    this.item = item;
+  }
+}
+
+/**
+ * The transaction breaks a DynamoDB limit (actions, size, one action per item) or a staged
+ * write is malformed. Checked before the network where it can be; nothing was written.
+ */
+export class TransactionLimitError extends IdempotencyError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { retryable: false, cause: options.cause });
+  }
+}
+
+/** Concurrent transactions kept conflicting after the bounded retries. Retry the event later. */
+export class TransactionConflictError extends IdempotencyError {
+  readonly attempts: number;
+
+  constructor(attempts: number, cause: unknown) {
+    super(
+      `The transaction conflicted with concurrent writes ${attempts} times in a row; nothing was written. ` +
+        'Deliver the event again later.',
+      { retryable: true, cause },
+    );
+    this.attempts = attempts;
+  }
+}
+
+/** DynamoDB throttled the transaction (after the SDK's own retries). Retry the event later. */
+export class ThrottlingError extends IdempotencyError {
+  constructor(cause: unknown) {
+    super(
+      'DynamoDB throttled the transaction. Deliver the event again later (a repeat is safe), ' +
+        'or raise the table capacity.',
+      { retryable: true, cause },
+    );
+  }
+}

@@ -1,0 +1,126 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { MAX_ITEM_BYTES } from './limits.js';
+import { fingerprintOf, RECORD, recordKey } from './record.js';
+import type { Tx } from './staged-writes.js';
+import { type CommitSettings, PendingRun, type RunOutcome } from './transaction.js';
+
+export interface IdempotencyOptions {
+  /** A DynamoDBDocumentClient (@aws-sdk/lib-dynamodb). Its own retry settings apply to each call. */
+  client: DynamoDBDocumentClient;
+  /** The dedup table: a string partition key named `pk`, no sort key. */
+  tableName: string;
+  /** Namespace of the keys: records are keyed "<source>#<key>". No "#". Default "default". */
+  source?: string;
+  /** Undefined (the default): records never expire. A number: records expire after that many seconds. */
+  ttlSeconds?: number;
+  /** The table's TTL attribute (epoch seconds), written only with `ttlSeconds`. Default "expiresAt". */
+  ttlAttribute?: string;
+  /** Attempts of one commit while it meets TransactionConflict, with jittered backoff. Default 6. */
+  maxAttempts?: number;
+  /** Base of the exponential backoff between conflict retries, in ms (capped at 1 s). Default 25. */
+  retryBaseDelayMs?: number;
+  /** Largest result stored for replay, in bytes of JSON. Default: whatever fits the 400 KB item. */
+  maxResultBytes?: number;
+  /**
+   * A result larger than that: "omit" (default) commits without it and duplicates get
+   * `resultOmitted: true`; "error" refuses to commit with a TransactionLimitError.
+   */
+  resultTooLarge?: 'omit' | 'error';
+}
+
+export interface RunRequest {
+  /** The event's idempotency key: a non-empty string, ideally the producer's event id. */
+  key: unknown;
+  /** The payload to compare on a repeat: same key with another fingerprint is an error. */
+  fingerprint?: unknown;
+}
+
+/**
+ * The dedup store. `run` executes the work, then commits the dedup record together with the
+ * writes the work staged in one TransactWriteItems: both happen, or neither does.
+ */
+export class Idempotency {
+  readonly tableName: string;
+  readonly source: string;
+  private readonly settings: CommitSettings;
+
+  constructor(options: IdempotencyOptions) {
+    const settings = resolveOptions(options);
+    this.settings = settings;
+    this.tableName = settings.tableName;
+    this.source = options.source ?? 'default';
+  }
+
+  /** The dedup record's partition key for `key` (validates the key). */
+  recordKey(key: unknown): string {
+    return recordKey(this.source, key);
+  }
+
+  /**
+   * Starts one delivery without running anything: stage writes on `.tx`, then `.commit(result)`.
+   * `run` is this in one call; the Middy middleware uses the two halves.
+   */
+  begin(request: RunRequest): PendingRun {
+    const key = this.recordKey(request.key);
+    const fingerprint = request.fingerprint === undefined ? undefined : fingerprintOf(request.fingerprint);
+    return new PendingRun(this.settings, key, fingerprint);
+  }
+
+  /**
+   * Runs `work` and commits its staged writes with the dedup record. If the work throws,
+   * nothing is written and the error propagates: the event can be delivered again.
+   */
+  async run<R>(request: RunRequest, work: (tx: Tx) => Promise<R> | R): Promise<RunOutcome<R>> {
+    const pending = this.begin(request);
+    const result = await work(pending.tx);
+    return pending.commit(result);
+  }
+}
+
+function resolveOptions(options: IdempotencyOptions): CommitSettings {
+  if (!options || typeof options !== 'object') throw new TypeError('new Idempotency(options): options are required.');
+  const { client, tableName, source = 'default', ttlSeconds, ttlAttribute = 'expiresAt' } = options;
+  if (!client || typeof (client as { send?: unknown }).send !== 'function') {
+    throw new TypeError(
+      'Idempotency: `client` must be a DynamoDBDocumentClient (DynamoDBDocumentClient.from(new DynamoDBClient())).',
+    );
+  }
+  requireText('tableName', tableName);
+  requireText('source', source);
+  if (source.includes('#'))
+    throw new TypeError(`Idempotency: \`source\` may not contain "#" (got "${source}"): it separates source from key.`);
+  if (ttlSeconds !== undefined && !(Number.isInteger(ttlSeconds) && ttlSeconds > 0)) {
+    throw new TypeError(
+      `Idempotency: \`ttlSeconds\` must be a positive whole number of seconds, or undefined for durable records (got ${ttlSeconds}).`,
+    );
+  }
+  requireText('ttlAttribute', ttlAttribute);
+  if ((Object.values(RECORD) as string[]).includes(ttlAttribute)) {
+    throw new TypeError(
+      `Idempotency: \`ttlAttribute\` "${ttlAttribute}" is taken by the dedup record; choose another name.`,
+    );
+  }
+  const maxAttempts = options.maxAttempts ?? 6;
+  if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
+    throw new TypeError(`Idempotency: \`maxAttempts\` must be a whole number >= 1 (got ${maxAttempts}).`);
+  }
+  const retryBaseDelayMs = options.retryBaseDelayMs ?? 25;
+  if (!(Number.isFinite(retryBaseDelayMs) && retryBaseDelayMs >= 0)) {
+    throw new TypeError(`Idempotency: \`retryBaseDelayMs\` must be a number >= 0 (got ${retryBaseDelayMs}).`);
+  }
+  const maxResultBytes = options.maxResultBytes ?? MAX_ITEM_BYTES;
+  if (!(Number.isInteger(maxResultBytes) && maxResultBytes >= 0)) {
+    throw new TypeError(`Idempotency: \`maxResultBytes\` must be a whole number >= 0 (got ${maxResultBytes}).`);
+  }
+  const resultTooLarge = options.resultTooLarge ?? 'omit';
+  if (resultTooLarge !== 'omit' && resultTooLarge !== 'error') {
+    throw new TypeError(`Idempotency: \`resultTooLarge\` must be "omit" or "error" (got ${String(resultTooLarge)}).`);
+  }
+  return { client, tableName, ttlSeconds, ttlAttribute, maxAttempts, retryBaseDelayMs, maxResultBytes, resultTooLarge };
+}
+
+function requireText(name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new TypeError(`Idempotency: \`${name}\` must be a non-empty string (got ${JSON.stringify(value)}).`);
+  }
+}

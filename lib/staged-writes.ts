@@ -1,0 +1,106 @@
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type StagedWriteRef, TransactionLimitError } from './errors.js';
+import { itemBytes, MAX_ITEM_BYTES, MAX_TRANSACTION_ACTIONS } from './limits.js';
+
+export type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+export type PutWrite = NonNullable<TransactWriteItem['Put']>;
+export type UpdateWrite = NonNullable<TransactWriteItem['Update']>;
+export type DeleteWrite = NonNullable<TransactWriteItem['Delete']>;
+export type ConditionCheckWrite = NonNullable<TransactWriteItem['ConditionCheck']>;
+type Action = StagedWriteRef['action'];
+
+/**
+ * What a handler stages its business writes on. Each method takes the same object as the
+ * matching member of a `TransactWriteCommand` item; nothing is sent until the work returns.
+ */
+export interface Tx {
+  put(write: PutWrite): void;
+  update(write: UpdateWrite): void;
+  delete(write: DeleteWrite): void;
+  conditionCheck(write: ConditionCheckWrite): void;
+}
+
+/** The dedup record takes one of the transaction's actions. */
+export const MAX_STAGED_WRITES = MAX_TRANSACTION_ACTIONS - 1;
+
+/** Collects the handler's writes, checking each one as it is staged. */
+export class StagedWrites implements Tx {
+  readonly items: TransactWriteItem[] = [];
+  private sealed = false;
+
+  put(write: PutWrite): void {
+    this.stage('Put', write);
+    if (!isRecord(write.Item)) malformed('Put', 'needs an Item object');
+    const bytes = itemBytes(write.Item);
+    if (bytes > MAX_ITEM_BYTES) {
+      throw new TransactionLimitError(
+        `Staged Put #${this.items.length} on ${write.TableName} is about ${bytes} bytes; ` +
+          `DynamoDB items are at most ${MAX_ITEM_BYTES} bytes. Store large payloads elsewhere (e.g. S3) and keep a reference.`,
+      );
+    }
+    this.items.push({ Put: write });
+  }
+
+  update(write: UpdateWrite): void {
+    this.stage('Update', write);
+    if (typeof write.UpdateExpression !== 'string') malformed('Update', 'needs an UpdateExpression');
+    this.items.push({ Update: write });
+  }
+
+  delete(write: DeleteWrite): void {
+    this.stage('Delete', write);
+    this.items.push({ Delete: write });
+  }
+
+  conditionCheck(write: ConditionCheckWrite): void {
+    this.stage('ConditionCheck', write);
+    if (typeof write.ConditionExpression !== 'string') {
+      malformed('ConditionCheck', 'needs a ConditionExpression');
+    }
+    this.items.push({ ConditionCheck: write });
+  }
+
+  /** No more writes once the transaction is being committed (e.g. a forgotten `await`). */
+  seal(): void {
+    this.sealed = true;
+  }
+
+  /** Describes staged write `index` for error messages. */
+  ref(index: number): StagedWriteRef {
+    const item = this.items[index];
+    const [action, write] = Object.entries(item)[0] as [Action, { TableName: string; Key?: Record<string, unknown> }];
+    return { index, action, tableName: write.TableName, key: write.Key };
+  }
+
+  private stage(action: Action, write: { TableName?: unknown; Key?: unknown }): void {
+    if (this.sealed) {
+      throw new TransactionLimitError(
+        `tx.${lowerFirst(action)}() was called after the work returned; the transaction is already being committed. ` +
+          'Await every write before the handler returns.',
+      );
+    }
+    if (!isRecord(write)) malformed(action, 'takes an object');
+    if (typeof write.TableName !== 'string' || write.TableName.length === 0) {
+      malformed(action, 'needs a TableName');
+    }
+    if (action !== 'Put' && !isRecord(write.Key)) malformed(action, 'needs a Key object');
+    if (this.items.length >= MAX_STAGED_WRITES) {
+      throw new TransactionLimitError(
+        `A transaction holds at most ${MAX_TRANSACTION_ACTIONS} actions and the dedup record takes one, ` +
+          `so a handler may stage at most ${MAX_STAGED_WRITES} writes. Split the work across events.`,
+      );
+    }
+  }
+}
+
+function malformed(action: Action, problem: string): never {
+  throw new TransactionLimitError(`tx.${lowerFirst(action)}() ${problem}, like a TransactWriteCommand ${action}.`);
+}
+
+function lowerFirst(text: string): string {
+  return text[0].toLowerCase() + text.slice(1);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import {
+  BusinessConditionError,
+  IdempotencyKeyReuseError,
+  ThrottlingError,
+  TransactionConflictError,
+  TransactionLimitError,
+} from './errors.js';
+import { checkTransaction, itemBytes, MAX_ITEM_BYTES } from './limits.js';
+import { RECORD } from './record.js';
+import { StagedWrites, type TransactWriteItem } from './staged-writes.js';
+
+/** What a run resolves to: the first delivery commits, every later one is a duplicate. */
+export type RunOutcome<R> =
+  | { status: 'committed'; result: R }
+  | {
+      status: 'duplicate';
+      /** the first delivery's result, as stored (JSON: a Date comes back as a string) */
+      result: R;
+      /** when the first delivery committed (ISO 8601) */
+      firstSeenAt: string;
+      /** true when the first result was too large to store, so `result` is undefined */
+      resultOmitted: boolean;
+    };
+
+/** The settings a commit needs, resolved once by `Idempotency`. */
+export interface CommitSettings {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  ttlSeconds: number | undefined;
+  ttlAttribute: string;
+  maxAttempts: number;
+  retryBaseDelayMs: number;
+  maxResultBytes: number;
+  resultTooLarge: 'omit' | 'error';
+}
+
+type Verdict =
+  | { kind: 'duplicate'; old: Record<string, unknown> }
+  | { kind: 'business'; index: number; reason: string; item: Record<string, unknown> | undefined }
+  | { kind: 'conflict' }
+  | { kind: 'throttled' }
+  | { kind: 'limit'; reason: string }
+  | { kind: 'other' };
+
+const RETRY_CAP_MS = 1000;
+
+/**
+ * One delivery of one key: the handler stages writes on `tx`, then `commit` sends the dedup
+ * record and those writes as a single TransactWriteItems. The ClientRequestToken is unique
+ * to this delivery and reused by every retry of it, so a commit whose response was lost is
+ * not applied twice; the same id is stored as `runId`, so a retry that finds its own record
+ * knows it committed.
+ */
+export class PendingRun {
+  readonly tx = new StagedWrites();
+  private readonly runId = randomUUID();
+
+  constructor(
+    private readonly settings: CommitSettings,
+    readonly recordKey: string,
+    private readonly fingerprint: string | undefined,
+  ) {}
+
+  async commit<R>(result: R): Promise<RunOutcome<R>> {
+    this.tx.seal();
+    const input = {
+      TransactItems: [{ Put: this.dedupPut(result) }, ...this.tx.items],
+      ClientRequestToken: this.runId,
+    };
+    this.checkBeforeSending(input.TransactItems);
+
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.settings.client.send(new TransactWriteCommand(input));
+        return { status: 'committed', result };
+      } catch (error) {
+        const verdict = interpret(error);
+        switch (verdict.kind) {
+          case 'duplicate':
+            return this.duplicateOf(verdict.old, result);
+          case 'business':
+            throw new BusinessConditionError(this.tx.ref(verdict.index), verdict.reason, verdict.item, error);
+          case 'conflict':
+            if (attempt >= this.settings.maxAttempts) throw new TransactionConflictError(attempt, error);
+            await sleep(jitteredBackoff(attempt, this.settings.retryBaseDelayMs));
+            continue;
+          case 'throttled':
+            throw new ThrottlingError(error);
+          case 'limit':
+            throw new TransactionLimitError(`DynamoDB rejected the transaction: ${verdict.reason}`, { cause: error });
+          default:
+            throw error;
+        }
+      }
+    }
+  }
+
+  private dedupPut(result: unknown): NonNullable<TransactWriteItem['Put']> {
+    const { ttlSeconds, ttlAttribute } = this.settings;
+    const now = Date.now();
+    const nowSeconds = Math.floor(now / 1000);
+    const item: Record<string, unknown> = {
+      [RECORD.key]: this.recordKey,
+      [RECORD.firstSeenAt]: new Date(now).toISOString(),
+      [RECORD.runId]: this.runId,
+    };
+    if (this.fingerprint !== undefined) item[RECORD.fingerprint] = this.fingerprint;
+    if (ttlSeconds !== undefined) item[ttlAttribute] = nowSeconds + ttlSeconds;
+    this.storeResult(item, result);
+
+    const names: Record<string, string> = { '#pk': RECORD.key };
+    if (ttlSeconds === undefined) {
+      return {
+        TableName: this.settings.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: names,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      };
+    }
+    // An expired record that DynamoDB's TTL sweeper has not deleted yet must not block.
+    return {
+      TableName: this.settings.tableName,
+      Item: item,
+      ConditionExpression: 'attribute_not_exists(#pk) OR #expires < :now',
+      ExpressionAttributeNames: { ...names, '#expires': ttlAttribute },
+      ExpressionAttributeValues: { ':now': nowSeconds },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    };
+  }
+
+  /** Results are stored as JSON text; one that would not fit is omitted or refused, by option. */
+  private storeResult(item: Record<string, unknown>, result: unknown): void {
+    if (result === undefined) return;
+    let json: string;
+    try {
+      json = JSON.stringify(result);
+    } catch (error) {
+      throw new TransactionLimitError(
+        `The handler's result cannot be stored as JSON (${(error as Error).message}). Return plain data.`,
+        { cause: error },
+      );
+    }
+    if (json === undefined) return;
+    const resultBytes = Buffer.byteLength(json, 'utf8');
+    const room = Math.min(this.settings.maxResultBytes, MAX_ITEM_BYTES - itemBytes(item) - RECORD.result.length);
+    if (resultBytes <= room) {
+      item[RECORD.result] = json;
+      return;
+    }
+    if (this.settings.resultTooLarge === 'error') {
+      throw new TransactionLimitError(
+        `The handler's result is ${resultBytes} bytes as JSON; at most ${room} can be stored with the dedup record. ` +
+          'Return a smaller result (an id, a status), or set resultTooLarge: "omit".',
+      );
+    }
+    item[RECORD.resultOmitted] = true;
+  }
+
+  private checkBeforeSending(items: TransactWriteItem[]): void {
+    const actions = items.map((item) => Object.values(item)[0]);
+    const check = checkTransaction(actions, { [this.settings.tableName]: [RECORD.key] });
+    if (check.ok) return;
+    const refs = check.indexes.map((index) => (index === 0 ? 'the dedup record' : describe(this.tx.ref(index - 1))));
+    throw new TransactionLimitError(
+      `Cannot commit: ${check.problem}${refs.length ? ` (${refs.join(' and ')})` : ''}. ` +
+        'Nothing was sent. Combine writes to one item into one action, and keep the transaction under DynamoDB limits.',
+    );
+  }
+
+  private duplicateOf<R>(old: Record<string, unknown>, ownResult: R): RunOutcome<R> {
+    // Our own earlier attempt committed and its response was lost: this delivery is the commit.
+    if (old[RECORD.runId] === this.runId) return { status: 'committed', result: ownResult };
+
+    const firstSeenAt = String(old[RECORD.firstSeenAt] ?? '');
+    const storedFingerprint = old[RECORD.fingerprint];
+    if (
+      this.fingerprint !== undefined &&
+      typeof storedFingerprint === 'string' &&
+      storedFingerprint !== this.fingerprint
+    ) {
+      throw new IdempotencyKeyReuseError(this.recordKey, firstSeenAt || undefined);
+    }
+    const stored = old[RECORD.result];
+    return {
+      status: 'duplicate',
+      result: (typeof stored === 'string' ? JSON.parse(stored) : undefined) as R,
+      firstSeenAt,
+      resultOmitted: old[RECORD.resultOmitted] === true,
+    };
+  }
+}
+
+/** Reads a failed TransactWriteItems: which action failed, and what that means. */
+function interpret(error: unknown): Verdict {
+  const { name, message, CancellationReasons } = (error ?? {}) as {
+    name?: string;
+    message?: string;
+    CancellationReasons?: { Code?: string; Message?: string; Item?: Record<string, AttributeValue> }[];
+  };
+  if (name === 'TransactionCanceledException' && Array.isArray(CancellationReasons)) {
+    const codes = CancellationReasons.map((reason) => reason?.Code);
+    if (codes[0] === 'ConditionalCheckFailed') {
+      const raw = CancellationReasons[0].Item;
+      return { kind: 'duplicate', old: raw ? unmarshall(raw) : {} };
+    }
+    const failed = codes.indexOf('ConditionalCheckFailed');
+    if (failed > 0) {
+      const reason = CancellationReasons[failed];
+      return {
+        kind: 'business',
+        index: failed - 1,
+        reason: reason.Message ?? 'ConditionalCheckFailed',
+        item: reason.Item ? unmarshall(reason.Item) : undefined,
+      };
+    }
+    if (codes.includes('TransactionConflict')) return { kind: 'conflict' };
+    if (codes.includes('ThrottlingError') || codes.includes('ProvisionedThroughputExceeded')) {
+      return { kind: 'throttled' };
+    }
+    const invalid = CancellationReasons.find(
+      (reason) => reason?.Code === 'ValidationError' || reason?.Code === 'ItemCollectionSizeLimitExceeded',
+    );
+    if (invalid) return { kind: 'limit', reason: invalid.Message ?? invalid.Code ?? 'invalid request' };
+    return { kind: 'other' };
+  }
+  if (name === 'TransactionInProgressException') return { kind: 'conflict' };
+  if (
+    name === 'ProvisionedThroughputExceededException' ||
+    name === 'ThrottlingException' ||
+    name === 'RequestLimitExceeded'
+  ) {
+    return { kind: 'throttled' };
+  }
+  if (name === 'ValidationException' && /multiple operations on one item|size/i.test(message ?? '')) {
+    return { kind: 'limit', reason: message ?? name };
+  }
+  return { kind: 'other' };
+}
+
+function describe(ref: ReturnType<StagedWrites['ref']>): string {
+  return `staged write #${ref.index}, ${ref.action} on ${ref.tableName}`;
+}
+
+/** Full jitter: a random delay up to an exponentially growing, capped ceiling. */
+function jitteredBackoff(attempt: number, baseMs: number): number {
+  return Math.random() * Math.min(RETRY_CAP_MS, baseMs * 2 ** attempt);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,80 @@
+import { ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/** What to do to one TransactWriteItems request as it leaves the client. */
+export type Fault =
+  | 'none'
+  /** send it (DynamoDB applies it), then lose the response: a connection reset */
+  | 'lose-response'
+  /** answer without sending, as DynamoDB does under contention */
+  | 'conflict'
+  /** answer without sending: a transaction cancelled for throttling */
+  | 'throttle'
+  /** answer without sending: the request itself throttled (the SDK retries this one) */
+  | 'throughput-exceeded';
+
+export interface Instrumented {
+  /** requests that reached DynamoDB, by operation (SDK retries included) */
+  sent: Record<string, number>;
+  /** ClientRequestToken of each TransactWriteItems request that reached DynamoDB */
+  tokens: string[];
+  totalSent(): number;
+  reset(): void;
+}
+
+/**
+ * Adds a middleware below the SDK's retry middleware, so it sees every attempt: it counts
+ * the requests that reach DynamoDB and applies `plan(n)` to the n-th TransactWriteItems.
+ */
+export function instrument(
+  client: DynamoDBDocumentClient,
+  plan: (attempt: number) => Fault = () => 'none',
+): Instrumented {
+  const state: Instrumented = {
+    sent: {},
+    tokens: [],
+    totalSent: () => Object.values(state.sent).reduce((a, b) => a + b, 0),
+    reset: () => {
+      state.sent = {};
+      state.tokens = [];
+      transactAttempts = 0;
+    },
+  };
+  let transactAttempts = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const operation = String(context.commandName).replace(/Command$/, '');
+      const fault = operation === 'TransactWriteItems' ? plan(++transactAttempts) : 'none';
+      if (fault === 'conflict') throw cancelled('TransactionConflict', args.input);
+      if (fault === 'throttle') throw cancelled('ThrottlingError', args.input);
+      if (fault === 'throughput-exceeded') {
+        throw new ProvisionedThroughputExceededException({
+          message: 'The level of configured provisioned throughput for the table was exceeded (fault injected)',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
+      state.sent[operation] = (state.sent[operation] ?? 0) + 1;
+      if (operation === 'TransactWriteItems') {
+        state.tokens.push(String((args.input as { ClientRequestToken?: string }).ClientRequestToken));
+      }
+      const output = await next(args);
+      if (fault === 'lose-response') {
+        throw Object.assign(new Error('socket hang up (fault injected after DynamoDB answered)'), {
+          code: 'ECONNRESET',
+        });
+      }
+      return output;
+    },
+    { step: 'finalizeRequest', priority: 'low', name: `txonceTestFaults${Math.random()}` },
+  );
+  return state;
+}
+
+function cancelled(code: string, input: unknown): TransactionCanceledException {
+  const count = (input as { TransactItems?: unknown[] }).TransactItems?.length ?? 1;
+  return new TransactionCanceledException({
+    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${code}]`,
+    $metadata: { httpStatusCode: 400 },
+    CancellationReasons: Array.from({ length: count }, (_, index) => ({ Code: index === 0 ? code : 'None' })),
+  });
+}
