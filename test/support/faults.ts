@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -11,12 +12,14 @@ export type Fault =
   /** answer without sending: a transaction cancelled for throttling */
   | 'throttle'
   /** answer without sending: the request itself throttled (the SDK retries this one) */
-  | 'throughput-exceeded';
+  | 'throughput-exceeded'
+  /** send it with another ClientRequestToken: DynamoDB's 10-minute token window has passed */
+  | 'forget-token';
 
 export interface Instrumented {
   /** requests that reached DynamoDB, by operation (SDK retries included) */
   sent: Record<string, number>;
-  /** ClientRequestToken of each TransactWriteItems request that reached DynamoDB */
+  /** ClientRequestToken of each TransactWriteItems attempt, faulted or not */
   tokens: string[];
   totalSent(): number;
   reset(): void;
@@ -45,6 +48,9 @@ export function instrument(
     (next, context) => async (args) => {
       const operation = String(context.commandName).replace(/Command$/, '');
       const fault = operation === 'TransactWriteItems' ? plan(++transactAttempts) : 'none';
+      if (operation === 'TransactWriteItems') {
+        state.tokens.push(String((args.input as { ClientRequestToken?: string }).ClientRequestToken));
+      }
       if (fault === 'conflict') throw cancelled('TransactionConflict', args.input);
       if (fault === 'throttle') throw cancelled('ThrottlingError', args.input);
       if (fault === 'throughput-exceeded') {
@@ -54,9 +60,7 @@ export function instrument(
         });
       }
       state.sent[operation] = (state.sent[operation] ?? 0) + 1;
-      if (operation === 'TransactWriteItems') {
-        state.tokens.push(String((args.input as { ClientRequestToken?: string }).ClientRequestToken));
-      }
+      if (fault === 'forget-token') forgetToken(args.request);
       const output = await next(args);
       if (fault === 'lose-response') {
         throw Object.assign(new Error('socket hang up (fault injected after DynamoDB answered)'), {
@@ -77,4 +81,13 @@ function cancelled(code: string, input: unknown): TransactionCanceledException {
     $metadata: { httpStatusCode: 400 },
     CancellationReasons: Array.from({ length: count }, (_, index) => ({ Code: index === 0 ? code : 'None' })),
   });
+}
+
+function forgetToken(request: unknown): void {
+  const http = request as { body: string | Uint8Array; headers: Record<string, string> };
+  const text = typeof http.body === 'string' ? http.body : Buffer.from(http.body).toString('utf8');
+  const body = JSON.parse(text);
+  body.ClientRequestToken = randomUUID();
+  http.body = JSON.stringify(body);
+  http.headers['content-length'] = String(Buffer.byteLength(http.body));
 }
