@@ -85,7 +85,7 @@ function cancelled(code: string, input: unknown): TransactionCanceledException {
 
 function forgetToken(request: unknown): void {
   const http = request as { body: string | Uint8Array; headers: Record<string, string> };
-  const text = typeof http.body === 'string' ? http.body : Buffer.from(http.body).toString('utf8');
+  const text = typeof http.body === 'string' ? http.body : new TextDecoder().decode(http.body);
   const body = JSON.parse(text);
   body.ClientRequestToken = randomUUID();
   http.body = JSON.stringify(body);
