@@ -8,3 +8,15 @@ export const DEDUP_TABLE = {
   /** the TTL attribute, epoch seconds; written only when a store sets ttlSeconds */
   ttlAttribute: 'expiresAt',
 } as const;
+
+/** The event queue and its DLQ. */
+export const EVENT_QUEUE = {
+  /** receives before SQS moves a message to the DLQ */
+  maxReceiveCount: 5,
+  /** at least 6x the consumer's timeout, as AWS advises for Lambda event sources */
+  consumerTimeoutSeconds: 30,
+  visibilityTimeoutSeconds: 180,
+  /** the DLQ keeps messages longer than the queue, so nothing expires before it is looked at */
+  retentionDays: 4,
+  deadLetterRetentionDays: 14,
+} as const;

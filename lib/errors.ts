@@ -52,8 +52,9 @@ export interface StagedWriteRef {
 
 /**
  * A condition the handler put on one of its own staged writes failed. Nothing was written
- * (the dedup record neither), so the event is not marked handled. Not retryable by default:
- * the handler's rule rejected this event as it is.
+ * (the dedup record neither), so the event is not marked handled. Retryable: in event
+ * consumers the usual cause is order (an "invoice.paid" before its "invoice.created"), which
+ * a later delivery fixes; a handler that knows the event can never apply throws PermanentError.
  */
 export class BusinessConditionError extends IdempotencyError {
   readonly write: StagedWriteRef;
@@ -65,7 +66,7 @@ export class BusinessConditionError extends IdempotencyError {
       `The condition on staged write #${write.index} (${write.action} on ${write.tableName}` +
         `${write.key ? ` ${JSON.stringify(write.key)}` : ''}) failed: ${reason}. ` +
         'Nothing was written; the event is not marked as handled.',
-      { retryable: false, cause },
+      { retryable: true, cause },
     );
     this.write = write;
     this.item = item;
@@ -104,5 +105,16 @@ export class ThrottlingError extends IdempotencyError {
         'or raise the table capacity.',
       { retryable: true, cause },
     );
+  }
+}
+
+/**
+ * Thrown by a handler for an event that can never succeed (malformed, unknown, refused by a
+ * rule that will not change). sqsBatchHandler sends such records straight to the DLQ when it
+ * has one, instead of letting them burn every retry.
+ */
+export class PermanentError extends IdempotencyError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { retryable: false, cause: options.cause });
   }
 }

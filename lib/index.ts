@@ -1,8 +1,10 @@
+export { DEAD_LETTER_ATTRIBUTES, type DeadLetterOptions } from './dead-letter.js';
 export {
   BusinessConditionError,
   IdempotencyError,
   IdempotencyKeyReuseError,
   MissingIdempotencyKeyError,
+  PermanentError,
   type StagedWriteRef,
   ThrottlingError,
   TransactionConflictError,
@@ -11,6 +13,7 @@ export {
 export { Idempotency, type IdempotencyOptions, type RunRequest } from './idempotency.js';
 export { type IdempotencyMiddlewareOptions, type IdempotentContext, idempotency } from './middleware.js';
 export { fingerprintOf, recordKey } from './record.js';
-export { defaultSqsKey, type SqsBatchHandlerOptions, sqsBatchHandler } from './sqs.js';
+export { type FailureReason, type RecordOutcome, type SqsBatchHandlerOptions, sqsBatchHandler } from './sqs.js';
+export { defaultSqsKey, jsonBody } from './sqs-records.js';
 export type { ConditionCheckWrite, DeleteWrite, PutWrite, Tx, UpdateWrite } from './staged-writes.js';
 export type { PendingRun, RunOutcome } from './transaction.js';

@@ -1,7 +1,27 @@
-import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { MissingIdempotencyKeyError } from './errors.js';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type DeadLetterOptions, sendToDeadLetter } from './dead-letter.js';
+import { IdempotencyError } from './errors.js';
 import type { Idempotency } from './idempotency.js';
+import { byMessageGroup, defaultSqsKey, isFifoRecord } from './sqs-records.js';
 import type { Tx } from './staged-writes.js';
+
+/** Why a record was reported back to SQS for redelivery. */
+export type FailureReason =
+  /** the handler or the commit failed (retryable, or no DLQ to send a permanent failure to) */
+  | 'error'
+  /** not started: the Lambda was too close to its timeout */
+  | 'time-budget'
+  /** not started: an earlier record of its FIFO message group failed, and order must hold */
+  | 'earlier-in-group-failed'
+  /** a permanent failure whose send to the DLQ failed too: SQS keeps the record */
+  | 'dead-letter-send-failed';
+
+/** What happened to one record; every record of a batch gets exactly one. */
+export type RecordOutcome<R> =
+  | { status: 'committed'; record: SQSRecord; key: string; result: R }
+  | { status: 'duplicate'; record: SQSRecord; key: string; result: R; firstSeenAt: string }
+  | { status: 'dead-lettered'; record: SQSRecord; key: string | undefined; error: unknown }
+  | { status: 'failed'; record: SQSRecord; key: string | undefined; error: unknown; reason: FailureReason };
 
 export interface SqsBatchHandlerOptions<R> {
   store: Idempotency;
@@ -11,35 +31,132 @@ export interface SqsBatchHandlerOptions<R> {
   key?: (record: SQSRecord) => unknown;
   /** What must match on a repeat of the key (e.g. the body). Default: not compared. */
   fingerprint?: (record: SQSRecord) => unknown;
-  /** Records processed at once. Default 10. */
+  /** Records (standard queue) or message groups (FIFO) processed at once. Default 10. */
   concurrency?: number;
-}
-
-/**
- * The default key. A key set by the producer (the webhook id, the event id) names the event
- * itself, so the same event sent twice is caught; the messageId names one SQS message, and a
- * producer that retries a send creates a new message with a new id.
- */
-export function defaultSqsKey(record: SQSRecord): string {
-  const attribute = record.messageAttributes?.idempotencyKey;
-  if (attribute === undefined) return record.messageId;
-  if (typeof attribute.stringValue !== 'string' || attribute.stringValue.length === 0) {
-    throw new MissingIdempotencyKeyError(
-      `message ${record.messageId} has an idempotencyKey attribute without a string value`,
-    );
-  }
-  return attribute.stringValue;
+  /** Where records that can never succeed go at once, instead of burning maxReceiveCount retries. */
+  deadLetter?: DeadLetterOptions;
+  /** Records not started once the Lambda has less than this left are reported for redelivery. Default 5000. */
+  timeMarginMs?: number;
+  /**
+   * Called with each record's outcome as it is decided (log it, count it). If it throws, the
+   * invocation fails after every record is done, and SQS redelivers the batch; committed
+   * records then come back as duplicates, so nothing is applied twice.
+   */
+  onOutcome?: (outcome: RecordOutcome<R>, context: Context) => void | Promise<void>;
 }
 
 /**
  * A Lambda handler for SQS events: each record runs in its own transaction, and the response
- * names only the records that did not commit (`reportBatchItemFailures` must be on), so SQS
- * redelivers those alone. Duplicates count as done.
+ * names only the records that must come back (`ReportBatchItemFailures` must be on).
+ * Standard queues run records concurrently; FIFO queues run each message group in order and
+ * stop a group at its first failure. Duplicates count as done; records that can never succeed
+ * go to `deadLetter` when one is given.
  */
 export function sqsBatchHandler<R>(
   options: SqsBatchHandlerOptions<R>,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
-  const { store, handler, key = defaultSqsKey, fingerprint, concurrency = 10 } = options ?? {};
+  const settings = resolveOptions(options);
+
+  return async (event, context) => {
+    if (!Array.isArray(event?.Records)) {
+      throw new TypeError('sqsBatchHandler: the event has no Records array; is this function triggered by SQS?');
+    }
+    const outcomes = new Map<SQSRecord, RecordOutcome<R>>();
+    let hookError: { error: unknown } | undefined;
+    const settle = async (outcome: RecordOutcome<R>) => {
+      outcomes.set(outcome.record, outcome);
+      try {
+        await settings.onOutcome?.(outcome, context);
+      } catch (error) {
+        hookError ??= { error };
+      }
+    };
+    const outOfTime = () =>
+      typeof context?.getRemainingTimeInMillis === 'function' &&
+      context.getRemainingTimeInMillis() < settings.timeMarginMs;
+    const skipped = (record: SQSRecord, reason: FailureReason): RecordOutcome<R> => ({
+      status: 'failed',
+      record,
+      key: undefined,
+      error: undefined,
+      reason,
+    });
+
+    if (event.Records.length > 0 && isFifoRecord(event.Records[0])) {
+      await forEachLimited(byMessageGroup(event.Records), settings.concurrency, async (group) => {
+        let blocked: FailureReason | undefined;
+        for (const record of group) {
+          if (!blocked && outOfTime()) blocked = 'time-budget';
+          const outcome = blocked ? skipped(record, blocked) : await processRecord(settings, record, context);
+          // A dead-lettered record has left the queue, as SQS's own redrive would do: the group goes on.
+          if (!blocked && outcome.status === 'failed') blocked = 'earlier-in-group-failed';
+          await settle(outcome);
+        }
+      });
+    } else {
+      await forEachLimited(event.Records, settings.concurrency, async (record) => {
+        await settle(outOfTime() ? skipped(record, 'time-budget') : await processRecord(settings, record, context));
+      });
+    }
+
+    if (hookError) throw hookError.error;
+    return {
+      batchItemFailures: event.Records.filter((record) => outcomes.get(record)?.status === 'failed').map((record) => ({
+        itemIdentifier: record.messageId,
+      })),
+    };
+  };
+}
+
+type Settings<R> = Required<
+  Pick<SqsBatchHandlerOptions<R>, 'store' | 'handler' | 'key' | 'concurrency' | 'timeMarginMs'>
+> &
+  Pick<SqsBatchHandlerOptions<R>, 'fingerprint' | 'deadLetter' | 'onOutcome'>;
+
+async function processRecord<R>(settings: Settings<R>, record: SQSRecord, context: Context): Promise<RecordOutcome<R>> {
+  let key: string | undefined;
+  try {
+    const rawKey = settings.key(record);
+    key = typeof rawKey === 'string' ? rawKey : undefined;
+    const outcome = await settings.store.run({ key: rawKey, fingerprint: settings.fingerprint?.(record) }, (tx) =>
+      settings.handler(record, tx, context),
+    );
+    return outcome.status === 'committed'
+      ? { status: 'committed', record, key: key as string, result: outcome.result }
+      : { status: 'duplicate', record, key: key as string, result: outcome.result, firstSeenAt: outcome.firstSeenAt };
+  } catch (error) {
+    if (!isPermanent(error) || !settings.deadLetter) return { status: 'failed', record, key, error, reason: 'error' };
+    try {
+      await sendToDeadLetter(settings.deadLetter, record, key, error);
+      return { status: 'dead-lettered', record, key, error };
+    } catch (sendError) {
+      return {
+        status: 'failed',
+        record,
+        key,
+        error: new AggregateError([error, sendError], 'Could not send a permanently failing record to the DLQ'),
+        reason: 'dead-letter-send-failed',
+      };
+    }
+  }
+}
+
+/** Only txonce's own verdicts (and PermanentError) say "never": anything else may be transient. */
+function isPermanent(error: unknown): boolean {
+  return error instanceof IdempotencyError && !error.retryable;
+}
+
+function resolveOptions<R>(options: SqsBatchHandlerOptions<R>): Settings<R> {
+  const {
+    store,
+    handler,
+    key = defaultSqsKey,
+    fingerprint,
+    concurrency = 10,
+    deadLetter,
+    timeMarginMs = 5000,
+    onOutcome,
+  } = options ?? {};
   if (!store || typeof store.run !== 'function')
     throw new TypeError('sqsBatchHandler(): `store` must be an Idempotency instance.');
   if (typeof handler !== 'function')
@@ -51,23 +168,25 @@ export function sqsBatchHandler<R>(
   if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
     throw new TypeError(`sqsBatchHandler(): \`concurrency\` must be a whole number >= 1 (got ${concurrency}).`);
   }
-
-  return async (event, context) => {
-    if (!Array.isArray(event?.Records))
-      throw new TypeError('sqsBatchHandler: the event has no Records array; is this function triggered by SQS?');
-    const failed = new Set<string>();
-    await forEachLimited(event.Records, concurrency, async (record) => {
-      try {
-        await store.run({ key: key(record), fingerprint: fingerprint?.(record) }, (tx) => handler(record, tx, context));
-      } catch {
-        failed.add(record.messageId);
-      }
-    });
-    const batchItemFailures: SQSBatchItemFailure[] = event.Records.filter((record) => failed.has(record.messageId)).map(
-      (record) => ({ itemIdentifier: record.messageId }),
+  if (deadLetter !== undefined) {
+    if (typeof deadLetter?.client?.send !== 'function') {
+      throw new TypeError('sqsBatchHandler(): `deadLetter.client` must be an SQSClient (@aws-sdk/client-sqs).');
+    }
+    if (typeof deadLetter.queueUrl !== 'string' || !/^https?:\/\//.test(deadLetter.queueUrl)) {
+      throw new TypeError(
+        `sqsBatchHandler(): \`deadLetter.queueUrl\` must be the DLQ's URL (got ${JSON.stringify(deadLetter.queueUrl)}).`,
+      );
+    }
+  }
+  if (!(Number.isFinite(timeMarginMs) && timeMarginMs >= 0)) {
+    throw new TypeError(
+      `sqsBatchHandler(): \`timeMarginMs\` must be a number of milliseconds >= 0 (got ${timeMarginMs}).`,
     );
-    return { batchItemFailures };
-  };
+  }
+  if (onOutcome !== undefined && typeof onOutcome !== 'function') {
+    throw new TypeError('sqsBatchHandler(): `onOutcome` must be a function (outcome, context), or left out.');
+  }
+  return { store, handler, key, fingerprint, concurrency, deadLetter, timeMarginMs, onOutcome };
 }
 
 async function forEachLimited<T>(items: T[], limit: number, each: (item: T) => Promise<void>): Promise<void> {

@@ -8,9 +8,9 @@ import {
   idempotency,
   MissingIdempotencyKeyError,
 } from '../lib/index.js';
+import { lambdaContext } from '../local/lambda-context.js';
 import { createTable, getItem, localClient } from './support/dynamo.js';
 import { instrument } from './support/faults.js';
-import { lambdaContext } from './support/lambda.js';
 
 const client = localClient();
 const calls = instrument(client);

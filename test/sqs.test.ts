@@ -1,9 +1,9 @@
 import type { SQSRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultSqsKey, Idempotency, MissingIdempotencyKeyError, sqsBatchHandler, type Tx } from '../lib/index.js';
+import { lambdaContext } from '../local/lambda-context.js';
 import { createTable, getItem, localClient } from './support/dynamo.js';
 import { instrument } from './support/faults.js';
-import { lambdaContext } from './support/lambda.js';
 import { sqsEvent, sqsRecord } from './support/sqs-events.js';
 
 const client = localClient();

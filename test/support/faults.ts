@@ -27,11 +27,11 @@ export interface Instrumented {
 
 /**
  * Adds a middleware below the SDK's retry middleware, so it sees every attempt: it counts
- * the requests that reach DynamoDB and applies `plan(n)` to the n-th TransactWriteItems.
+ * the requests that reach DynamoDB and applies `plan(n, input)` to the n-th TransactWriteItems.
  */
 export function instrument(
   client: DynamoDBDocumentClient,
-  plan: (attempt: number) => Fault = () => 'none',
+  plan: (attempt: number, input: { TransactItems?: unknown[] }) => Fault = () => 'none',
 ): Instrumented {
   const state: Instrumented = {
     sent: {},
@@ -47,7 +47,10 @@ export function instrument(
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const operation = String(context.commandName).replace(/Command$/, '');
-      const fault = operation === 'TransactWriteItems' ? plan(++transactAttempts) : 'none';
+      const fault =
+        operation === 'TransactWriteItems'
+          ? plan(++transactAttempts, args.input as { TransactItems?: unknown[] })
+          : 'none';
       if (operation === 'TransactWriteItems') {
         state.tokens.push(String((args.input as { ClientRequestToken?: string }).ClientRequestToken));
       }

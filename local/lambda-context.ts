@@ -2,17 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 
 /** A Lambda context as the runtime passes it, with `remainingMs` left before the timeout. */
-export function lambdaContext(remainingMs = 30_000): Context {
+export function lambdaContext(remainingMs = 30_000, functionName = 'txonce-local'): Context {
   const deadline = Date.now() + remainingMs;
   return {
     callbackWaitsForEmptyEventLoop: true,
-    functionName: 'txonce-test',
+    functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:txonce-test',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
     memoryLimitInMB: '256',
     awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/txonce-test',
-    logStreamName: 'test',
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,

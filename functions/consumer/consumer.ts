@@ -1,0 +1,76 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type Idempotency, type RecordOutcome, sqsBatchHandler } from '../../lib/index.js';
+import { applyInvoiceEvent, type BusinessTables, type InvoiceResult } from './invoice-paid.js';
+
+export interface ConsumerDependencies {
+  store: Idempotency;
+  tables: BusinessTables;
+  deadLetter?: { client: SQSClient; queueUrl: string };
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** EMF metric names, one count per record outcome. */
+export const OUTCOME_METRICS = {
+  committed: 'committed',
+  duplicate: 'duplicate',
+  failed: 'failed',
+  'dead-lettered': 'deadLettered',
+} as const;
+
+/**
+ * The example consumer: each SQS record is one event applied exactly once. Every outcome is
+ * logged (ids, key and reason, never the body) and counted as an EMF metric.
+ */
+export function createConsumer(
+  deps: ConsumerDependencies,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const { logger, metrics } = deps;
+  const batch = sqsBatchHandler<InvoiceResult>({
+    store: deps.store,
+    handler: (record, tx) => applyInvoiceEvent(record, tx, deps.tables),
+    deadLetter: deps.deadLetter,
+    onOutcome: (outcome) => {
+      metrics.addMetric(OUTCOME_METRICS[outcome.status], MetricUnit.Count, 1);
+      log(logger, outcome);
+    },
+  });
+
+  return async (event, context) => {
+    logger.addContext(context);
+    try {
+      return await batch(event, context);
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+function log(logger: Logger, outcome: RecordOutcome<InvoiceResult>): void {
+  const fields = {
+    messageId: outcome.record.messageId,
+    idempotencyKey: outcome.key,
+    receiveCount: Number(outcome.record.attributes?.ApproximateReceiveCount ?? 1),
+  };
+  switch (outcome.status) {
+    case 'committed':
+      logger.info('event committed', { ...fields, result: outcome.result });
+      return;
+    case 'duplicate':
+      logger.info('duplicate absorbed', { ...fields, firstSeenAt: outcome.firstSeenAt });
+      return;
+    case 'dead-lettered':
+      logger.error('event dead-lettered', { ...fields, error: outcome.error as Error });
+      return;
+    case 'failed':
+      logger.warn('event failed, SQS will redeliver it', {
+        ...fields,
+        reason: outcome.reason,
+        ...(outcome.error ? { error: outcome.error as Error } : {}),
+      });
+      return;
+  }
+}

