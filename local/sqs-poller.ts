@@ -12,7 +12,8 @@ import { lambdaContext } from './lambda-context.js';
 /** How long before their visibility timeout ends failed FIFO messages are released. */
 const RELEASE_EARLY_MS = 250;
 
-export type SqsLambdaHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined | void>;
+/** Any SQS-triggered handler: a `{ batchItemFailures }` result is a partial batch response, anything else is success. */
+export type SqsLambdaHandler = (event: SQSEvent, context: Context) => Promise<unknown>;
 
 export interface SqsPollerOptions {
   client: SQSClient;
@@ -225,9 +226,9 @@ export class SqsPoller {
 }
 
 /** Lambda's reading of a partial batch response. */
-function failedIds(records: SQSRecord[], response: SQSBatchResponse | undefined | void): Set<string> {
+function failedIds(records: SQSRecord[], response: unknown): Set<string> {
   const all = new Set(records.map((record) => record.messageId));
-  const failures = response?.batchItemFailures ?? [];
+  const failures = (response as Partial<SQSBatchResponse> | undefined)?.batchItemFailures ?? [];
   const failed = new Set<string>();
   for (const failure of failures) {
     if (!failure?.itemIdentifier || !all.has(failure.itemIdentifier)) return all;

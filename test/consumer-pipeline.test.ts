@@ -208,7 +208,7 @@ describe('FIFO queues through the poller', () => {
     ]) {
       await sendEvent(sqs, queueUrl, { group, name }, { groupId: group, idempotencyKey: `fifo-${name}` });
     }
-    await poll(queueUrl, handler as SqsLambdaHandler);
+    await poll(queueUrl, handler);
 
     await eventually('the FIFO queue is empty', async () => (await queueDepth(sqs, queueUrl)) === 0);
     expect((await getItem(dynamo, customersTable, 'fifo-log-A'))?.log).toEqual(['a1', 'a2', 'a3']);

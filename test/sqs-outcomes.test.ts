@@ -1,0 +1,305 @@
+import type { Context, SQSRecord } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEAD_LETTER_ATTRIBUTES,
+  Idempotency,
+  jsonBody,
+  PermanentError,
+  type RecordOutcome,
+  sqsBatchHandler,
+  type Tx,
+} from '../lib/index.js';
+import { lambdaContext } from '../local/lambda-context.js';
+import { createTable, getItem, localClient } from './support/dynamo.js';
+import { createQueues, drainMessages, localSqs } from './support/sqs.js';
+import { sqsEvent, sqsRecord } from './support/sqs-events.js';
+
+const dynamo = localClient();
+const sqs = localSqs();
+let store: Idempotency;
+let counters: string;
+
+beforeAll(async () => {
+  const [dedupTable, countersTable] = await Promise.all([
+    createTable(dynamo, 'dedup'),
+    createTable(dynamo, 'counters'),
+  ]);
+  counters = countersTable;
+  store = new Idempotency({ client: dynamo, tableName: dedupTable, source: 'outcomes' });
+});
+
+/** Counts the event on its counter; `{ "poison": true }` bodies are permanent failures. */
+function count(record: SQSRecord, tx: Tx) {
+  const body = jsonBody<{ counter: string; poison?: boolean; transient?: boolean }>(record);
+  if (body.poison) throw new PermanentError('this event can never apply');
+  if (body.transient) throw new Error('dependency unavailable');
+  tx.update({
+    TableName: counters,
+    Key: { pk: body.counter },
+    UpdateExpression: 'ADD applied :one',
+    ExpressionAttributeValues: { ':one': 1 },
+  });
+  return body.counter;
+}
+
+const applied = async (counter: string) => (await getItem(dynamo, counters, counter))?.applied;
+
+/** A context whose remaining time follows `remaining` call by call (then stays at the last value). */
+function contextWithRemaining(...remaining: number[]): Context {
+  let call = 0;
+  return { ...lambdaContext(), getRemainingTimeInMillis: () => remaining[Math.min(call++, remaining.length - 1)] };
+}
+
+describe('poison messages', () => {
+  it('go straight to the DLQ with the reason, and are not reported as failures', async () => {
+    const { dlqUrl } = await createQueues(sqs);
+    const handler = sqsBatchHandler({ store, handler: count, deadLetter: { client: sqs, queueUrl: dlqUrl } });
+    const poison = sqsRecord({ counter: 'p', poison: true }, { idempotencyKey: 'evt-poison-1' });
+    poison.messageAttributes.tenant = { dataType: 'String', stringValue: 'acme' } as never;
+    poison.attributes.ApproximateReceiveCount = '2';
+
+    const response = await handler(sqsEvent([poison, sqsRecord({ counter: 'p-ok' })]), lambdaContext());
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await applied('p-ok')).toBe(1);
+    const [dead] = await drainMessages(sqs, dlqUrl);
+    const attributes = Object.fromEntries(
+      Object.entries(dead.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]),
+    );
+    expect(attributes).toMatchObject({
+      tenant: 'acme',
+      idempotencyKey: 'evt-poison-1',
+      [DEAD_LETTER_ATTRIBUTES.messageId]: poison.messageId,
+      [DEAD_LETTER_ATTRIBUTES.errorName]: 'PermanentError',
+      [DEAD_LETTER_ATTRIBUTES.errorMessage]: 'this event can never apply',
+      [DEAD_LETTER_ATTRIBUTES.receiveCount]: '2',
+      [DEAD_LETTER_ATTRIBUTES.sourceQueue]: poison.eventSourceARN,
+    });
+  });
+
+  it('keep all their own attributes, folded into one JSON attribute when they would pass the 10-attribute limit', async () => {
+    const { dlqUrl } = await createQueues(sqs);
+    const handler = sqsBatchHandler({ store, handler: count, deadLetter: { client: sqs, queueUrl: dlqUrl } });
+    const poison = sqsRecord({ counter: 'p', poison: true });
+    for (const name of ['a', 'b', 'c', 'd']) {
+      poison.messageAttributes[name] = { dataType: 'String', stringValue: `value-${name}` } as never;
+    }
+
+    await handler(sqsEvent([poison]), lambdaContext());
+
+    const [dead] = await drainMessages(sqs, dlqUrl);
+    const folded = JSON.parse(dead.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.originalAttributes]?.StringValue ?? '{}');
+    expect(Object.keys(folded).sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(folded.d.stringValue).toBe('value-d');
+    expect(Object.keys(dead.MessageAttributes ?? {}).length).toBeLessThanOrEqual(10);
+  });
+
+  it('include a reused key and a body that is not JSON, which can never succeed either', async () => {
+    const { dlqUrl } = await createQueues(sqs);
+    const handler = sqsBatchHandler({
+      store,
+      handler: count,
+      fingerprint: (record) => record.body,
+      deadLetter: { client: sqs, queueUrl: dlqUrl },
+    });
+    await handler(sqsEvent([sqsRecord({ counter: 'reuse' }, { idempotencyKey: 'evt-reuse' })]), lambdaContext());
+
+    const response = await handler(
+      sqsEvent([
+        sqsRecord({ counter: 'reuse', other: 'payload' }, { idempotencyKey: 'evt-reuse' }),
+        sqsRecord('{not json', { idempotencyKey: 'evt-garbage' }),
+      ]),
+      lambdaContext(),
+    );
+
+    expect(response.batchItemFailures).toEqual([]);
+    const names = (await drainMessages(sqs, dlqUrl)).map(
+      (message) => message.MessageAttributes?.['txonce.errorName']?.StringValue,
+    );
+    expect(names.sort()).toEqual(['IdempotencyKeyReuseError', 'PermanentError']);
+    expect(await applied('reuse')).toBe(1);
+  });
+
+  it('are reported as failures when the DLQ send fails, so nothing is lost', async () => {
+    const outcomes: RecordOutcome<unknown>[] = [];
+    const handler = sqsBatchHandler({
+      store,
+      handler: count,
+      // a DLQ that does not exist on the SQS endpoint
+      deadLetter: { client: sqs, queueUrl: 'http://127.0.0.1:1/000000000000/missing-dlq' },
+      onOutcome: (outcome) => {
+        outcomes.push(outcome);
+      },
+    });
+    const poison = sqsRecord({ counter: 'p', poison: true });
+
+    const response = await handler(sqsEvent([poison]), lambdaContext());
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: poison.messageId }]);
+    expect(outcomes[0]).toMatchObject({ status: 'failed', reason: 'dead-letter-send-failed' });
+    expect((outcomes[0] as { error: AggregateError }).error.errors[0]).toBeInstanceOf(PermanentError);
+  });
+
+  it('are reported as failures without a DLQ, and transient errors are never dead-lettered', async () => {
+    const { dlqUrl } = await createQueues(sqs);
+    const withoutDlq = sqsBatchHandler({ store, handler: count });
+    const poison = sqsRecord({ counter: 'p', poison: true });
+    expect((await withoutDlq(sqsEvent([poison]), lambdaContext())).batchItemFailures).toEqual([
+      { itemIdentifier: poison.messageId },
+    ]);
+
+    const withDlq = sqsBatchHandler({ store, handler: count, deadLetter: { client: sqs, queueUrl: dlqUrl } });
+    const transient = sqsRecord({ counter: 't', transient: true });
+    expect((await withDlq(sqsEvent([transient]), lambdaContext())).batchItemFailures).toEqual([
+      { itemIdentifier: transient.messageId },
+    ]);
+    expect(await drainMessages(sqs, dlqUrl)).toHaveLength(0);
+  });
+
+  it('keep their message group in a FIFO DLQ', async () => {
+    const { dlqUrl } = await createQueues(sqs, { fifo: true });
+    const handler = sqsBatchHandler({ store, handler: count, deadLetter: { client: sqs, queueUrl: dlqUrl } });
+    const poison = sqsRecord({ counter: 'p', poison: true });
+    poison.eventSourceARN = 'arn:aws:sqs:us-east-1:000000000000:events.fifo';
+    poison.attributes.MessageGroupId = 'customer-7';
+
+    expect((await handler(sqsEvent([poison]), lambdaContext())).batchItemFailures).toEqual([]);
+    const [dead] = await drainMessages(sqs, dlqUrl);
+    expect(dead.Attributes?.MessageGroupId).toBe('customer-7');
+  });
+});
+
+describe('the outcome hook', () => {
+  it('hears every record once: committed, duplicate, failed, dead-lettered', async () => {
+    const { dlqUrl } = await createQueues(sqs);
+    const seen: [string, string | undefined][] = [];
+    const handler = sqsBatchHandler({
+      store,
+      handler: count,
+      deadLetter: { client: sqs, queueUrl: dlqUrl },
+      onOutcome: (outcome) => {
+        seen.push([outcome.status, outcome.key]);
+      },
+    });
+    await handler(sqsEvent([sqsRecord({ counter: 'hook' }, { idempotencyKey: 'hook-1' })]), lambdaContext());
+    seen.length = 0;
+
+    await handler(
+      sqsEvent([
+        sqsRecord({ counter: 'hook' }, { idempotencyKey: 'hook-2' }),
+        sqsRecord({ counter: 'hook' }, { idempotencyKey: 'hook-1' }),
+        sqsRecord({ counter: 'hook', transient: true }, { idempotencyKey: 'hook-3' }),
+        sqsRecord({ counter: 'hook', poison: true }, { idempotencyKey: 'hook-4' }),
+      ]),
+      lambdaContext(),
+    );
+
+    expect(seen.sort()).toEqual([
+      ['committed', 'hook-2'],
+      ['dead-lettered', 'hook-4'],
+      ['duplicate', 'hook-1'],
+      ['failed', 'hook-3'],
+    ]);
+  });
+
+  it('fails the invocation when it throws, after every record is done; the redelivery applies nothing twice', async () => {
+    let throwing = true;
+    const handler = sqsBatchHandler({
+      store,
+      handler: count,
+      onOutcome: () => {
+        if (throwing) throw new Error('log sink down');
+      },
+    });
+    const batch = sqsEvent([sqsRecord({ counter: 'hook-throws' }), sqsRecord({ counter: 'hook-throws' })]);
+
+    await expect(handler(batch, lambdaContext())).rejects.toThrow('log sink down');
+    expect(await applied('hook-throws')).toBe(2);
+
+    throwing = false;
+    expect(await handler(batch, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(await applied('hook-throws')).toBe(2);
+  });
+});
+
+describe('the time budget', () => {
+  it('reports records not yet started as failures once less than timeMarginMs is left', async () => {
+    const outcomes: RecordOutcome<unknown>[] = [];
+    const handler = sqsBatchHandler({
+      store,
+      handler: count,
+      concurrency: 1,
+      timeMarginMs: 5000,
+      onOutcome: (outcome) => {
+        outcomes.push(outcome);
+      },
+    });
+    const records = [
+      sqsRecord({ counter: 'budget' }),
+      sqsRecord({ counter: 'budget' }),
+      sqsRecord({ counter: 'budget' }),
+    ];
+
+    const response = await handler(sqsEvent(records), contextWithRemaining(20_000, 4_000));
+
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: records[1].messageId },
+      { itemIdentifier: records[2].messageId },
+    ]);
+    expect(outcomes.map((outcome) => (outcome.status === 'failed' ? outcome.reason : outcome.status))).toEqual([
+      'committed',
+      'time-budget',
+      'time-budget',
+    ]);
+    expect(await applied('budget')).toBe(1);
+  });
+
+  it('in a FIFO batch also holds back the rest of the group it stopped in', async () => {
+    const handler = sqsBatchHandler({ store, handler: count, timeMarginMs: 5000 });
+    const fifo = (counter: string, group: string) => {
+      const record = sqsRecord({ counter });
+      record.eventSourceARN = 'arn:aws:sqs:us-east-1:000000000000:events.fifo';
+      record.attributes.MessageGroupId = group;
+      return record;
+    };
+    const records = [fifo('fifo-budget', 'g'), fifo('fifo-budget', 'g'), fifo('fifo-budget', 'g')];
+
+    const response = await handler(sqsEvent(records), contextWithRemaining(20_000, 1_000, 20_000));
+
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([
+      records[1].messageId,
+      records[2].messageId,
+    ]);
+    expect(await applied('fifo-budget')).toBe(1);
+  });
+});
+
+describe('FIFO groups', () => {
+  it('stop at the first failure in a group, report the rest of it unrun, and leave other groups alone', async () => {
+    const ran: string[] = [];
+    const handler = sqsBatchHandler({
+      store,
+      handler: (record, tx) => {
+        ran.push(JSON.parse(record.body).name);
+        return count(record, tx);
+      },
+    });
+    const fifo = (name: string, group: string, transient = false) => {
+      const record = sqsRecord({ counter: `fifo-${group}`, name, transient });
+      record.eventSourceARN = 'arn:aws:sqs:us-east-1:000000000000:events.fifo';
+      record.attributes.MessageGroupId = group;
+      return record;
+    };
+    const records = [fifo('a1', 'A'), fifo('b1', 'B'), fifo('a2', 'A', true), fifo('b2', 'B'), fifo('a3', 'A')];
+
+    const response = await handler(sqsEvent(records), lambdaContext());
+
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([
+      records[2].messageId,
+      records[4].messageId,
+    ]);
+    expect(ran.sort()).toEqual(['a1', 'a2', 'b1', 'b2']);
+    expect(await applied('fifo-A')).toBe(1);
+    expect(await applied('fifo-B')).toBe(2);
+  });
+});
