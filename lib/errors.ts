@@ -118,3 +118,17 @@ export class PermanentError extends IdempotencyError {
     super(message, { retryable: false, cause: options.cause });
   }
 }
+
+/** Why a webhook was refused; the 401 body names it and nothing more. */
+export type WebhookRejection = 'missing-header' | 'malformed-header' | 'bad-signature' | 'timestamp-out-of-tolerance';
+
+/** A webhook failed verification: answer 401, enqueue nothing. */
+export class WebhookVerificationError extends IdempotencyError {
+  readonly reason: WebhookRejection;
+  readonly statusCode = 401;
+
+  constructor(reason: WebhookRejection, detail: string) {
+    super(`Webhook rejected (${reason}): ${detail}`, { retryable: false });
+    this.reason = reason;
+  }
+}

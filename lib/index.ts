@@ -9,6 +9,8 @@ export {
   ThrottlingError,
   TransactionConflictError,
   TransactionLimitError,
+  type WebhookRejection,
+  WebhookVerificationError,
 } from './errors.js';
 export { Idempotency, type IdempotencyOptions, type RunRequest } from './idempotency.js';
 export { type IdempotencyMiddlewareOptions, type IdempotentContext, idempotency } from './middleware.js';
@@ -17,3 +19,13 @@ export { type FailureReason, type RecordOutcome, type SqsBatchHandlerOptions, sq
 export { defaultSqsKey, jsonBody } from './sqs-records.js';
 export type { ConditionCheckWrite, DeleteWrite, PutWrite, Tx, UpdateWrite } from './staged-writes.js';
 export type { PendingRun, RunOutcome } from './transaction.js';
+export {
+  rawBodyOf,
+  type SecretSource,
+  usableSecrets,
+  type VerifiedWebhookEvent,
+  type VerifyWebhookOptions,
+  verifyWebhook,
+  verifyWebhookSignature,
+} from './verify-webhook.js';
+export type { VerifiedWebhook, WebhookScheme } from './webhook-schemes.js';

@@ -1,0 +1,53 @@
+import type { WebhookScheme } from '../../lib/index.js';
+
+export interface IngestConfig {
+  queueUrl: string;
+  scheme: WebhookScheme;
+  /** namespace of the keys and the `source` attribute; default: the scheme */
+  source: string;
+  /** Secrets Manager secret (name or ARN) holding the webhook secret(s) */
+  secretId: string | undefined;
+  /** the secret(s) themselves, for local use only */
+  secret: string | undefined;
+  maxBodyBytes: number;
+  toleranceSeconds: number;
+}
+
+const SCHEMES: WebhookScheme[] = ['standard-webhooks', 'stripe', 'github'];
+
+/** SQS takes messages up to 1 MiB with attributes; 256 KiB leaves room and fits older quotas. */
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+
+export class ConfigError extends Error {
+  constructor(problems: string[]) {
+    super(`The ingest function is misconfigured:\n- ${problems.join('\n- ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function readIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
+  const problems: string[] = [];
+  const queueUrl = env.QUEUE_URL?.trim() ?? '';
+  if (!/^https?:\/\//.test(queueUrl)) problems.push('QUEUE_URL must be the URL of the event queue');
+  const scheme = env.WEBHOOK_SCHEME?.trim() as WebhookScheme;
+  if (!SCHEMES.includes(scheme))
+    problems.push(`WEBHOOK_SCHEME must be one of ${SCHEMES.join(', ')} (got "${scheme ?? ''}")`);
+  const secretId = env.WEBHOOK_SECRET_ID?.trim() || undefined;
+  const secret = env.WEBHOOK_SECRET?.trim() || undefined;
+  if (!secretId && !secret) problems.push('set WEBHOOK_SECRET_ID (Secrets Manager) or, locally, WEBHOOK_SECRET');
+  if (secretId && secret) problems.push('set only one of WEBHOOK_SECRET_ID and WEBHOOK_SECRET');
+  const source = env.WEBHOOK_SOURCE?.trim() || scheme;
+  if (source?.includes('#')) problems.push(`WEBHOOK_SOURCE may not contain "#" (got "${source}")`);
+  const maxBodyBytes = positiveInteger(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, 'MAX_BODY_BYTES', problems);
+  const toleranceSeconds = positiveInteger(env.WEBHOOK_TOLERANCE_SECONDS, 300, 'WEBHOOK_TOLERANCE_SECONDS', problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { queueUrl, scheme, source, secretId, secret, maxBodyBytes, toleranceSeconds };
+}
+
+function positiveInteger(text: string | undefined, fallback: number, name: string, problems: string[]): number {
+  if (!text?.trim()) return fallback;
+  const value = Number(text);
+  if (Number.isSafeInteger(value) && value > 0) return value;
+  problems.push(`${name} must be a positive whole number (got "${text}")`);
+  return fallback;
+}

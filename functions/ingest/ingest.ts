@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import {
+  type SecretSource,
+  type VerifiedWebhook,
+  type VerifiedWebhookEvent,
+  verifyWebhook,
+  type WebhookScheme,
+} from '../../lib/index.js';
+
+export interface IngestDependencies {
+  scheme: WebhookScheme;
+  source: string;
+  secrets: string | string[] | SecretSource;
+  sqs: SQSClient;
+  queueUrl: string;
+  maxBodyBytes: number;
+  toleranceSeconds?: number;
+  logger: Logger;
+}
+
+/**
+ * The webhook receiver: verify the signature → body size (413) → content type (415) → JSON
+ * (400) → the idempotency key → SendMessage → 202 { id }. Every rejection enqueues nothing,
+ * and a failed SendMessage is a 503, so the sender retries: never a 2xx for an event that is
+ * not durably in the queue.
+ */
+export function createIngest(
+  deps: IngestDependencies,
+): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
+  const fifo = deps.queueUrl.endsWith('.fifo');
+  const verified = middy<APIGatewayProxyEvent, APIGatewayProxyResult | undefined>()
+    .use(verifyWebhook({ scheme: deps.scheme, secrets: deps.secrets, toleranceSeconds: deps.toleranceSeconds }))
+    .handler(async (event) => {
+      const { webhook, rawBody } = event as VerifiedWebhookEvent;
+      if (rawBody.length > deps.maxBodyBytes) {
+        return reply(413, `The body is ${rawBody.length} bytes; this endpoint accepts at most ${deps.maxBodyBytes}.`);
+      }
+      const contentType = header(event, 'content-type');
+      if (!isJson(contentType)) {
+        return reply(415, `Content-Type must be application/json (got ${contentType ? `"${contentType}"` : 'none'}).`);
+      }
+      if (rawBody.length === 0) return reply(400, 'The body is empty; a webhook carries a JSON event.');
+      let body: unknown;
+      try {
+        body = JSON.parse(rawBody.toString('utf8'));
+      } catch (error) {
+        return reply(400, `The body is not valid JSON: ${(error as Error).message}`);
+      }
+      const key = idempotencyKey(webhook, body);
+      if (!key) return reply(400, 'The event has no id: a Stripe event body needs a string "id".');
+
+      try {
+        await deps.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: deps.queueUrl,
+            MessageBody: rawBody.toString('utf8'),
+            MessageAttributes: {
+              idempotencyKey: text(key),
+              source: text(deps.source),
+              scheme: text(deps.scheme),
+              receivedAt: text(new Date().toISOString()),
+            },
+            // FIFO: one group per source keeps its order; SQS drops a resend of the same key for 5 minutes.
+            MessageGroupId: fifo ? deps.source : undefined,
+            MessageDeduplicationId: fifo ? createHash('sha256').update(key).digest('hex') : undefined,
+          }),
+        );
+      } catch (error) {
+        deps.logger.error('could not enqueue the webhook', { webhookId: key, error: error as Error });
+        return reply(503, 'The event could not be queued; please retry.', { 'retry-after': '5' });
+      }
+      deps.logger.info('webhook accepted', { webhookId: key, scheme: deps.scheme, bytes: rawBody.length });
+      return { statusCode: 202, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: key }) };
+    });
+
+  return async (event, context) => {
+    deps.logger.addContext(context);
+    const response = (await verified(event, context)) as APIGatewayProxyResult;
+    if (response.statusCode >= 400) {
+      deps.logger.warn('webhook rejected', { statusCode: response.statusCode, reason: reasonOf(response) });
+    }
+    return response;
+  };
+}
+
+/** The key names the event, as the sender sees it: redeliveries of one event share it. */
+function idempotencyKey(webhook: VerifiedWebhook, body: unknown): string | undefined {
+  if (webhook.scheme === 'stripe') {
+    const id = (body as { id?: unknown } | null)?.id;
+    return typeof id === 'string' && id.length > 0 ? id : undefined;
+  }
+  return webhook.id;
+}
+
+function isJson(contentType: string | undefined): boolean {
+  const mediaType = contentType?.split(';')[0].trim().toLowerCase() ?? '';
+  return mediaType === 'application/json' || /^application\/[\w.+-]+\+json$/.test(mediaType);
+}
+
+function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const found = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name);
+  return found?.[1];
+}
+
+function reply(statusCode: number, message: string, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ message }) };
+}
+
+function reasonOf(response: APIGatewayProxyResult): string {
+  try {
+    const body = JSON.parse(response.body);
+    return body.reason ?? body.message;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function text(value: string) {
+  return { DataType: 'String', StringValue: value };
+}

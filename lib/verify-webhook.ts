@@ -1,0 +1,176 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { WebhookVerificationError } from './errors.js';
+import {
+  assertUsableSecret,
+  type Headers,
+  type SchemeCheck,
+  type VerifiedWebhook,
+  verifyGithub,
+  verifyStandardWebhooks,
+  verifyStripe,
+  type WebhookScheme,
+} from './webhook-schemes.js';
+
+/** Secrets that may change (a secrets manager); static ones are a plain list. */
+export interface SecretSource {
+  /** The secrets to accept; during a rotation, the new and the old. */
+  current(): Promise<string[]> | string[];
+  /** Asked after a signature mismatch, before rejecting: fetch again in case the secret rotated. */
+  refresh?(): Promise<string[]> | string[];
+}
+
+export interface VerifyWebhookOptions {
+  scheme: WebhookScheme;
+  /** One secret, several (rotation: new and old are both accepted), or a SecretSource. */
+  secrets: string | string[] | SecretSource;
+  /** How far a signed timestamp may be from now, either way, in seconds. Default 300. */
+  toleranceSeconds?: number;
+}
+
+/** An API Gateway event after verification: the raw body and what the signature vouched for. */
+export type VerifiedWebhookEvent = APIGatewayProxyEvent & { webhook: VerifiedWebhook; rawBody: Buffer };
+
+const SCHEMES: Record<WebhookScheme, (check: SchemeCheck) => VerifiedWebhook> = {
+  'standard-webhooks': verifyStandardWebhooks,
+  stripe: verifyStripe,
+  github: verifyGithub,
+};
+
+/**
+ * Verifies one webhook against the raw body (never a re-serialised one). Throws
+ * WebhookVerificationError saying why; a secret the scheme cannot use is a TypeError.
+ */
+export function verifyWebhookSignature(input: {
+  scheme: WebhookScheme;
+  secrets: string | string[];
+  headers: Record<string, string | undefined> | null | undefined;
+  rawBody: Buffer | string;
+  toleranceSeconds?: number;
+  now?: Date;
+}): VerifiedWebhook {
+  const secrets = usableSecrets(input.scheme, input.secrets);
+  return SCHEMES[input.scheme]({
+    headers: lowerCaseHeaders(input.headers),
+    rawBody: typeof input.rawBody === 'string' ? Buffer.from(input.rawBody, 'utf8') : input.rawBody,
+    secrets,
+    toleranceSeconds: input.toleranceSeconds ?? 300,
+    nowSeconds: Math.floor((input.now ?? new Date()).getTime() / 1000),
+  });
+}
+
+/** The body exactly as the sender signed it: API Gateway base64-encodes binary media types. */
+export function rawBodyOf(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer {
+  if (event.body == null) return Buffer.alloc(0);
+  return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
+export function lowerCaseHeaders(headers: Record<string, string | undefined> | null | undefined): Headers {
+  const lower: Headers = {};
+  for (const [name, value] of Object.entries(headers ?? {})) lower[name.toLowerCase()] = value;
+  return lower;
+}
+
+/**
+ * Middy middleware for API Gateway proxy events: verifies the signature before the handler
+ * runs. On success the event carries `webhook` ({ scheme, id, timestamp }) and `rawBody`; on
+ * failure the answer is 401 with a JSON body naming the reason, and the handler never runs.
+ * Static secrets are checked here, at startup: a secret the scheme cannot use throws now,
+ * never a 401 later.
+ */
+export function verifyWebhook(
+  options: VerifyWebhookOptions,
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult | undefined> {
+  const { scheme, toleranceSeconds = 300 } = options ?? ({} as VerifyWebhookOptions);
+  if (!(scheme in SCHEMES)) {
+    throw new TypeError(
+      `verifyWebhook: scheme must be one of ${Object.keys(SCHEMES).join(', ')} (got ${JSON.stringify(scheme)}).`,
+    );
+  }
+  if (!(Number.isFinite(toleranceSeconds) && toleranceSeconds > 0)) {
+    throw new TypeError(`verifyWebhook: toleranceSeconds must be a positive number (got ${toleranceSeconds}).`);
+  }
+  const source = secretSource(scheme, options.secrets);
+
+  const verifyWith = async (secrets: string[], event: APIGatewayProxyEvent, rawBody: Buffer) =>
+    verifyWebhookSignature({ scheme, secrets, headers: event.headers, rawBody, toleranceSeconds });
+
+  return {
+    name: 'txonce-verify-webhook',
+    before: async (request) => {
+      const rawBody = rawBodyOf(request.event);
+      let webhook: VerifiedWebhook;
+      try {
+        webhook = await verifyWith(await source.current(), request.event, rawBody);
+      } catch (error) {
+        if (!(error instanceof WebhookVerificationError)) throw error;
+        const retried =
+          error.reason === 'bad-signature'
+            ? await retryWithRefreshedSecrets(source, request.event, rawBody, verifyWith)
+            : undefined;
+        if (!retried) return unauthorized(error);
+        webhook = retried;
+      }
+      Object.assign(request.event, { webhook, rawBody });
+    },
+  };
+}
+
+async function retryWithRefreshedSecrets(
+  source: SecretSource,
+  event: APIGatewayProxyEvent,
+  rawBody: Buffer,
+  verifyWith: (secrets: string[], event: APIGatewayProxyEvent, rawBody: Buffer) => Promise<VerifiedWebhook>,
+): Promise<VerifiedWebhook | undefined> {
+  if (!source.refresh) return undefined;
+  const before = await source.current();
+  const after = await source.refresh();
+  if (after.join('\n') === before.join('\n')) return undefined;
+  try {
+    return await verifyWith(after, event, rawBody);
+  } catch (error) {
+    if (error instanceof WebhookVerificationError) return undefined;
+    throw error;
+  }
+}
+
+/** Names the reason and nothing more: no expected signature, no secret, no body echo. */
+function unauthorized(error: WebhookVerificationError): APIGatewayProxyResult {
+  return {
+    statusCode: 401,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      message: 'Webhook signature verification failed',
+      reason: error.reason,
+      detail: detailOf(error),
+    }),
+  };
+}
+
+function detailOf(error: WebhookVerificationError): string {
+  return error.message.replace(/^Webhook rejected \([^)]*\): /, '');
+}
+
+function secretSource(scheme: WebhookScheme, secrets: VerifyWebhookOptions['secrets']): SecretSource {
+  if (typeof secrets === 'string' || Array.isArray(secrets)) {
+    const list = usableSecrets(scheme, secrets);
+    return { current: () => list };
+  }
+  if (!secrets || typeof secrets.current !== 'function') {
+    throw new TypeError('verifyWebhook: secrets must be a string, a list of strings, or { current(), refresh?() }.');
+  }
+  return {
+    current: async () => usableSecrets(scheme, await secrets.current()),
+    refresh: secrets.refresh
+      ? async () => usableSecrets(scheme, await (secrets.refresh as () => string[])())
+      : undefined,
+  };
+}
+
+/** The secrets as a list, each checked for the scheme: a TypeError for one it cannot use. */
+export function usableSecrets(scheme: WebhookScheme, secrets: string | string[]): string[] {
+  const list = typeof secrets === 'string' ? [secrets] : secrets;
+  if (!Array.isArray(list) || list.length === 0) throw new TypeError(`verifyWebhook: no ${scheme} secret configured.`);
+  for (const secret of list) assertUsableSecret(scheme, secret);
+  return list;
+}
