@@ -3,6 +3,7 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   type Message,
+  PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
@@ -110,4 +111,9 @@ export async function eventually(what: string, check: () => Promise<boolean>, ti
     if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Empties a queue, in-flight messages included (moto purges at once). */
+export async function purgeQueue(sqs: SQSClient, queueUrl: string): Promise<void> {
+  await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
 }
