@@ -1,14 +1,103 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { IdempotencyTable } from './idempotency-table.js';
+import { WebhookPipeline, type WebhookScheme } from './pipeline.js';
 
-/** The deployable stack. For now: the dedup table, for consumers you wrap with txonce yourself. */
+export interface TxonceStackProps extends StackProps {
+  scheme?: WebhookScheme;
+  source?: string;
+  /** FIFO queue and DLQ. Default false. */
+  fifo?: boolean;
+  /** An address that receives the alarms (confirm the SNS subscription). Default: none. */
+  alarmEmail?: string;
+  /** Delete the tables with the stack (throwaway stages). Default false: tables are retained. */
+  destroyData?: boolean;
+}
+
+/** The deployable stack: the pipeline running the example invoice consumer and its tables. */
 export class TxonceStack extends Stack {
-  readonly idempotency: IdempotencyTable;
+  readonly pipeline: WebhookPipeline;
+  readonly invoices: TableV2;
+  readonly customers: TableV2;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props: TxonceStackProps = {}) {
     super(scope, id, props);
-    this.idempotency = new IdempotencyTable(this, 'Idempotency');
-    new CfnOutput(this, 'IdempotencyTableName', { value: this.idempotency.table.tableName });
+    const removalPolicy = props.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const businessTable = (name: string) =>
+      new TableV2(this, name, {
+        partitionKey: { name: 'pk', type: AttributeType.STRING },
+        billing: Billing.onDemand(),
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: !props.destroyData,
+        removalPolicy,
+      });
+    this.invoices = businessTable('Invoices');
+    this.customers = businessTable('Customers');
+
+    const alarmTopic = props.alarmEmail ? new Topic(this, 'Alarms', { enforceSSL: true }) : undefined;
+    if (alarmTopic && props.alarmEmail) alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    this.pipeline = new WebhookPipeline(this, 'Pipeline', {
+      scheme: props.scheme,
+      source: props.source,
+      fifo: props.fifo,
+      alarmTopic,
+      removalPolicy,
+      deletionProtection: !props.destroyData,
+      consumer: {
+        tables: [this.invoices, this.customers],
+        environment: { INVOICES_TABLE: this.invoices.tableName, CUSTOMERS_TABLE: this.customers.tableName },
+      },
+    });
+    acknowledgeNagFindings(this);
+  }
+}
+
+/** cdk-nag findings this design accepts, each with its reason. */
+function acknowledgeNagFindings(stack: TxonceStack): void {
+  const { pipeline } = stack;
+  const acknowledge = (scope: Construct, id: string, reason: string) =>
+    Validations.of(scope).acknowledge({ id, reason });
+  acknowledge(
+    pipeline.api,
+    'AwsSolutions-APIG4',
+    'Webhook senders (Stripe, GitHub, Standard Webhooks senders) cannot sign AWS requests or hold Cognito tokens: ' +
+      'every request is authenticated by its HMAC signature in the ingest function, and API Gateway refuses requests without the signature headers.',
+  );
+  acknowledge(
+    pipeline.api,
+    'AwsSolutions-COG4',
+    'Same as APIG4: webhooks authenticate by signature, not by a Cognito user pool.',
+  );
+  acknowledge(
+    pipeline.api,
+    'AwsSolutions-APIG3',
+    'No WAF by default: a regional web ACL costs money per month and per request; stage throttling limits abuse. Attach one for production if needed.',
+  );
+  acknowledge(
+    pipeline.api,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+    'API Gateway account-level CloudWatch role: AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS provides for execution logging.',
+  );
+  for (const fn of [pipeline.ingest, pipeline.consumer]) {
+    acknowledge(
+      fn.role ?? fn,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray PutTraceSegments/PutTelemetryRecords take no resource-level permissions ("*" is required); every other statement names its resource.',
+    );
+  }
+  acknowledge(
+    pipeline.deadLetterQueue,
+    'AwsSolutions-SQS3',
+    'This queue is the dead-letter queue itself; it has no DLQ of its own.',
+  );
+  if (pipeline.webhookSecret.node.scope === pipeline) {
+    acknowledge(
+      pipeline.webhookSecret,
+      'AwsSolutions-SMG4',
+      'The webhook signing secret is issued by the webhook provider (Stripe, GitHub, the sender); rotation is a manual step there, described in the README.',
+    );
   }
 }

@@ -1,0 +1,147 @@
+import { Duration } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  Metric,
+  SingleValueWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface PipelineMonitoringProps {
+  api: RestApi;
+  queue: IQueue;
+  deadLetterQueue: IQueue;
+  ingest: IFunction;
+  consumer: IFunction;
+  /** the consumer's Powertools service name: the dimension of its EMF metrics */
+  consumerService: string;
+  alarmTopic?: ITopic;
+  maxMessageAge: Duration;
+}
+
+/** The EMF metrics functions/consumer publishes, one count per record outcome. */
+export const OUTCOME_METRIC_NAMES = ['committed', 'duplicate', 'failed', 'deadLettered'] as const;
+
+/** Alarms for what needs a person, and one dashboard for the whole pipeline. */
+export class PipelineMonitoring extends Construct {
+  readonly alarms: Alarm[] = [];
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
+    super(scope, id);
+    const minute = Duration.minutes(1);
+    const fiveMinutes = Duration.minutes(5);
+
+    const dlqDepth = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: minute,
+      statistic: 'Maximum',
+    });
+    const oldestAge = props.queue.metricApproximateAgeOfOldestMessage({ period: minute, statistic: 'Maximum' });
+    const consumerErrors = props.consumer.metricErrors({ period: fiveMinutes, statistic: 'Sum' });
+    const consumerThrottles = props.consumer.metricThrottles({ period: fiveMinutes, statistic: 'Sum' });
+    const ingest5xx = props.api.metricServerError({ period: fiveMinutes, statistic: 'Sum' });
+
+    this.alarm(
+      'DeadLetters',
+      dlqDepth,
+      1,
+      'Messages are waiting in the DLQ: inspect them (txonce dlq list), fix the cause, redrive.',
+    );
+    this.alarm(
+      'QueueBacklog',
+      oldestAge,
+      props.maxMessageAge.toSeconds(),
+      'The oldest queued event is getting old: the consumer is behind or failing.',
+    );
+    this.alarm(
+      'ConsumerErrors',
+      consumerErrors,
+      1,
+      'The consumer invocation failed (not a single record: the whole batch).',
+    );
+    this.alarm(
+      'ConsumerThrottles',
+      consumerThrottles,
+      1,
+      'The consumer was throttled: raise its concurrency or the account limit.',
+    );
+    this.alarm(
+      'Ingest5xx',
+      ingest5xx,
+      1,
+      'The webhook endpoint answered 5xx: senders will retry, but something is broken.',
+    );
+    if (props.alarmTopic) {
+      for (const alarm of this.alarms) alarm.addAlarmAction(new SnsAction(props.alarmTopic));
+    }
+
+    const outcome = (name: string) =>
+      new Metric({
+        namespace: 'txonce',
+        metricName: name,
+        dimensionsMap: { service: props.consumerService },
+        statistic: 'Sum',
+        period: fiveMinutes,
+      });
+    this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Record outcomes (consumer EMF)',
+        left: OUTCOME_METRIC_NAMES.map(outcome),
+        width: 12,
+      }),
+      new SingleValueWidget({ title: 'DLQ messages', metrics: [dlqDepth], width: 6 }),
+      new SingleValueWidget({ title: 'Oldest queued event (s)', metrics: [oldestAge], width: 6 }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Webhook endpoint',
+        left: [
+          props.api.metricCount({ period: fiveMinutes }),
+          props.api.metricClientError({ period: fiveMinutes }),
+          ingest5xx,
+        ],
+        right: [props.api.metricLatency({ period: fiveMinutes, statistic: 'p99' })],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Queue',
+        left: [
+          props.queue.metricApproximateNumberOfMessagesVisible({ period: minute }),
+          props.queue.metricNumberOfMessagesSent({ period: minute }),
+          props.queue.metricNumberOfMessagesDeleted({ period: minute }),
+        ],
+        right: [oldestAge],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Consumer',
+        left: [props.consumer.metricInvocations({ period: fiveMinutes }), consumerErrors, consumerThrottles],
+        right: [props.consumer.metricDuration({ period: fiveMinutes, statistic: 'p99' })],
+        width: 8,
+      }),
+    );
+  }
+
+  private alarm(id: string, metric: IMetric, threshold: number, description: string): void {
+    this.alarms.push(
+      new Alarm(this, id, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      }),
+    );
+  }
+}
