@@ -150,7 +150,7 @@ describe('DynamoDB', () => {
 
   it('makes removal policy and deletion protection props (throwaway stages)', () => {
     const { template } = synth({ destroyData: true });
-    const tables = Object.values(template.toJSON().Resources as Record<string, any>).filter(
+    const tables = Object.values(template.toJSON().Resources as Resources).filter(
       (r) => r.Type === 'AWS::DynamoDB::GlobalTable',
     );
     expect(tables).toHaveLength(3);
