@@ -20,3 +20,8 @@ export const EVENT_QUEUE = {
   retentionDays: 4,
   deadLetterRetentionDays: 14,
 } as const;
+
+/** The example consumer's business tables (invoices, customers) share the dedup table's key shape. */
+export const BUSINESS_TABLES = {
+  partitionKey: 'pk',
+} as const;

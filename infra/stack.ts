@@ -4,6 +4,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { WebhookPipeline, type WebhookScheme } from './pipeline.js';
+import { BUSINESS_TABLES } from './settings.js';
 
 export interface TxonceStackProps extends StackProps {
   scheme?: WebhookScheme;
@@ -27,7 +28,7 @@ export class TxonceStack extends Stack {
     const removalPolicy = props.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     const businessTable = (name: string) =>
       new TableV2(this, name, {
-        partitionKey: { name: 'pk', type: AttributeType.STRING },
+        partitionKey: { name: BUSINESS_TABLES.partitionKey, type: AttributeType.STRING },
         billing: Billing.onDemand(),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         deletionProtection: !props.destroyData,

@@ -4,6 +4,7 @@ import { captureOutput, freePort, killWithParent, stopProcess, waitUntilReady } 
 
 export interface RunningServer {
   endpoint: string;
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -31,5 +32,5 @@ export async function startDynamoDbLocal(options: { port?: number; dataPath?: st
   } finally {
     client.destroy();
   }
-  return { endpoint, stop: () => stopProcess(child) };
+  return { endpoint, pid: child.pid, stop: () => stopProcess(child) };
 }

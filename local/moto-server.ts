@@ -34,5 +34,5 @@ export async function startMotoServer(options: { port?: number } = {}): Promise<
     await stopProcess(child);
     throw error;
   }
-  return { endpoint, stop: () => stopProcess(child) };
+  return { endpoint, pid: child.pid, stop: () => stopProcess(child) };
 }

@@ -11,6 +11,8 @@ export interface ConsumerDependencies {
   deadLetter?: { client: SQSClient; queueUrl: string };
   logger: Logger;
   metrics: Metrics;
+  /** Also told about every record outcome (the local stack prints them). */
+  onOutcome?: (outcome: RecordOutcome<InvoiceResult>) => void;
 }
 
 /** EMF metric names, one count per record outcome. */
@@ -36,6 +38,7 @@ export function createConsumer(
     onOutcome: (outcome) => {
       metrics.addMetric(OUTCOME_METRICS[outcome.status], MetricUnit.Count, 1);
       log(logger, outcome);
+      deps.onOutcome?.(outcome);
     },
   });
 

@@ -1,0 +1,23 @@
+/** Turns the SDK's failures into what to do about them. */
+export function explain(error: unknown, context: { queueUrl?: string; endpoint?: string }): string {
+  const {
+    name = '',
+    message = String(error),
+    code,
+  } = (error ?? {}) as { name?: string; message?: string; code?: string };
+  if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue') {
+    return `No such queue: ${context.queueUrl ?? '(unknown)'}. Check the URL (the stack's DeadLetterQueueUrl output) and the region.`;
+  }
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+    return 'No AWS credentials found. Run `aws configure` or `aws sso login`, set AWS_PROFILE, or pass --endpoint for a local stack.';
+  }
+  if (
+    ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(code ?? '') ||
+    /ECONNREFUSED|ENOTFOUND/.test(message)
+  ) {
+    return `The endpoint does not answer (${code ?? message}). Is the local stack running (npm start), or is --endpoint right?`;
+  }
+  if (name === 'ResourceNotFoundException') return `DynamoDB says: ${message}. Check --table and the region.`;
+  if (/Region is missing/i.test(message)) return 'No AWS region: pass --region or set AWS_REGION.';
+  return `${name || 'Error'}: ${message}`;
+}

@@ -1,0 +1,224 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { BatchGetCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { Command } from 'commander';
+import type { WebhookScheme } from '../lib/index.js';
+import { recordKey } from '../lib/index.js';
+import type { LocalResources } from './provision.js';
+import { signWebhook } from './sign.js';
+import { type LocalStack, startLocalStack } from './stack.js';
+import { stateFilePath } from './state-file.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+interface Target {
+  webhookUrl: string;
+  secret: string;
+  scheme: WebhookScheme;
+  source: string;
+  dynamoEndpoint: string;
+  sqsEndpoint: string;
+  resources: LocalResources;
+}
+
+interface Invoice {
+  id: string;
+  invoiceId: string;
+  customerId: string;
+  amount: number;
+}
+
+const options = new Command('demo')
+  .description('Send a realistic stream of signed invoice.paid webhooks and prove every effect applied exactly once.')
+  .option('--events <n>', 'webhooks to send', (value) => Number.parseInt(value, 10), 300)
+  .option('--customers <n>', 'customers the invoices belong to', (value) => Number.parseInt(value, 10), 5)
+  .option('--timeout <seconds>', 'how long to wait for the queue to drain', (value) => Number.parseInt(value, 10), 120)
+  .parse()
+  .opts<{ events: number; customers: number; timeout: number }>();
+
+const running = runningStack();
+let own: LocalStack | undefined;
+if (!running) {
+  console.log('No running local stack (npm start): starting one for this demo...');
+  own = await startLocalStack({ port: 0 });
+}
+const target: Target = running ?? (own as LocalStack);
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const dynamo = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ endpoint: target.dynamoEndpoint, region: 'us-east-1', credentials }),
+);
+const sqs = new SQSClient({ endpoint: target.sqsEndpoint, region: 'us-east-1', credentials });
+
+try {
+  process.exitCode = await demo();
+} finally {
+  await own?.stop();
+}
+
+async function demo(): Promise<number> {
+  const run = Date.now().toString(36);
+  const badSignatures = Math.max(2, Math.round(options.events * 0.02));
+  const duplicates = Math.round(options.events * 0.25);
+  const unique = Math.max(1, options.events - duplicates - badSignatures - 1);
+  const invoices: Invoice[] = Array.from({ length: unique }, (_, index) => ({
+    id: `msg_${run}_${index}`,
+    invoiceId: `inv_${run}_${index}`,
+    customerId: `cus_${run}_${index % options.customers}`,
+    amount: 100 + ((index * 7919) % 9900),
+  }));
+  const poison = { id: `msg_${run}_poison`, invoiceId: `inv_${run}_poison`, customerId: `cus_${run}_0`, amount: -1 };
+
+  // first deliveries, exact duplicates in the same burst, bad signatures and one poison message
+  const burst = [
+    ...invoices.map((invoice) => ({ invoice, forge: false })),
+    ...pick(invoices, Math.ceil(duplicates / 2)).map((invoice) => ({ invoice, forge: false })),
+    ...pick(invoices, badSignatures).map((invoice) => ({ invoice, forge: true })),
+    { invoice: poison, forge: false },
+  ].sort(() => Math.random() - 0.5);
+  const statuses: number[] = [];
+  await inParallel(burst, 16, async ({ invoice, forge }) => statuses.push(await send(invoice, forge)));
+  await drained();
+
+  // forced redeliveries: the sender retries events we already applied
+  await inParallel(pick(invoices, Math.floor(duplicates / 2)), 16, async (invoice) =>
+    statuses.push(await send(invoice, false)),
+  );
+  await drained();
+
+  const committed = await countDedupRecords(run);
+  const deadLettered = await depth(target.resources.deadLetterQueueUrl);
+  const accepted = statuses.filter((status) => status === 202).length;
+  const rejected = statuses.filter((status) => status === 401).length;
+  const problems = await checkTotals(invoices);
+
+  printTable([
+    ['sent', statuses.length],
+    ['accepted (202)', accepted],
+    ['rejected (401, bad signature)', rejected],
+    ['duplicates absorbed', accepted - committed - 1],
+    ['committed', committed],
+    ['dead-lettered (poison)', deadLettered],
+    ['customers checked', options.customers],
+  ]);
+  const unexpected = statuses.filter((status) => status !== 202 && status !== 401);
+  if (unexpected.length > 0) problems.push(`unexpected HTTP statuses: ${[...new Set(unexpected)].join(', ')}`);
+  if (rejected !== badSignatures) problems.push(`expected ${badSignatures} rejections, saw ${rejected}`);
+  if (committed !== invoices.length) problems.push(`expected ${invoices.length} committed events, found ${committed}`);
+  if (problems.length > 0) {
+    console.log(`\nFAILED: ${problems.length} problem(s)\n- ${problems.join('\n- ')}`);
+    return 1;
+  }
+  console.log(`\nOK: every customer's total equals the sum of its unique invoices; no effect missing or doubled.`);
+  return 0;
+}
+
+async function send(invoice: Invoice, forge: boolean): Promise<number> {
+  const body = JSON.stringify({
+    id: invoice.id, // Stripe keys on the body's id
+    type: 'invoice.paid',
+    timestamp: new Date().toISOString(),
+    data: { invoiceId: invoice.invoiceId, customerId: invoice.customerId, amount: invoice.amount, currency: 'EUR' },
+  });
+  const secret = forge ? forgedSecret(target.scheme) : target.secret;
+  const response = await fetch(target.webhookUrl, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...signWebhook(target.scheme, secret, invoice.id, body) },
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** Waits until the queue holds nothing, visible or in flight. */
+async function drained(): Promise<void> {
+  const deadline = Date.now() + options.timeout * 1000;
+  while ((await depth(target.resources.queueUrl)) > 0) {
+    if (Date.now() > deadline) throw new Error(`the queue did not drain within ${options.timeout} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function depth(queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+}
+
+async function countDedupRecords(run: string): Promise<number> {
+  const prefix = recordKey(target.source, `msg_${run}_`).slice(0, -1);
+  let count = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.send(
+      new ScanCommand({ TableName: target.resources.dedupTable, ExclusiveStartKey: start, ConsistentRead: true }),
+    );
+    count += (page.Items ?? []).filter((item) => String(item.pk).startsWith(prefix)).length;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return count;
+}
+
+/** Every customer's paidTotal must be the sum of its unique invoices: no effect missing, none doubled. */
+async function checkTotals(invoices: Invoice[]): Promise<string[]> {
+  const expected = new Map<string, number>();
+  for (const invoice of invoices)
+    expected.set(invoice.customerId, (expected.get(invoice.customerId) ?? 0) + invoice.amount);
+  const { Responses } = await dynamo.send(
+    new BatchGetCommand({
+      RequestItems: {
+        [target.resources.customersTable]: { Keys: [...expected.keys()].map((pk) => ({ pk })), ConsistentRead: true },
+      },
+    }),
+  );
+  const actual = new Map(
+    (Responses?.[target.resources.customersTable] ?? []).map((item) => [item.pk as string, item.paidTotal as number]),
+  );
+  console.log('\ncustomer                 expected     actual');
+  const problems: string[] = [];
+  for (const [customer, total] of expected) {
+    const found = actual.get(customer) ?? 0;
+    console.log(
+      `${customer.padEnd(24)} ${String(total).padStart(8)}   ${String(found).padStart(8)}${found === total ? '' : '   <-- wrong'}`,
+    );
+    if (found !== total)
+      problems.push(`${customer}: expected ${total}, found ${found} (${found > total ? 'doubled' : 'missing'} effect)`);
+  }
+  return problems;
+}
+
+function runningStack(): Target | undefined {
+  const file = stateFilePath();
+  if (!existsSync(file)) return undefined;
+  const state = JSON.parse(readFileSync(file, 'utf8')) as Target;
+  console.log(`Using the running local stack at ${state.webhookUrl}`);
+  return state;
+}
+
+function forgedSecret(scheme: WebhookScheme): string {
+  return scheme === 'standard-webhooks'
+    ? `whsec_${Buffer.from('not the real secret!').toString('base64')}`
+    : 'not the real secret';
+}
+
+function pick<T>(items: T[], count: number): T[] {
+  return Array.from({ length: count }, (_, index) => items[(index * 37) % items.length]);
+}
+
+async function inParallel<T>(items: T[], limit: number, each: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await each(items[next++]);
+    }),
+  );
+}
+
+function printTable(rows: [string, number][]): void {
+  console.log('');
+  for (const [label, value] of rows) console.log(`${label.padEnd(32)} ${String(value).padStart(6)}`);
+}

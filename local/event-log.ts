@@ -1,0 +1,26 @@
+import type { PipelineEvent } from './stack.js';
+
+/** One readable line per step of an event's path through the local pipeline. */
+export function describeEvent(event: PipelineEvent): string {
+  const time = new Date().toISOString().slice(11, 23);
+  if (event.stage === 'ingest') {
+    return event.status === 202
+      ? `${time}  accepted       ${event.id}`
+      : `${time}  rejected ${event.status}   ${event.reason ?? ''}`;
+  }
+  const { outcome } = event;
+  const key = outcome.key ?? outcome.record.messageId;
+  switch (outcome.status) {
+    case 'committed': {
+      const result = outcome.result;
+      const detail = 'applied' in result ? `${result.customerId} +${result.amount}` : `ignored ${result.ignored}`;
+      return `${time}  committed      ${key}  ${detail}`;
+    }
+    case 'duplicate':
+      return `${time}  duplicate      ${key}  (first committed ${outcome.firstSeenAt})`;
+    case 'dead-lettered':
+      return `${time}  dead-lettered  ${key}  ${(outcome.error as Error).message}`;
+    case 'failed':
+      return `${time}  failed (${outcome.reason})  ${key}  ${outcome.error ? (outcome.error as Error).message : ''}  -> SQS redelivers`;
+  }
+}
