@@ -14,7 +14,8 @@ export interface RunningServer {
  */
 export async function startDynamoDbLocal(options: { port?: number; dataPath?: string } = {}): Promise<RunningServer> {
   const port = options.port ?? (await freePort());
-  const child = spawn({ port, path: options.dataPath ?? null, stdio: 'pipe' });
+  // one database for every access key and region, so the AWS CLI with any profile sees the same tables
+  const child = spawn({ port, path: options.dataPath ?? null, sharedDb: true, stdio: 'pipe' });
   killWithParent(child);
   const output = captureOutput(child);
   const endpoint = `http://127.0.0.1:${port}`;

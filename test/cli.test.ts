@@ -1,0 +1,175 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { redrive } from '../cli/redrive.js';
+import { createConsumer } from '../functions/consumer/consumer.js';
+import { Idempotency } from '../lib/index.js';
+import { SqsPoller } from '../local/sqs-poller.js';
+import { createTable, getItem, localClient } from './support/dynamo.js';
+import { runCommand } from './support/processes.js';
+import { createQueues, drainMessages, eventually, localSqs, purgeQueue, queueDepth, sendEvent } from './support/sqs.js';
+
+const dynamo = localClient();
+const sqs = localSqs();
+const cli = (...args: string[]) =>
+  runCommand(['tsx', 'cli/index.ts', '--endpoint', inject('sqsEndpoint'), ...args], {
+    TXONCE_STATE_FILE: '/nonexistent/state.json',
+  });
+
+function invoicePaid(invoiceId: string, customerId: string, amount: number) {
+  return { type: 'invoice.paid', data: { invoiceId, customerId, amount, currency: 'EUR' } };
+}
+
+describe('redrive after fixing the cause', () => {
+  let poller: SqsPoller;
+  afterAll(() => poller?.stop());
+
+  it('applies every dead-lettered event exactly once once the cause is fixed', async () => {
+    const [dedupTable, invoicesTable] = await Promise.all([
+      createTable(dynamo, 'dedup'),
+      createTable(dynamo, 'invoices'),
+    ]);
+    const customersTable = `customers-missing-${Date.now()}`; // the cause: deployed before its table
+    const { queueUrl, dlqUrl } = await createQueues(sqs, { maxReceiveCount: 2 });
+    const consumer = createConsumer({
+      store: new Idempotency({ client: dynamo, tableName: dedupTable, source: 'redrive' }),
+      tables: { invoicesTable, customersTable },
+      deadLetter: { client: sqs, queueUrl: dlqUrl },
+      logger: new Logger({ serviceName: 'redrive-test', logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'test', serviceName: 'redrive-test' }),
+    });
+    poller = new SqsPoller({ client: sqs, queueUrl, handler: consumer, waitTimeSeconds: 0 });
+    await poller.start();
+
+    await sendEvent(sqs, queueUrl, invoicePaid('inv_r1', 'cus_redrive', 100), { idempotencyKey: 'evt_r1' });
+    await sendEvent(sqs, queueUrl, invoicePaid('inv_r2', 'cus_redrive', 20), { idempotencyKey: 'evt_r2' });
+    await sendEvent(sqs, queueUrl, invoicePaid('inv_r2', 'cus_redrive', 20), { idempotencyKey: 'evt_r2' }); // a resend
+    await eventually('all three reach the DLQ', async () => (await queueDepth(sqs, dlqUrl)) === 3, 30_000);
+
+    // fix the cause, then redrive with the CLI, which falls back to copying where moto lacks the move task
+    const { CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: customersTable,
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    const result = cli('redrive', dlqUrl);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/moved 3 message\(s\) to .*events-[0-9a-f]{8} \(copy\)/);
+
+    await eventually(
+      'the queue and the DLQ are empty',
+      async () => (await queueDepth(sqs, queueUrl)) + (await queueDepth(sqs, dlqUrl)) === 0,
+      30_000,
+    );
+    expect((await getItem(dynamo, customersTable, 'cus_redrive'))?.paidTotal).toBe(120);
+    expect((await getItem(dynamo, customersTable, 'cus_redrive'))?.invoiceCount).toBe(2);
+  }, 90_000);
+});
+
+describe('txonce redrive options', () => {
+  let queueUrl: string;
+  let dlqUrl: string;
+  beforeAll(async () => {
+    ({ queueUrl, dlqUrl } = await createQueues(sqs));
+  });
+
+  async function fillDlq(count: number) {
+    await purgeQueue(sqs, dlqUrl);
+    await purgeQueue(sqs, queueUrl);
+    for (let index = 0; index < count; index++)
+      await sendEvent(sqs, dlqUrl, { index }, { idempotencyKey: `k${index}` });
+  }
+
+  it('--dry-run lists what would move and changes nothing', async () => {
+    await fillDlq(3);
+    const result = cli('redrive', dlqUrl, '--dry-run');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/dry run: 3 message\(s\) would move to .*events-[0-9a-f]{8}$/m);
+    expect(await queueDepth(sqs, dlqUrl)).toBe(3);
+    expect(await queueDepth(sqs, queueUrl)).toBe(0);
+  });
+
+  it('--max moves only that many, keeping their body and attributes', async () => {
+    await fillDlq(3);
+    const moved = await redrive({ sqs, dlqUrl, max: 2 });
+    expect(moved).toMatchObject({ method: 'copy', moved: 2, destination: queueUrl });
+    const arrived = await drainMessages(sqs, queueUrl);
+    expect(arrived).toHaveLength(2);
+    const keys = arrived.map((message) => message.MessageAttributes?.idempotencyKey?.StringValue);
+    expect(new Set(keys).size).toBe(2);
+    for (const key of keys) expect(key).toMatch(/^k[0-2]$/);
+    expect(JSON.parse(arrived[0].Body ?? '{}')).toHaveProperty('index');
+    expect(await queueDepth(sqs, dlqUrl)).toBe(1);
+  });
+
+  it('--rate paces the copies', async () => {
+    await fillDlq(3);
+    const started = Date.now();
+    await redrive({ sqs, dlqUrl, rate: 10 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190); // 3 messages at 10/s: two gaps of 100 ms
+  });
+});
+
+describe('txonce dlq list and errors', () => {
+  it('shows dead letters with their reason without consuming them', async () => {
+    const { dlqUrl } = await createQueues(sqs);
+    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: '{"type":"invoice.paid"}',
+        MessageAttributes: {
+          idempotencyKey: { DataType: 'String', StringValue: 'evt_poison' },
+          'txonce.errorName': { DataType: 'String', StringValue: 'PermanentError' },
+          'txonce.errorMessage': { DataType: 'String', StringValue: 'data.amount must be positive' },
+          'txonce.failedAt': { DataType: 'String', StringValue: '2026-11-28T10:00:00.000Z' },
+        },
+      }),
+    );
+    const result = cli('dlq', 'list', dlqUrl);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('key       evt_poison');
+    expect(result.stdout).toContain('why       PermanentError: data.amount must be positive');
+    expect(result.stdout).toContain('1 message(s); none consumed.');
+    expect(await queueDepth(sqs, dlqUrl)).toBe(1);
+    expect((await drainMessages(sqs, dlqUrl)).length).toBe(1); // still visible
+  });
+
+  it('says so clearly when the queue does not exist or the endpoint does not answer', () => {
+    const missing = cli('dlq', 'list', `${inject('sqsEndpoint')}/123456789012/no-such-dlq`);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('No such queue');
+
+    const down = runCommand(
+      ['tsx', 'cli/index.ts', '--endpoint', 'http://127.0.0.1:9', 'dlq', 'list', 'http://127.0.0.1:9/1/q'],
+      {
+        TXONCE_STATE_FILE: '/nonexistent/state.json',
+      },
+    );
+    expect(down.status).toBe(1);
+    expect(down.stderr).toContain('does not answer');
+  });
+
+  it('inspect reports a missing record plainly', () => {
+    const result = runCommand(
+      [
+        'tsx',
+        'cli/index.ts',
+        '--endpoint',
+        inject('dynamoEndpoint'),
+        'inspect',
+        'billing',
+        'never-seen',
+        '--table',
+        'no-table-here',
+      ],
+      { TXONCE_STATE_FILE: '/nonexistent/state.json' },
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('Check --table');
+  });
+});
