@@ -154,6 +154,23 @@ describe('txonce dlq list and errors', () => {
     expect(down.stderr).toContain('does not answer');
   });
 
+  it('says how to provide AWS credentials when there are none', () => {
+    const result = runCommand(
+      ['tsx', 'cli/index.ts', '--region', 'eu-west-1', 'dlq', 'list', 'https://sqs.eu-west-1.amazonaws.com/1/dlq'],
+      {
+        TXONCE_STATE_FILE: '/nonexistent/state.json',
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_PROFILE: 'txonce-no-such-profile',
+        AWS_CONFIG_FILE: '/nonexistent/config',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('No AWS credentials found');
+  });
+
   it('inspect reports a missing record plainly', () => {
     const result = runCommand(
       [
