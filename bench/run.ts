@@ -24,7 +24,7 @@ const SCALES = {
     throughputRounds: 3,
     batches: 30,
     crashEvents: 1000,
-    coldProcesses: 10,
+    coldProcesses: 20,
   },
   tiny: {
     calls: 3,
