@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MAX_ITEM_BYTES } from './limits.js';
+import { CommittedKeyCache, readRecord } from './precheck.js';
 import { fingerprintOf, RECORD, recordKey } from './record.js';
 import type { Tx } from './staged-writes.js';
 import { type CommitSettings, PendingRun, type RunOutcome } from './transaction.js';
@@ -26,6 +27,18 @@ export interface IdempotencyOptions {
    * `resultOmitted: true`; "error" refuses to commit with a TransactionLimitError.
    */
   resultTooLarge?: 'omit' | 'error';
+  /** The outbox table (string partition key `pk`) that `tx.emit()` stages messages into. */
+  outboxTable?: string;
+  /**
+   * Read the dedup record (consistently) before running the work: a known duplicate returns at
+   * once without running the handler. Costs one GetItem per first delivery. Default false.
+   */
+  precheck?: boolean;
+  /**
+   * Remember committed keys in this container (at most `maxEntries`, default 1000): a repeat the
+   * container has seen returns without the handler or DynamoDB. An optimisation only. Default off.
+   */
+  cache?: boolean | { maxEntries?: number };
 }
 
 export interface RunRequest {
@@ -43,12 +56,20 @@ export class Idempotency {
   readonly tableName: string;
   readonly source: string;
   private readonly settings: CommitSettings;
+  private readonly precheck: boolean;
+  private readonly cache: CommittedKeyCache | undefined;
 
   constructor(options: IdempotencyOptions) {
     const settings = resolveOptions(options);
     this.settings = settings;
     this.tableName = settings.tableName;
     this.source = options.source ?? 'default';
+    this.precheck = options.precheck === true;
+    const maxEntries = typeof options.cache === 'object' ? (options.cache.maxEntries ?? 1000) : 1000;
+    if (!(Number.isInteger(maxEntries) && maxEntries > 0)) {
+      throw new TypeError(`Idempotency: \`cache.maxEntries\` must be a whole number > 0 (got ${maxEntries}).`);
+    }
+    this.cache = options.cache ? new CommittedKeyCache(maxEntries, settings.ttlAttribute) : undefined;
   }
 
   /** The dedup record's partition key for `key` (validates the key). */
@@ -72,8 +93,37 @@ export class Idempotency {
    */
   async run<R>(request: RunRequest, work: (tx: Tx) => Promise<R> | R): Promise<RunOutcome<R>> {
     const pending = this.begin(request);
+    const known = await this.knownOutcome<R>(pending);
+    if (known) return known;
     const result = await work(pending.tx);
-    return pending.commit(result);
+    return this.finish(pending, result);
+  }
+
+  /**
+   * With `cache` or `precheck`: the outcome of a delivery already known to be a duplicate,
+   * before any work runs. Undefined when it must run (always, without those options).
+   */
+  async knownOutcome<R>(pending: PendingRun): Promise<RunOutcome<R> | undefined> {
+    const cached = this.cache?.get(pending.recordKey);
+    if (cached) return pending.duplicateOf<R>(cached);
+    if (!this.precheck) return undefined;
+    const stored = await readRecord(
+      this.settings.client,
+      this.tableName,
+      pending.recordKey,
+      this.settings.ttlAttribute,
+    );
+    if (!stored) return undefined;
+    const outcome = pending.duplicateOf<R>(stored);
+    this.cache?.set(pending.recordKey, stored);
+    return outcome;
+  }
+
+  /** Commits a begun delivery and remembers its record when the cache is on. */
+  async finish<R>(pending: PendingRun, result: R): Promise<RunOutcome<R>> {
+    const outcome = await pending.commit(result);
+    if (this.cache && pending.record) this.cache.set(pending.recordKey, pending.record);
+    return outcome;
   }
 }
 
@@ -116,7 +166,19 @@ function resolveOptions(options: IdempotencyOptions): CommitSettings {
   if (resultTooLarge !== 'omit' && resultTooLarge !== 'error') {
     throw new TypeError(`Idempotency: \`resultTooLarge\` must be "omit" or "error" (got ${String(resultTooLarge)}).`);
   }
-  return { client, tableName, ttlSeconds, ttlAttribute, maxAttempts, retryBaseDelayMs, maxResultBytes, resultTooLarge };
+  const outboxTable = options.outboxTable;
+  if (outboxTable !== undefined) requireText('outboxTable', outboxTable);
+  return {
+    client,
+    tableName,
+    ttlSeconds,
+    ttlAttribute,
+    maxAttempts,
+    retryBaseDelayMs,
+    maxResultBytes,
+    resultTooLarge,
+    outboxTable,
+  };
 }
 
 function requireText(name: string, value: unknown): asserts value is string {

@@ -14,6 +14,7 @@ export {
 } from './errors.js';
 export { Idempotency, type IdempotencyOptions, type RunRequest } from './idempotency.js';
 export { type IdempotencyMiddlewareOptions, type IdempotentContext, idempotency } from './middleware.js';
+export { type Destination, type OutboxItem, type OutboxMessage, outboxMessageId } from './outbox.js';
 export { fingerprintOf, recordKey } from './record.js';
 export { type FailureReason, type RecordOutcome, type SqsBatchHandlerOptions, sqsBatchHandler } from './sqs.js';
 export { defaultSqsKey, jsonBody } from './sqs-records.js';

@@ -25,7 +25,7 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
   options: IdempotencyMiddlewareOptions<TEvent>,
 ): MiddlewareObj<TEvent, TResult, Error, Context> {
   const { store, key, fingerprint } = options ?? {};
-  if (!store || typeof store.begin !== 'function')
+  if (!store || typeof store.begin !== 'function' || typeof store.finish !== 'function')
     throw new TypeError('idempotency(): `store` must be an Idempotency instance.');
   if (typeof key !== 'function')
     throw new TypeError('idempotency(): `key` must be a function (event, context) => string.');
@@ -37,11 +37,17 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
 
   return {
     name: 'txonce-idempotency',
-    before: (request) => {
+    before: async (request) => {
       const pending = store.begin({
         key: key(request.event, request.context),
         fingerprint: fingerprint?.(request.event),
       });
+      // with precheck or cache, a known duplicate answers at once and the handler never runs
+      const known = await store.knownOutcome<TResult>(pending);
+      if (known) {
+        request.earlyResponse = known.result; // Middy >= 6: an own earlyResponse, even undefined, skips the handler
+        return;
+      }
       pendingRuns.set(request, pending);
       (request.context as IdempotentContext).tx = pending.tx;
     },
@@ -49,7 +55,7 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
       const pending = pendingRuns.get(request);
       if (!pending) return;
       pendingRuns.delete(request);
-      const outcome = await pending.commit(request.response ?? undefined);
+      const outcome = await store.finish(pending, request.response ?? undefined);
       if (outcome.status === 'duplicate') request.response = outcome.result as TResult;
     },
     onError: (request) => {

@@ -1,6 +1,7 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type StagedWriteRef, TransactionLimitError } from './errors.js';
 import { itemBytes, MAX_ITEM_BYTES, MAX_TRANSACTION_ACTIONS } from './limits.js';
+import { type OutboxMessage, outboxItem } from './outbox.js';
 
 export type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 export type PutWrite = NonNullable<TransactWriteItem['Put']>;
@@ -18,6 +19,11 @@ export interface Tx {
   update(write: UpdateWrite): void;
   delete(write: DeleteWrite): void;
   conditionCheck(write: ConditionCheckWrite): void;
+  /**
+   * Stages a message for the outbox table, in the same transaction: it exists if and only if
+   * the writes commit, and the publisher delivers it. Returns its stable id.
+   */
+  emit(message: OutboxMessage): string;
 }
 
 /** The dedup record takes one of the transaction's actions. */
@@ -27,6 +33,9 @@ export const MAX_STAGED_WRITES = MAX_TRANSACTION_ACTIONS - 1;
 export class StagedWrites implements Tx {
   readonly items: TransactWriteItem[] = [];
   private sealed = false;
+  private emitted = 0;
+
+  constructor(private readonly outbox?: { tableName: string | undefined; recordKey: string }) {}
 
   put(write: PutWrite): void {
     this.stage('Put', write);
@@ -58,6 +67,16 @@ export class StagedWrites implements Tx {
       malformed('ConditionCheck', 'needs a ConditionExpression');
     }
     this.items.push({ ConditionCheck: write });
+  }
+
+  emit(message: OutboxMessage): string {
+    if (!this.outbox?.tableName) {
+      throw new TypeError('tx.emit() needs an outbox table: new Idempotency({ ..., outboxTable }).');
+    }
+    const item = outboxItem(this.outbox.recordKey, this.emitted, message);
+    this.put({ TableName: this.outbox.tableName, Item: item as unknown as Record<string, unknown> });
+    this.emitted++;
+    return item.messageId;
   }
 
   /** No more writes once the transaction is being committed (e.g. a forgotten `await`). */

@@ -36,6 +36,7 @@ export interface CommitSettings {
   retryBaseDelayMs: number;
   maxResultBytes: number;
   resultTooLarge: 'omit' | 'error';
+  outboxTable: string | undefined;
 }
 
 type Verdict =
@@ -56,19 +57,22 @@ const RETRY_CAP_MS = 1000;
  * knows it committed.
  */
 export class PendingRun {
-  readonly tx = new StagedWrites();
+  readonly tx: StagedWrites;
   private readonly runId = randomUUID();
 
   constructor(
     private readonly settings: CommitSettings,
     readonly recordKey: string,
     private readonly fingerprint: string | undefined,
-  ) {}
+  ) {
+    this.tx = new StagedWrites({ tableName: settings.outboxTable, recordKey });
+  }
 
   async commit<R>(result: R): Promise<RunOutcome<R>> {
     this.tx.seal();
+    const dedup = this.dedupPut(result);
     const input = {
-      TransactItems: [{ Put: this.dedupPut(result) }, ...this.tx.items],
+      TransactItems: [{ Put: dedup }, ...this.tx.items],
       ClientRequestToken: this.runId,
     };
     this.checkBeforeSending(input.TransactItems);
@@ -76,6 +80,7 @@ export class PendingRun {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.settings.client.send(new TransactWriteCommand(input));
+        this.record = dedup.Item;
         return { status: 'committed', result };
       } catch (error) {
         const verdict = interpret(error);
@@ -163,7 +168,9 @@ export class PendingRun {
 
   private checkBeforeSending(items: TransactWriteItem[]): void {
     const actions = items.map((item) => Object.values(item)[0]);
-    const check = checkTransaction(actions, { [this.settings.tableName]: [RECORD.key] });
+    const knownKeys: Record<string, string[]> = { [this.settings.tableName]: [RECORD.key] };
+    if (this.settings.outboxTable) knownKeys[this.settings.outboxTable] = ['pk'];
+    const check = checkTransaction(actions, knownKeys);
     if (check.ok) return;
     const refs = check.indexes.map((index) => (index === 0 ? 'the dedup record' : describe(this.tx.ref(index - 1))));
     throw new TransactionLimitError(
@@ -172,10 +179,17 @@ export class PendingRun {
     );
   }
 
-  private duplicateOf<R>(old: Record<string, unknown>, ownResult: R): RunOutcome<R> {
-    // Our own earlier attempt committed and its response was lost: this delivery is the commit.
-    if (old[RECORD.runId] === this.runId) return { status: 'committed', result: ownResult };
+  /** The dedup record as this delivery committed it, or as the first delivery left it. */
+  record: Record<string, unknown> | undefined;
 
+  /**
+   * What a stored record means for this delivery: its own earlier commit (the same runId), a
+   * duplicate, or a reused key (another fingerprint).
+   */
+  duplicateOf<R>(old: Record<string, unknown>, ownResult?: R): RunOutcome<R> {
+    // Our own earlier attempt committed and its response was lost: this delivery is the commit.
+    if (old[RECORD.runId] === this.runId) return { status: 'committed', result: ownResult as R };
+    this.record = old;
     const firstSeenAt = String(old[RECORD.firstSeenAt] ?? '');
     const storedFingerprint = old[RECORD.fingerprint];
     if (
