@@ -14,8 +14,12 @@ export function localClient(config: Partial<DynamoDBClientConfig> = {}): DynamoD
   return DynamoDBDocumentClient.from(client);
 }
 
-/** Creates a fresh table with a string partition key `pk` and returns its name. */
-export async function createTable(client: DynamoDBDocumentClient, prefix: string): Promise<string> {
+/** Creates a fresh table with a string partition key `pk` (and a NEW_IMAGE stream if asked) and returns its name. */
+export async function createTable(
+  client: DynamoDBDocumentClient,
+  prefix: string,
+  options: { stream?: boolean } = {},
+): Promise<string> {
   const tableName = `${prefix}-${randomUUID().slice(0, 8)}`;
   await client.send(
     new CreateTableCommand({
@@ -23,6 +27,7 @@ export async function createTable(client: DynamoDBDocumentClient, prefix: string
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
       AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
       BillingMode: 'PAY_PER_REQUEST',
+      StreamSpecification: options.stream ? { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } : undefined,
     }),
   );
   return tableName;

@@ -1,0 +1,126 @@
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { Webhook } from 'standardwebhooks';
+import type { OutboxItem } from '../../lib/index.js';
+
+/** A delivery that cannot succeed by trying again (a 4xx, an invalid target): straight to the failure queue. */
+export class PermanentDeliveryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentDeliveryError';
+  }
+}
+
+/** Clients are made on first use, so a publisher that never publishes to SNS never loads its SDK. */
+export interface DeliveryTargets {
+  eventBridge?: () => Promise<EventBridgeClient> | EventBridgeClient;
+  sns?: () => Promise<SNSClient> | SNSClient;
+  sqs?: () => Promise<SQSClient> | SQSClient;
+  /** the Standard Webhooks secret webhooks are signed with (whsec_...) */
+  webhookSecret?: string;
+  webhookTimeoutMs?: number;
+}
+
+/** What every destination receives: the stable id, the type, when it was emitted, the data. */
+export function envelope(item: OutboxItem): string {
+  return JSON.stringify({
+    id: item.messageId,
+    type: item.type,
+    timestamp: item.createdAt,
+    data: JSON.parse(item.payload),
+  });
+}
+
+/** Delivers one outbox message once; throws to ask for another attempt. */
+export async function deliver(item: OutboxItem, targets: DeliveryTargets): Promise<void> {
+  const body = envelope(item);
+  const key = { DataType: 'String', StringValue: item.messageId };
+  const { destination } = item;
+  switch (destination.kind) {
+    case 'webhook':
+      return deliverWebhook(destination.url, item, body, targets);
+    case 'sqs': {
+      const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
+      const fifo = destination.queueUrl.endsWith('.fifo');
+      await (await need(targets.sqs, 'sqs')()).send(
+        new SendMessageCommand({
+          QueueUrl: destination.queueUrl,
+          MessageBody: body,
+          MessageAttributes: { idempotencyKey: key, type: { DataType: 'String', StringValue: item.type } },
+          MessageGroupId: fifo ? item.sourceKey.slice(0, 128) : undefined,
+          MessageDeduplicationId: fifo ? item.messageId : undefined,
+        }),
+      );
+      return;
+    }
+    case 'sns': {
+      const { PublishCommand } = await import('@aws-sdk/client-sns');
+      const fifo = destination.topicArn.endsWith('.fifo');
+      await (await need(targets.sns, 'sns')()).send(
+        new PublishCommand({
+          TopicArn: destination.topicArn,
+          Message: body,
+          MessageAttributes: { idempotencyKey: key, type: { DataType: 'String', StringValue: item.type } },
+          MessageGroupId: fifo ? item.sourceKey.slice(0, 128) : undefined,
+          MessageDeduplicationId: fifo ? item.messageId : undefined,
+        }),
+      );
+      return;
+    }
+    case 'eventbridge': {
+      const { PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+      const { FailedEntryCount, Entries } = await (await need(targets.eventBridge, 'eventbridge')()).send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: destination.busName,
+              Source: destination.source ?? 'txonce',
+              DetailType: item.type,
+              Detail: body,
+            },
+          ],
+        }),
+      );
+      if (FailedEntryCount) {
+        const { ErrorCode, ErrorMessage } = Entries?.[0] ?? {};
+        const message = `EventBridge refused the event: ${ErrorCode} ${ErrorMessage ?? ''}`;
+        if (ErrorCode === 'InternalFailure' || ErrorCode === 'ThrottlingException') throw new Error(message);
+        throw new PermanentDeliveryError(message);
+      }
+      return;
+    }
+    default:
+      throw new PermanentDeliveryError(`Unknown destination kind: ${JSON.stringify(destination)}`);
+  }
+}
+
+async function deliverWebhook(url: string, item: OutboxItem, body: string, targets: DeliveryTargets): Promise<void> {
+  if (!targets.webhookSecret)
+    throw new PermanentDeliveryError('No webhook signing secret is configured for the publisher.');
+  const now = new Date();
+  const response = await fetch(url, {
+    method: 'POST',
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': item.messageId,
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': new Webhook(targets.webhookSecret).sign(item.messageId, now, body),
+    },
+    signal: AbortSignal.timeout(targets.webhookTimeoutMs ?? 10_000),
+  });
+  await response.arrayBuffer().catch(() => undefined);
+  if (response.ok) return;
+  const message = `${url} answered ${response.status}`;
+  // the receiver refused this message; only timeouts, throttling and server errors are worth a retry
+  if (response.status >= 400 && response.status < 500 && ![408, 409, 425, 429].includes(response.status)) {
+    throw new PermanentDeliveryError(message);
+  }
+  throw new Error(message);
+}
+
+function need<T>(client: (() => Promise<T> | T) | undefined, kind: string): () => Promise<T> | T {
+  if (!client) throw new PermanentDeliveryError(`The publisher has no ${kind} client configured.`);
+  return client;
+}
