@@ -15,6 +15,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { Outbox } from './outbox.js';
 
 export interface PipelineMonitoringProps {
   api: RestApi;
@@ -26,6 +27,7 @@ export interface PipelineMonitoringProps {
   consumerService: string;
   alarmTopic?: ITopic;
   maxMessageAge: Duration;
+  outbox?: Outbox;
 }
 
 /** The EMF metrics functions/consumer publishes, one count per record outcome. */
@@ -81,7 +83,8 @@ export class PipelineMonitoring extends Construct {
       'The webhook endpoint answered 5xx: senders will retry, but something is broken.',
     );
     if (props.alarmTopic) {
-      for (const alarm of this.alarms) alarm.addAlarmAction(new SnsAction(props.alarmTopic));
+      for (const alarm of [...this.alarms, ...(props.outbox?.alarms ?? [])])
+        alarm.addAlarmAction(new SnsAction(props.alarmTopic));
     }
 
     const outcome = (name: string) =>
@@ -130,6 +133,22 @@ export class PipelineMonitoring extends Construct {
         width: 8,
       }),
     );
+    if (props.outbox) {
+      const { publisher, failureQueue } = props.outbox;
+      this.dashboard.addWidgets(
+        new GraphWidget({
+          title: 'Outbox publisher',
+          left: [publisher.metricInvocations({ period: fiveMinutes }), publisher.metricErrors({ period: fiveMinutes })],
+          right: [publisher.metric('IteratorAge', { period: minute, statistic: 'Maximum' })],
+          width: 12,
+        }),
+        new SingleValueWidget({
+          title: 'Undelivered outbox messages',
+          metrics: [failureQueue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: 'Maximum' })],
+          width: 12,
+        }),
+      );
+    }
   }
 
   private alarm(id: string, metric: IMetric, threshold: number, description: string): void {

@@ -11,16 +11,16 @@ import {
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IdempotencyTable } from './idempotency-table.js';
+import { txonceFunction } from './lambda-function.js';
+import { Outbox, type OutboxProps } from './outbox.js';
 import { PipelineMonitoring } from './pipeline-monitoring.js';
 import { EVENT_QUEUE } from './settings.js';
 
@@ -73,6 +73,8 @@ export interface WebhookPipelineProps {
   alarmTopic?: ITopic;
   /** Age of the oldest queued message that raises an alarm. Default 15 minutes. */
   maxMessageAge?: Duration;
+  /** A transactional outbox for the consumer (`tx.emit`) and its publisher. Default: none. */
+  outbox?: Omit<OutboxProps, 'retention' | 'removalPolicy'>;
 }
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -95,6 +97,7 @@ export class WebhookPipeline extends Construct {
   readonly consumer: NodejsFunction;
   readonly webhookSecret: ISecret;
   readonly monitoring: PipelineMonitoring;
+  readonly outbox: Outbox | undefined;
 
   constructor(scope: Construct, id: string, props: WebhookPipelineProps = {}) {
     super(scope, id);
@@ -145,7 +148,9 @@ export class WebhookPipeline extends Construct {
         generateSecretString: { passwordLength: 32, excludePunctuation: true },
       });
 
-    this.ingest = this.function('Ingest', FUNCTIONS.ingest, retention, {
+    this.ingest = txonceFunction(this, 'Ingest', {
+      entry: FUNCTIONS.ingest,
+      retention,
       timeout: Duration.seconds(10),
       memorySize: 256,
       environment: {
@@ -161,7 +166,9 @@ export class WebhookPipeline extends Construct {
     this.webhookSecret.grantRead(this.ingest);
 
     const consumerService = 'txonce-consumer';
-    this.consumer = this.function('Consumer', props.consumer?.entry ?? FUNCTIONS.consumer, retention, {
+    this.consumer = txonceFunction(this, 'Consumer', {
+      entry: props.consumer?.entry ?? FUNCTIONS.consumer,
+      retention,
       timeout: consumerTimeout,
       memorySize: props.consumer?.memorySize ?? 512,
       environment: {
@@ -193,6 +200,12 @@ export class WebhookPipeline extends Construct {
       }),
     );
 
+    if (props.outbox) {
+      this.outbox = new Outbox(this, 'Outbox', { ...props.outbox, retention, removalPolicy: props.removalPolicy });
+      this.outbox.grantEmit(this.consumer);
+      this.consumer.addEnvironment('OUTBOX_TABLE', this.outbox.table.tableName);
+    }
+
     this.api = this.restApi(scheme, retention, props);
 
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
@@ -204,6 +217,7 @@ export class WebhookPipeline extends Construct {
       consumerService,
       alarmTopic: props.alarmTopic,
       maxMessageAge: props.maxMessageAge ?? Duration.minutes(15),
+      outbox: this.outbox,
     });
 
     const output = (name: string, value: string, description: string) =>
@@ -215,50 +229,20 @@ export class WebhookPipeline extends Construct {
     output('IdempotencyTableName', this.idempotency.table.tableName, 'The dedup records');
     output('WebhookSecretArn', this.webhookSecret.secretArn, 'Put the provider signing secret here');
     output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
+    if (this.outbox) {
+      output('OutboxTableName', this.outbox.table.tableName, 'Messages emitted with tx.emit()');
+      output('OutboxFailureQueueUrl', this.outbox.failureQueue.queueUrl, 'Outbox messages that could not be delivered');
+      output(
+        'WebhookSigningSecretArn',
+        this.outbox.signingSecret.secretArn,
+        'The secret outbox webhooks are signed with',
+      );
+    }
   }
 
   private queueName(fifo: boolean): string {
     const base = `${Stack.of(this).stackName}-${this.node.id}-events`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 75);
     return fifo ? `${base}.fifo` : base;
-  }
-
-  /** A function with its own role, its own log group (with retention) and nothing else. */
-  private function(
-    id: string,
-    entry: string,
-    retention: RetentionDays,
-    options: { timeout: Duration; memorySize: number; environment: Record<string, string> },
-  ): NodejsFunction {
-    const logGroup = new LogGroup(this, `${id}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY });
-    const role: IRole = new Role(this, `${id}Role`, {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `txonce ${id.toLowerCase()}: writes its own log group, nothing more by default`,
-    });
-    logGroup.grantWrite(role);
-    return new NodejsFunction(this, id, {
-      entry,
-      handler: 'handler',
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      role,
-      logGroup,
-      loggingFormat: LoggingFormat.JSON,
-      tracing: Tracing.ACTIVE,
-      timeout: options.timeout,
-      memorySize: options.memorySize,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...options.environment },
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        format: OutputFormat.ESM,
-        target: 'node24',
-        externalModules: ['@aws-sdk/*'],
-        // ESM output: let bundled CommonJS packages require Node built-ins
-        banner:
-          "import { createRequire as txonceCreateRequire } from 'module'; const require = txonceCreateRequire(import.meta.url);",
-      },
-    });
   }
 
   private restApi(scheme: WebhookScheme, retention: RetentionDays, props: WebhookPipelineProps): RestApi {

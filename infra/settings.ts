@@ -25,3 +25,8 @@ export const EVENT_QUEUE = {
 export const BUSINESS_TABLES = {
   partitionKey: 'pk',
 } as const;
+
+/** The outbox table: string partition key (the message id), a NEW_IMAGE stream. */
+export const OUTBOX = {
+  partitionKey: 'pk',
+} as const;

@@ -22,6 +22,7 @@ export class TxonceStack extends Stack {
   readonly pipeline: WebhookPipeline;
   readonly invoices: TableV2;
   readonly customers: TableV2;
+  readonly receipts: Topic;
 
   constructor(scope: Construct, id: string, props: TxonceStackProps = {}) {
     super(scope, id, props);
@@ -37,6 +38,9 @@ export class TxonceStack extends Stack {
     this.invoices = businessTable('Invoices');
     this.customers = businessTable('Customers');
 
+    // where the example consumer's emitted receipts go (subscribe an email, a queue, a function)
+    this.receipts = new Topic(this, 'Receipts', { enforceSSL: true });
+
     const alarmTopic = props.alarmEmail ? new Topic(this, 'Alarms', { enforceSSL: true }) : undefined;
     if (alarmTopic && props.alarmEmail) alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
 
@@ -49,8 +53,13 @@ export class TxonceStack extends Stack {
       deletionProtection: !props.destroyData,
       consumer: {
         tables: [this.invoices, this.customers],
-        environment: { INVOICES_TABLE: this.invoices.tableName, CUSTOMERS_TABLE: this.customers.tableName },
+        environment: {
+          INVOICES_TABLE: this.invoices.tableName,
+          CUSTOMERS_TABLE: this.customers.tableName,
+          RECEIPTS_TOPIC_ARN: this.receipts.topicArn,
+        },
       },
+      outbox: { topics: [this.receipts] },
     });
     acknowledgeNagFindings(this);
   }
@@ -94,6 +103,26 @@ function acknowledgeNagFindings(stack: TxonceStack): void {
     'AwsSolutions-SQS3',
     'This queue is the dead-letter queue itself; it has no DLQ of its own.',
   );
+  if (pipeline.outbox) {
+    const { outbox } = pipeline;
+    acknowledge(
+      outbox.failureQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the failure destination (undeliverable outbox messages and exhausted stream batches).',
+    );
+    acknowledge(
+      outbox.publisher.role ?? outbox.publisher,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray PutTraceSegments/PutTelemetryRecords take no resource-level permissions ("*" is required); every other statement names its resource.',
+    );
+    if (outbox.signingSecret.node.scope === outbox) {
+      acknowledge(
+        outbox.signingSecret,
+        'AwsSolutions-SMG4',
+        'The webhook signing secret is shared with the receivers; rotating it is a coordinated, manual step (add the new secret on the receivers first).',
+      );
+    }
+  }
   if (pipeline.webhookSecret.node.scope === pipeline) {
     acknowledge(
       pipeline.webhookSecret,

@@ -26,7 +26,22 @@ describe('consumer configuration', () => {
       deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/dlq',
       source: 'stripe',
       ttlSeconds: undefined,
+      outboxTable: undefined,
+      receipts: undefined,
     });
+  });
+
+  it('emits receipts through the outbox only when it has one', () => {
+    expect(
+      readConsumerConfig({ ...valid, OUTBOX_TABLE: 'outbox', RECEIPTS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:1:receipts' })
+        .receipts,
+    ).toEqual({
+      kind: 'sns',
+      topicArn: 'arn:aws:sns:eu-west-1:1:receipts',
+    });
+    expect(() => readConsumerConfig({ ...valid, RECEIPTS_WEBHOOK_URL: 'http://127.0.0.1/receipts' })).toThrow(
+      /set OUTBOX_TABLE too/,
+    );
   });
 
   it('names every problem at once', () => {

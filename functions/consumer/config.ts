@@ -1,3 +1,5 @@
+import type { Destination } from '../../lib/index.js';
+
 /** What the consumer reads from its environment, checked once at cold start. */
 export interface ConsumerConfig {
   dedupTable: string;
@@ -9,6 +11,10 @@ export interface ConsumerConfig {
   source: string;
   /** undefined: durable dedup records */
   ttlSeconds: number | undefined;
+  /** the outbox table `tx.emit()` writes to; required to emit receipts */
+  outboxTable: string | undefined;
+  /** where a receipt for each paid invoice goes, if anywhere */
+  receipts: Destination | undefined;
 }
 
 export class ConfigError extends Error {
@@ -32,7 +38,20 @@ export function readConsumerConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
     deadLetterQueueUrl: env.DLQ_URL?.trim() || undefined,
     source: env.IDEMPOTENCY_SOURCE?.trim() || 'webhooks',
     ttlSeconds: undefined,
+    outboxTable: env.OUTBOX_TABLE?.trim() || undefined,
+    receipts: undefined,
   };
+  const topicArn = env.RECEIPTS_TOPIC_ARN?.trim();
+  const webhookUrl = env.RECEIPTS_WEBHOOK_URL?.trim();
+  if (topicArn && webhookUrl) problems.push('set only one of RECEIPTS_TOPIC_ARN and RECEIPTS_WEBHOOK_URL');
+  if (topicArn) config.receipts = { kind: 'sns', topicArn };
+  if (webhookUrl) {
+    if (!/^https?:\/\//.test(webhookUrl))
+      problems.push(`RECEIPTS_WEBHOOK_URL must be an http(s) URL, got "${webhookUrl}"`);
+    config.receipts = { kind: 'webhook', url: webhookUrl };
+  }
+  if (config.receipts && !config.outboxTable)
+    problems.push('receipts are emitted through the outbox: set OUTBOX_TABLE too');
   if (config.deadLetterQueueUrl && !/^https?:\/\//.test(config.deadLetterQueueUrl)) {
     problems.push(`DLQ_URL must be the queue's URL (https://sqs...), got "${config.deadLetterQueueUrl}"`);
   }

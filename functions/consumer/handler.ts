@@ -17,8 +17,9 @@ export const handler = createConsumer({
     tableName: config.dedupTable,
     source: config.source,
     ttlSeconds: config.ttlSeconds,
+    outboxTable: config.outboxTable,
   }),
-  tables: { invoicesTable: config.invoicesTable, customersTable: config.customersTable },
+  tables: { invoicesTable: config.invoicesTable, customersTable: config.customersTable, receipts: config.receipts },
   deadLetter: config.deadLetterQueueUrl
     ? { client: new SQSClient({}), queueUrl: config.deadLetterQueueUrl }
     : undefined,

@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import { jsonBody, PermanentError, type Tx } from '../../lib/index.js';
+import { type Destination, jsonBody, PermanentError, type Tx } from '../../lib/index.js';
 
 /** The example event: an invoice was paid. Amounts are in minor units (cents). */
 export interface InvoicePaidEvent {
@@ -11,6 +11,8 @@ export interface InvoicePaidEvent {
 export interface BusinessTables {
   invoicesTable: string;
   customersTable: string;
+  /** where to emit a `receipt.requested` message for each paid invoice, through the outbox */
+  receipts?: Destination;
 }
 
 export type InvoiceResult =
@@ -19,7 +21,8 @@ export type InvoiceResult =
 
 /**
  * Stages the effect of one event: for "invoice.paid", upsert the invoice and ADD the amount to
- * the customer's paid total (exactly what a duplicate would double). Other event types are
+ * the customer's paid total (exactly what a duplicate would double), and emit a receipt request
+ * when a destination is configured. Other event types are
  * acknowledged without writes. A malformed event is a PermanentError: retrying cannot fix it.
  */
 export function applyInvoiceEvent(record: SQSRecord, tx: Tx, tables: BusinessTables): InvoiceResult {
@@ -50,6 +53,10 @@ export function applyInvoiceEvent(record: SQSRecord, tx: Tx, tables: BusinessTab
     ExpressionAttributeNames: { '#paidTotal': 'paidTotal', '#invoiceCount': 'invoiceCount', '#currency': 'currency' },
     ExpressionAttributeValues: { ':amount': data.amount, ':one': 1, ':currency': data.currency },
   });
+  if (tables.receipts) {
+    // sent by the publisher only if this transaction commits, once per event however often it arrives
+    tx.emit({ destination: tables.receipts, type: 'receipt.requested', payload: data });
+  }
   return { applied: 'invoice.paid', invoiceId: data.invoiceId, customerId: data.customerId, amount: data.amount };
 }
 

@@ -43,10 +43,12 @@ describe('SQS: queue, DLQ and redrive', () => {
     expect(queue.Properties.VisibilityTimeout).toBe(6 * consumer.Properties.Timeout);
   });
 
-  it('encrypts both queues at rest and refuses requests without TLS', () => {
-    for (const [, queue] of ofType('AWS::SQS::Queue')) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+  it('encrypts every queue at rest and refuses requests without TLS', () => {
+    const queues = ofType('AWS::SQS::Queue');
+    expect(queues).toHaveLength(3); // events, DLQ, outbox failure queue
+    for (const [, queue] of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     const policies = ofType('AWS::SQS::QueuePolicy');
-    expect(policies).toHaveLength(2);
+    expect(policies).toHaveLength(3);
     for (const [, policy] of policies) {
       expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
         expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
@@ -66,11 +68,14 @@ describe('SQS: queue, DLQ and redrive', () => {
 
   it('offers FIFO queues as an option', () => {
     const { template } = synth({ fifo: true });
-    const queues = Object.values(template.toJSON().Resources as Resources).filter(
-      (resource) => resource.Type === 'AWS::SQS::Queue',
+    const resources = template.toJSON().Resources as Resources;
+    const queue = Object.values(resources).find(
+      (resource) => resource.Type === 'AWS::SQS::Queue' && resource.Properties.RedrivePolicy,
     );
-    expect(queues.map((queue) => queue.Properties.FifoQueue)).toEqual([true, true]);
-    expect(queues.some((queue) => String(queue.Properties.QueueName).endsWith('.fifo'))).toBe(true);
+    expect(queue?.Properties.FifoQueue).toBe(true);
+    expect(String(queue?.Properties.QueueName)).toMatch(/\.fifo$/);
+    const dlq = resources[queue?.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]];
+    expect(dlq.Properties.FifoQueue).toBe(true);
   });
 });
 
@@ -98,7 +103,7 @@ describe('the event source mapping', () => {
 describe('functions', () => {
   it('run on arm64 and the newest Node.js runtime, traced, logging JSON to their own log groups with retention', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(2);
+    expect(functions).toHaveLength(3); // ingest, consumer, outbox publisher
     for (const [, fn] of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -112,8 +117,10 @@ describe('functions', () => {
   it('bundle with local esbuild, leave the AWS SDK to the runtime, and load as ES modules', async () => {
     const outdir = main.app.synth().directory;
     const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
-    expect(assets).toHaveLength(2);
+    expect(assets).toHaveLength(3);
     const env = {
+      OUTBOX_TABLE: 'outbox',
+      WEBHOOK_SIGNING_SECRET: 'c2VjcmV0IGZvciB0aGUgdGVzdA==',
       QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/q',
       WEBHOOK_SCHEME: 'github',
       WEBHOOK_SECRET: 'local secret',
@@ -153,19 +160,20 @@ describe('DynamoDB', () => {
     const tables = Object.values(template.toJSON().Resources as Resources).filter(
       (r) => r.Type === 'AWS::DynamoDB::GlobalTable',
     );
-    expect(tables).toHaveLength(3);
+    expect(tables).toHaveLength(4);
     for (const table of tables) {
       expect(table.DeletionPolicy).toBe('Delete');
-      expect(table.Properties.Replicas[0].DeletionProtectionEnabled).toBe(false);
+      expect(table.Properties.Replicas[0].DeletionProtectionEnabled ?? false).toBe(false);
     }
   });
 });
 
+const statements = (role: 'Ingest' | 'Consumer' | 'OutboxPublisher') => {
+  const [, policy] = ofType('AWS::IAM::Policy').find(([id]) => id.startsWith(`Pipeline${role}Role`)) ?? [];
+  return (policy?.Properties.PolicyDocument.Statement ?? []) as { Action: string | string[]; Resource: unknown }[];
+};
+
 describe('least privilege', () => {
-  const statements = (role: 'Ingest' | 'Consumer') => {
-    const [, policy] = ofType('AWS::IAM::Policy').find(([id]) => id.startsWith(`Pipeline${role}Role`)) ?? [];
-    return (policy?.Properties.PolicyDocument.Statement ?? []) as { Action: string | string[]; Resource: unknown }[];
-  };
   const actions = (role: 'Ingest' | 'Consumer') => statements(role).flatMap((statement) => statement.Action);
 
   it('lets the ingest only send to its queue and read its secret (and write its logs and traces)', () => {
@@ -192,7 +200,7 @@ describe('least privilege', () => {
       consumer
         .filter((statement) => [statement.Action].flat().includes(action))
         .map((statement) => JSON.stringify(statement.Resource));
-    expect(on('dynamodb:PutItem')).toHaveLength(3); // dedup + invoices + customers
+    expect(on('dynamodb:PutItem')).toHaveLength(4); // dedup + invoices + customers + outbox (tx.emit)
     expect(on('dynamodb:GetItem')).toEqual([
       JSON.stringify({ 'Fn::GetAtt': [logicalId(main.stack.pipeline.idempotency.table as never), 'Arn'] }),
     ]);
@@ -207,13 +215,95 @@ describe('least privilege', () => {
   });
 
   it('uses no wildcard action anywhere, and a wildcard resource only where X-Ray requires it', () => {
-    for (const role of ['Ingest', 'Consumer'] as const) {
+    for (const role of ['Ingest', 'Consumer', 'OutboxPublisher'] as const) {
       for (const statement of statements(role)) {
         for (const action of [statement.Action].flat()) expect(action).not.toContain('*');
         if (statement.Resource === '*')
           expect([statement.Action].flat().every((action) => action.startsWith('xray:'))).toBe(true);
       }
     }
+  });
+});
+
+describe('the outbox', () => {
+  it('has a table with a NEW_IMAGE stream, and the publisher reads it from the start, INSERTs only', () => {
+    const table = main.resources[logicalId(main.stack.pipeline.outbox?.table as never)];
+    expect(table.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
+    main.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(main.stack.pipeline.outbox?.table as never), 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      DestinationConfig: {
+        OnFailure: {
+          Destination: { 'Fn::GetAtt': [logicalId(main.stack.pipeline.outbox?.failureQueue as never), 'Arn'] },
+        },
+      },
+    });
+  });
+
+  it('lets the publisher read its stream, update its items, publish to its destination and nothing else', () => {
+    const actions = statements('OutboxPublisher').flatMap((statement) => [statement.Action].flat());
+    expect(actions.sort()).toEqual(
+      [
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:ListStreams',
+        'dynamodb:UpdateItem',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'sns:Publish',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
+    const publish = statements('OutboxPublisher').find((statement) => statement.Action === 'sns:Publish');
+    expect(publish?.Resource).toEqual({ Ref: logicalId(main.stack.receipts) });
+  });
+
+  it('grants each kind of destination only its own call', async () => {
+    const { WebhookPipeline } = await import('../../infra/pipeline.js');
+    const { EventBus } = await import('aws-cdk-lib/aws-events');
+    const stack = new Stack(new App(), 'destinations');
+    new WebhookPipeline(stack, 'P', {
+      outbox: { eventBuses: [new EventBus(stack, 'Bus')], queues: [new Queue(stack, 'Target', { enforceSSL: true })] },
+    });
+    const policies = Object.entries(Template.fromStack(stack).toJSON().Resources as Resources).filter(
+      ([id, resource]) => resource.Type === 'AWS::IAM::Policy' && id.includes('Publisher'),
+    );
+    const actions = policies.flatMap(([, policy]) =>
+      (policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((statement) =>
+        [statement.Action].flat(),
+      ),
+    );
+    expect(actions).toContain('events:PutEvents');
+    expect(actions.filter((action) => action === 'sqs:SendMessage')).toHaveLength(2); // the target and the failure queue
+    expect(actions).not.toContain('sns:Publish');
+  });
+
+  it('lets the consumer emit: PutItem on the outbox table, and tells it the table', () => {
+    const consumer = main.resources[logicalId(main.stack.pipeline.consumer)];
+    expect(consumer.Properties.Environment.Variables.OUTBOX_TABLE).toEqual({
+      Ref: logicalId(main.stack.pipeline.outbox?.table as never),
+    });
+    expect(consumer.Properties.Environment.Variables.RECEIPTS_TOPIC_ARN).toEqual({
+      Ref: logicalId(main.stack.receipts),
+    });
+  });
+
+  it('puts the publisher and undelivered messages on the dashboard', () => {
+    const [, dashboard] = ofType('AWS::CloudWatch::Dashboard')[0];
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    expect(body).toContain('Outbox publisher');
+    expect(body).toContain('Undelivered outbox messages');
   });
 });
 
@@ -278,6 +368,9 @@ describe('alarms, dashboard and outputs', () => {
         'AWS/Lambda:Errors',
         'AWS/Lambda:Throttles',
         'AWS/ApiGateway:5XXError',
+        'AWS/SQS:ApproximateNumberOfMessagesVisible', // undelivered outbox messages
+        'AWS/Lambda:Errors', // the publisher
+        'AWS/Lambda:IteratorAge', // the publisher behind its stream
       ].sort(),
     );
     expect(alarms.every((alarm) => alarm.AlarmActions === undefined)).toBe(true);

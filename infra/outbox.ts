@@ -1,0 +1,142 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { AttributeType, Billing, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { txonceFunction } from './lambda-function.js';
+import { EVENT_QUEUE, OUTBOX } from './settings.js';
+
+export interface OutboxProps {
+  /** Destinations the publisher may deliver to; each gets exactly the grant its kind needs. */
+  eventBuses?: IEventBus[];
+  topics?: ITopic[];
+  queues?: IQueue[];
+  /** Deliver to HTTPS endpoints, signed with this Standard Webhooks secret. Default: a generated one. */
+  webhookSigningSecret?: ISecret;
+  /** Attempts per message inside one invocation. Default 3. */
+  maxAttempts?: number;
+  /** Stream records per invocation. Default 10. */
+  batchSize?: number;
+  /** Retries of a failing stream batch before its metadata goes to the on-failure queue. Default 5. */
+  retryAttempts?: number;
+  removalPolicy?: RemovalPolicy;
+  retention: RetentionDays;
+}
+
+const PUBLISHER = fileURLToPath(new URL('../functions/publisher/handler.ts', import.meta.url));
+
+/**
+ * The transactional outbox: a table that `tx.emit()` writes in the same transaction as the
+ * business writes, and a publisher triggered by its stream (INSERTs only) that delivers each
+ * message at least once under a stable id. Messages that exhaust their attempts, and stream
+ * batches that exhaust theirs, land in the failure queue.
+ */
+export class Outbox extends Construct {
+  readonly table: TableV2;
+  readonly publisher: NodejsFunction;
+  readonly failureQueue: Queue;
+  readonly signingSecret: ISecret;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: OutboxProps) {
+    super(scope, id);
+    this.table = new TableV2(this, 'Table', {
+      partitionKey: { name: OUTBOX.partitionKey, type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      dynamoStream: StreamViewType.NEW_IMAGE,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.failureQueue = new Queue(this, 'FailureQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(EVENT_QUEUE.deadLetterRetentionDays),
+    });
+    this.signingSecret =
+      props.webhookSigningSecret ??
+      new Secret(this, 'SigningSecret', {
+        description:
+          'Standard Webhooks signing secret the outbox publisher signs webhooks with (give it to the receivers)',
+        // 32 letters and digits: valid base64, as a Standard Webhooks secret must be
+        generateSecretString: { passwordLength: 32, excludePunctuation: true },
+      });
+
+    this.publisher = txonceFunction(this, 'Publisher', {
+      entry: PUBLISHER,
+      retention: props.retention,
+      timeout: Duration.seconds(60),
+      memorySize: 256,
+      environment: {
+        OUTBOX_TABLE: this.table.tableName,
+        FAILURE_QUEUE_URL: this.failureQueue.queueUrl,
+        WEBHOOK_SIGNING_SECRET_ID: this.signingSecret.secretArn,
+        PUBLISH_MAX_ATTEMPTS: String(props.maxAttempts ?? 3),
+        POWERTOOLS_SERVICE_NAME: 'txonce-publisher',
+      },
+    });
+    this.publisher.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: props.batchSize ?? 10,
+        retryAttempts: props.retryAttempts ?? 5,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(this.failureQueue),
+        // only new messages: the publisher's own bookkeeping updates are MODIFY events
+        filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') })],
+      }),
+    );
+    this.table.grant(this.publisher, 'dynamodb:UpdateItem');
+    this.failureQueue.grantSendMessages(this.publisher);
+    this.signingSecret.grantRead(this.publisher);
+    for (const bus of props.eventBuses ?? []) bus.grantPutEventsTo(this.publisher);
+    for (const topic of props.topics ?? []) topic.grantPublish(this.publisher);
+    for (const queue of props.queues ?? []) queue.grantSendMessages(this.publisher);
+
+    this.alarm(
+      'Undelivered',
+      this.failureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      1,
+      'Outbox messages could not be delivered: they are in the failure queue.',
+    );
+    this.alarm(
+      'PublisherErrors',
+      this.publisher.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      1,
+      'The outbox publisher failed.',
+    );
+    this.alarm(
+      'PublisherBehind',
+      this.publisher.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' }),
+      Duration.minutes(5).toMilliseconds(),
+      'The outbox publisher is more than 5 minutes behind the stream.',
+    );
+  }
+
+  /** What a consumer needs to emit: putting outbox items inside its transaction. */
+  grantEmit(grantee: IGrantable) {
+    return this.table.grant(grantee, 'dynamodb:PutItem');
+  }
+
+  private alarm(id: string, metric: IMetric, threshold: number, description: string): void {
+    this.alarms.push(
+      new Alarm(this, id, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      }),
+    );
+  }
+}
