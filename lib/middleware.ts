@@ -4,8 +4,11 @@ import type { Idempotency } from './idempotency.js';
 import type { Tx } from './staged-writes.js';
 import type { PendingRun } from './transaction.js';
 
-/** The Lambda context as an idempotent handler sees it: stage business writes on `tx`. */
-export type IdempotentContext = Context & { tx: Tx };
+/**
+ * The Lambda context as an idempotent handler sees it: stage business writes on `tx`. Once the
+ * middleware is done, `idempotencyStatus` says whether this delivery committed or was a duplicate.
+ */
+export type IdempotentContext = Context & { tx: Tx; idempotencyStatus?: 'committed' | 'duplicate' };
 
 export interface IdempotencyMiddlewareOptions<TEvent> {
   store: Idempotency;
@@ -45,6 +48,7 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
       // with precheck or cache, a known duplicate answers at once and the handler never runs
       const known = await store.knownOutcome<TResult>(pending);
       if (known) {
+        (request.context as IdempotentContext).idempotencyStatus = 'duplicate';
         request.earlyResponse = known.result; // Middy >= 6: an own earlyResponse, even undefined, skips the handler
         return;
       }
@@ -56,6 +60,7 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
       if (!pending) return;
       pendingRuns.delete(request);
       const outcome = await store.finish(pending, request.response ?? undefined);
+      (request.context as IdempotentContext).idempotencyStatus = outcome.status;
       if (outcome.status === 'duplicate') request.response = outcome.result as TResult;
     },
     onError: (request) => {

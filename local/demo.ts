@@ -86,6 +86,8 @@ async function demo(): Promise<number> {
   );
   await drained();
 
+  const receipts = await waitForReceipts(invoices);
+  const outbox = await outboxOf(run);
   const committed = await countDedupRecords(run);
   const deadLettered = await depth(target.resources.deadLetterQueueUrl);
   const accepted = statuses.filter((status) => status === 202).length;
@@ -100,7 +102,13 @@ async function demo(): Promise<number> {
     ['committed', committed],
     ['dead-lettered (poison)', deadLettered],
     ['customers checked', options.customers],
+    ['receipts emitted (outbox)', outbox.messages],
+    ['receipt deliveries, retries included', outbox.attempts],
+    ['receipts applied by the receiver', receipts.applied],
   ]);
+  if (outbox.messages !== invoices.length)
+    problems.push(`expected ${invoices.length} receipts in the outbox, found ${outbox.messages}`);
+  problems.push(...receipts.problems);
   const unexpected = statuses.filter((status) => status !== 202 && status !== 401);
   if (unexpected.length > 0) problems.push(`unexpected HTTP statuses: ${[...new Set(unexpected)].join(', ')}`);
   if (rejected !== badSignatures) problems.push(`expected ${badSignatures} rejections, saw ${rejected}`);
@@ -109,7 +117,9 @@ async function demo(): Promise<number> {
     console.log(`\nFAILED: ${problems.length} problem(s)\n- ${problems.join('\n- ')}`);
     return 1;
   }
-  console.log(`\nOK: every customer's total equals the sum of its unique invoices; no effect missing or doubled.`);
+  console.log(
+    `\nOK: every customer's total equals the sum of its unique invoices, and every invoice got exactly one receipt; no effect missing or doubled.`,
+  );
   return 0;
 }
 
@@ -147,6 +157,52 @@ async function depth(queueUrl: string): Promise<number> {
     }),
   );
   return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+}
+
+/** Each unique invoice's receipt must reach the receiver and be applied exactly once. */
+async function waitForReceipts(invoices: Invoice[]): Promise<{ applied: number; problems: string[] }> {
+  const deadline = Date.now() + options.timeout * 1000;
+  for (;;) {
+    const found = new Map<string, number>();
+    for (let start = 0; start < invoices.length; start += 100) {
+      const keys = invoices.slice(start, start + 100).map((invoice) => ({ pk: invoice.invoiceId }));
+      const { Responses } = await dynamo.send(
+        new BatchGetCommand({
+          RequestItems: { [target.resources.receiptsTable]: { Keys: keys, ConsistentRead: true } },
+        }),
+      );
+      for (const item of Responses?.[target.resources.receiptsTable] ?? [])
+        found.set(item.pk as string, item.receipts as number);
+    }
+    const doubled = [...found]
+      .filter(([, count]) => count !== 1)
+      .map(([invoice, count]) => `${invoice}: ${count} receipts`);
+    if (doubled.length > 0) return { applied: found.size, problems: doubled };
+    if (found.size === invoices.length) return { applied: found.size, problems: [] };
+    if (Date.now() > deadline)
+      return { applied: found.size, problems: [`${invoices.length - found.size} receipts never arrived`] };
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** The run's outbox items: how many messages, and how many delivery attempts they took. */
+async function outboxOf(run: string): Promise<{ messages: number; attempts: number }> {
+  const prefix = recordKey(target.source, `msg_${run}_`).slice(0, -1);
+  let messages = 0;
+  let attempts = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.send(
+      new ScanCommand({ TableName: target.resources.outboxTable, ExclusiveStartKey: start, ConsistentRead: true }),
+    );
+    for (const item of page.Items ?? []) {
+      if (!String(item.sourceKey).startsWith(prefix)) continue;
+      messages++;
+      attempts += Number(item.attempts ?? 0);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return { messages, attempts };
 }
 
 async function countDedupRecords(run: string): Promise<number> {
@@ -220,5 +276,5 @@ async function inParallel<T>(items: T[], limit: number, each: (item: T) => Promi
 
 function printTable(rows: [string, number][]): void {
   console.log('');
-  for (const [label, value] of rows) console.log(`${label.padEnd(32)} ${String(value).padStart(6)}`);
+  for (const [label, value] of rows) console.log(`${label.padEnd(40)} ${String(value).padStart(6)}`);
 }

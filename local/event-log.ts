@@ -8,6 +8,13 @@ export function describeEvent(event: PipelineEvent): string {
       ? `${time}  accepted       ${event.id}`
       : `${time}  rejected ${event.status}   ${event.reason ?? ''}`;
   }
+  if (event.stage === 'publisher') {
+    const { result } = event;
+    return result.status === 'delivered'
+      ? `${time}  published      ${result.messageId}  (attempt ${result.attempts})`
+      : `${time}  not published  ${result.messageId}  ${result.error ?? ''}  -> failure queue`;
+  }
+  if (event.stage === 'receiver') return `${time}  receipt ${event.status.padEnd(7)}${event.id}`;
   const { outcome } = event;
   const key = outcome.key ?? outcome.record.messageId;
   switch (outcome.status) {

@@ -6,13 +6,18 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { BUSINESS_TABLES, DEDUP_TABLE, EVENT_QUEUE } from '../infra/settings.js';
+import { BUSINESS_TABLES, DEDUP_TABLE, EVENT_QUEUE, OUTBOX } from '../infra/settings.js';
 
 /** What the local stack creates, named as on AWS but fixed, so a restart finds them again. */
 export interface LocalResources {
   dedupTable: string;
   invoicesTable: string;
   customersTable: string;
+  /** tx.emit() writes here; the publisher reads its stream */
+  outboxTable: string;
+  /** the local receipt receiver's effects */
+  receiptsTable: string;
+  outboxFailureQueueUrl: string;
   queueUrl: string;
   queueArn: string;
   deadLetterQueueUrl: string;
@@ -39,6 +44,8 @@ export async function provision(options: ProvisionOptions): Promise<LocalResourc
     dedupTable: `${prefix}-dedup`,
     invoicesTable: `${prefix}-invoices`,
     customersTable: `${prefix}-customers`,
+    outboxTable: `${prefix}-outbox`,
+    receiptsTable: `${prefix}-receipts`,
   };
   await ensureTable(options.dynamo, names.dedupTable, DEDUP_TABLE.partitionKey);
   await options.dynamo
@@ -54,6 +61,11 @@ export async function provision(options: ProvisionOptions): Promise<LocalResourc
     });
   await ensureTable(options.dynamo, names.invoicesTable, BUSINESS_TABLES.partitionKey);
   await ensureTable(options.dynamo, names.customersTable, BUSINESS_TABLES.partitionKey);
+  await ensureTable(options.dynamo, names.outboxTable, OUTBOX.partitionKey, true);
+  await ensureTable(options.dynamo, names.receiptsTable, BUSINESS_TABLES.partitionKey);
+  const outboxFailureQueueUrl = await createQueue(options.sqs, `${prefix}-outbox-failures`, {
+    MessageRetentionPeriod: String(EVENT_QUEUE.deadLetterRetentionDays * 86400),
+  });
 
   const deadLetterQueueUrl = await createQueue(options.sqs, `${prefix}-events-dlq`, {
     MessageRetentionPeriod: String(EVENT_QUEUE.deadLetterRetentionDays * 86400),
@@ -69,6 +81,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalResourc
   });
   return {
     ...names,
+    outboxFailureQueueUrl,
     queueUrl,
     queueArn: await queueArn(options.sqs, queueUrl),
     deadLetterQueueUrl,
@@ -76,7 +89,12 @@ export async function provision(options: ProvisionOptions): Promise<LocalResourc
   };
 }
 
-async function ensureTable(dynamo: DynamoDBClient, tableName: string, partitionKey: string): Promise<void> {
+async function ensureTable(
+  dynamo: DynamoDBClient,
+  tableName: string,
+  partitionKey: string,
+  stream = false,
+): Promise<void> {
   try {
     await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
     return;
@@ -89,6 +107,7 @@ async function ensureTable(dynamo: DynamoDBClient, tableName: string, partitionK
       KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
       AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
       BillingMode: 'PAY_PER_REQUEST',
+      StreamSpecification: stream ? { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } : undefined,
     }),
   );
 }

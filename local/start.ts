@@ -32,6 +32,7 @@ txonce local stack ready
   signing secret  ${stack.secret}
   DynamoDB Local  ${stack.dynamoEndpoint}   tables ${stack.resources.dedupTable}, ${stack.resources.invoicesTable}, ${stack.resources.customersTable}
   moto SQS        ${stack.sqsEndpoint}   queue ${stack.resources.queueUrl}
+  receipts        POST ${stack.receiptsUrl}   (the outbox publisher delivers here, signed with ${stack.signingSecret})
   data            ${env.TXONCE_DATA_DIR ? `kept in ${env.TXONCE_DATA_DIR}` : 'in memory (TXONCE_DATA_DIR=folder keeps it)'}
 
 Send a signed webhook (paste into a shell). Run the last line again: same webhook-id, so the

@@ -131,6 +131,7 @@ describe('npm run demo', () => {
     expect(result.stdout).toMatch(/sent\s+40/);
     expect(result.stdout).toMatch(/rejected \(401, bad signature\)\s+2/);
     expect(result.stdout).toMatch(/dead-lettered \(poison\)\s+1/);
+    expect(result.stdout).toMatch(/receipts applied by the receiver\s+\d+/);
     expect(result.stdout).toContain('OK: every customer');
   }, 150_000);
 });
