@@ -84,6 +84,16 @@ describe('idempotency() Middy middleware', () => {
     expect(await getItem(client, orders, 'customer#c1')).toMatchObject({ orderCount: 1 });
   });
 
+  it('tells the caller, on the context, whether the delivery committed or was a duplicate', async () => {
+    const api = orderApi();
+    const event = apiEvent('key-status', { id: 'ord-s', customer: 'cs', item: 'map' });
+    const first = invocationContext();
+    await api.handler(event, first);
+    const second = invocationContext();
+    await api.handler(event, second);
+    expect([first.idempotencyStatus, second.idempotencyStatus]).toEqual(['committed', 'duplicate']);
+  });
+
   it('refuses the same key with another body as IdempotencyKeyReuseError, writing nothing', async () => {
     const api = orderApi();
     await api.handler(apiEvent('key-2', { id: 'ord-2', customer: 'c2', item: 'pen' }), invocationContext());

@@ -1,0 +1,38 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ConfigError, readPublisherConfig } from '../functions/publisher/config.js';
+
+describe('publisher configuration', () => {
+  it('reads the outbox table, failure queue, signing secret and attempts', () => {
+    expect(
+      readPublisherConfig({
+        OUTBOX_TABLE: 'outbox',
+        FAILURE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/failures',
+        WEBHOOK_SIGNING_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:1:secret:signing',
+        PUBLISH_MAX_ATTEMPTS: '5',
+      }),
+    ).toEqual({
+      outboxTable: 'outbox',
+      failureQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/failures',
+      signingSecretId: 'arn:aws:secretsmanager:eu-west-1:1:secret:signing',
+      signingSecret: undefined,
+      maxAttempts: 5,
+    });
+  });
+
+  it('names every problem at once', () => {
+    expect(() => readPublisherConfig({ FAILURE_QUEUE_URL: 'failures', PUBLISH_MAX_ATTEMPTS: '0' })).toThrow(
+      /OUTBOX_TABLE is not set[\s\S]*FAILURE_QUEUE_URL must be a queue URL[\s\S]*PUBLISH_MAX_ATTEMPTS/,
+    );
+  });
+
+  it('fails the cold start of the deployed handler on a signing secret that is not a Standard Webhooks secret', async () => {
+    vi.stubEnv('OUTBOX_TABLE', 'outbox');
+    vi.stubEnv('WEBHOOK_SIGNING_SECRET', 'not base64 at all!');
+    await expect(import('../functions/publisher/handler.js')).rejects.toThrow(/whsec_/);
+    vi.unstubAllEnvs();
+  });
+
+  it('is a ConfigError', () => {
+    expect(() => readPublisherConfig({})).toThrow(ConfigError);
+  });
+});
