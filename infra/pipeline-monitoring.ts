@@ -1,20 +1,19 @@
 import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
-  Alarm,
-  ComparisonOperator,
+  type Alarm,
   Dashboard,
   GraphWidget,
   type IMetric,
   Metric,
   SingleValueWidget,
-  TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { thresholdAlarm } from './alarms.js';
 import type { Outbox } from './outbox.js';
 
 export interface PipelineMonitoringProps {
@@ -152,15 +151,6 @@ export class PipelineMonitoring extends Construct {
   }
 
   private alarm(id: string, metric: IMetric, threshold: number, description: string): void {
-    this.alarms.push(
-      new Alarm(this, id, {
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      }),
-    );
+    this.alarms.push(thresholdAlarm(this, id, metric, threshold, description));
   }
 }

@@ -1,4 +1,7 @@
 import type { Destination } from '../../lib/index.js';
+import { ConfigError } from '../shared/config-error.js';
+
+export { ConfigError };
 
 /** What the consumer reads from its environment, checked once at cold start. */
 export interface ConsumerConfig {
@@ -15,13 +18,6 @@ export interface ConsumerConfig {
   outboxTable: string | undefined;
   /** where a receipt for each paid invoice goes, if anywhere */
   receipts: Destination | undefined;
-}
-
-export class ConfigError extends Error {
-  constructor(problems: string[]) {
-    super(`The consumer is misconfigured:\n- ${problems.join('\n- ')}`);
-    this.name = 'ConfigError';
-  }
 }
 
 export function readConsumerConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
@@ -62,6 +58,6 @@ export function readConsumerConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
     if (Number.isInteger(seconds) && seconds > 0) config.ttlSeconds = seconds;
     else problems.push(`IDEMPOTENCY_TTL_SECONDS must be a positive whole number of seconds, got "${ttl}"`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError('consumer', problems);
   return config;
 }

@@ -1,4 +1,7 @@
 import type { WebhookScheme } from '../../lib/index.js';
+import { ConfigError } from '../shared/config-error.js';
+
+export { ConfigError };
 
 export interface IngestConfig {
   queueUrl: string;
@@ -18,13 +21,6 @@ const SCHEMES: WebhookScheme[] = ['standard-webhooks', 'stripe', 'github'];
 /** SQS takes messages up to 1 MiB with attributes; 256 KiB leaves room and fits older quotas. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
-export class ConfigError extends Error {
-  constructor(problems: string[]) {
-    super(`The ingest function is misconfigured:\n- ${problems.join('\n- ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
 export function readIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
   const problems: string[] = [];
   const queueUrl = env.QUEUE_URL?.trim() ?? '';
@@ -40,7 +36,7 @@ export function readIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
   if (source?.includes('#')) problems.push(`WEBHOOK_SOURCE may not contain "#" (got "${source}")`);
   const maxBodyBytes = positiveInteger(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, 'MAX_BODY_BYTES', problems);
   const toleranceSeconds = positiveInteger(env.WEBHOOK_TOLERANCE_SECONDS, 300, 'WEBHOOK_TOLERANCE_SECONDS', problems);
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError('ingest function', problems);
   return { queueUrl, scheme, source, secretId, secret, maxBodyBytes, toleranceSeconds };
 }
 

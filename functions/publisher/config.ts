@@ -1,3 +1,7 @@
+import { ConfigError } from '../shared/config-error.js';
+
+export { ConfigError };
+
 /** What the publisher reads from its environment, checked once at cold start. */
 export interface PublisherConfig {
   outboxTable: string;
@@ -7,13 +11,6 @@ export interface PublisherConfig {
   /** the signing secret itself, for local use only */
   signingSecret: string | undefined;
   maxAttempts: number;
-}
-
-export class ConfigError extends Error {
-  constructor(problems: string[]) {
-    super(`The publisher is misconfigured:\n- ${problems.join('\n- ')}`);
-    this.name = 'ConfigError';
-  }
 }
 
 export function readPublisherConfig(env: NodeJS.ProcessEnv): PublisherConfig {
@@ -32,6 +29,6 @@ export function readPublisherConfig(env: NodeJS.ProcessEnv): PublisherConfig {
   if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1 && maxAttempts <= 10)) {
     problems.push(`PUBLISH_MAX_ATTEMPTS must be a whole number from 1 to 10, got "${attempts}"`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError('publisher', problems);
   return { outboxTable, failureQueueUrl, signingSecretId, signingSecret, maxAttempts };
 }
