@@ -9,6 +9,9 @@ import { createTable, getItem, localClient } from './support/dynamo.js';
 import { runCommand } from './support/processes.js';
 import { createQueues, drainMessages, eventually, localSqs, purgeQueue, queueDepth, sendEvent } from './support/sqs.js';
 
+// EMF lines would flood the test output; consumer.test.ts checks them
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
 const dynamo = localClient();
 const sqs = localSqs();
 const cli = (...args: string[]) =>

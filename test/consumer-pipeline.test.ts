@@ -9,6 +9,9 @@ import { createTable, getItem, localClient, scanAll } from './support/dynamo.js'
 import { instrument } from './support/faults.js';
 import { createQueues, drainMessages, eventually, localSqs, queueDepth, sendEvent } from './support/sqs.js';
 
+// EMF lines would flood the test output; consumer.test.ts checks them
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
 const dynamo = localClient();
 const sqs = localSqs();
 const pollers: SqsPoller[] = [];
