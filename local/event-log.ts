@@ -14,7 +14,7 @@ export function describeEvent(event: PipelineEvent): string {
       ? `${time}  published      ${result.messageId}  (attempt ${result.attempts})`
       : `${time}  not published  ${result.messageId}  ${result.error ?? ''}  -> failure queue`;
   }
-  if (event.stage === 'receiver') return `${time}  receipt ${event.status.padEnd(7)}${event.id}`;
+  if (event.stage === 'receiver') return `${time}  receipt ${event.status.padEnd(12)} ${event.id}`;
   const { outcome } = event;
   const key = outcome.key ?? outcome.record.messageId;
   switch (outcome.status) {
