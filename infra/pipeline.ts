@@ -22,7 +22,7 @@ import { IdempotencyTable } from './idempotency-table.js';
 import { txonceFunction } from './lambda-function.js';
 import { Outbox, type OutboxProps } from './outbox.js';
 import { PipelineMonitoring } from './pipeline-monitoring.js';
-import { EVENT_QUEUE } from './settings.js';
+import { EVENT_QUEUE, WEBHOOK_ENDPOINT } from './settings.js';
 
 export type WebhookScheme = 'standard-webhooks' | 'stripe' | 'github';
 
@@ -158,7 +158,7 @@ export class WebhookPipeline extends Construct {
         WEBHOOK_SCHEME: scheme,
         WEBHOOK_SOURCE: source,
         WEBHOOK_SECRET_ID: this.webhookSecret.secretArn,
-        MAX_BODY_BYTES: String(props.maxBodyBytes ?? 256 * 1024),
+        MAX_BODY_BYTES: String(props.maxBodyBytes ?? WEBHOOK_ENDPOINT.maxBodyBytes),
         POWERTOOLS_SERVICE_NAME: 'txonce-ingest',
       },
     });

@@ -30,3 +30,8 @@ export const BUSINESS_TABLES = {
 export const OUTBOX = {
   partitionKey: 'pk',
 } as const;
+
+/** The webhook endpoint: largest body accepted (SQS takes 1 MiB with attributes; 256 KiB leaves room). */
+export const WEBHOOK_ENDPOINT = {
+  maxBodyBytes: 256 * 1024,
+} as const;

@@ -60,10 +60,10 @@ export class Idempotency {
   private readonly cache: CommittedKeyCache | undefined;
 
   constructor(options: IdempotencyOptions) {
-    const settings = resolveOptions(options);
+    const { source, ...settings } = resolveOptions(options);
     this.settings = settings;
     this.tableName = settings.tableName;
-    this.source = options.source ?? 'default';
+    this.source = source;
     this.precheck = options.precheck === true;
     const maxEntries = typeof options.cache === 'object' ? (options.cache.maxEntries ?? 1000) : 1000;
     if (!(Number.isInteger(maxEntries) && maxEntries > 0)) {
@@ -127,7 +127,7 @@ export class Idempotency {
   }
 }
 
-function resolveOptions(options: IdempotencyOptions): CommitSettings {
+function resolveOptions(options: IdempotencyOptions): CommitSettings & { source: string } {
   if (!options || typeof options !== 'object') throw new TypeError('new Idempotency(options): options are required.');
   const { client, tableName, source = 'default', ttlSeconds, ttlAttribute = 'expiresAt' } = options;
   if (!client || typeof (client as { send?: unknown }).send !== 'function') {
@@ -169,6 +169,7 @@ function resolveOptions(options: IdempotencyOptions): CommitSettings {
   const outboxTable = options.outboxTable;
   if (outboxTable !== undefined) requireText('outboxTable', outboxTable);
   return {
+    source,
     client,
     tableName,
     ttlSeconds,

@@ -21,6 +21,7 @@ export { defaultSqsKey, jsonBody } from './sqs-records.js';
 export type { ConditionCheckWrite, DeleteWrite, PutWrite, Tx, UpdateWrite } from './staged-writes.js';
 export type { PendingRun, RunOutcome } from './transaction.js';
 export {
+  lowerCaseHeaders,
   rawBodyOf,
   type SecretSource,
   usableSecrets,

@@ -187,9 +187,9 @@ export class PendingRun {
    * duplicate, or a reused key (another fingerprint).
    */
   duplicateOf<R>(old: Record<string, unknown>, ownResult?: R): RunOutcome<R> {
+    this.record = old;
     // Our own earlier attempt committed and its response was lost: this delivery is the commit.
     if (old[RECORD.runId] === this.runId) return { status: 'committed', result: ownResult as R };
-    this.record = old;
     const firstSeenAt = String(old[RECORD.firstSeenAt] ?? '');
     const storedFingerprint = old[RECORD.fingerprint];
     if (

@@ -187,36 +187,33 @@ async function waitForReceipts(invoices: Invoice[]): Promise<{ applied: number; 
 
 /** The run's outbox items: how many messages, and how many delivery attempts they took. */
 async function outboxOf(run: string): Promise<{ messages: number; attempts: number }> {
-  const prefix = recordKey(target.source, `msg_${run}_`).slice(0, -1);
-  let messages = 0;
-  let attempts = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo.send(
-      new ScanCommand({ TableName: target.resources.outboxTable, ExclusiveStartKey: start, ConsistentRead: true }),
-    );
-    for (const item of page.Items ?? []) {
-      if (!String(item.sourceKey).startsWith(prefix)) continue;
-      messages++;
-      attempts += Number(item.attempts ?? 0);
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return { messages, attempts };
+  const items = (await scanAll(target.resources.outboxTable)).filter((item) =>
+    String(item.sourceKey).startsWith(runPrefix(run)),
+  );
+  return { messages: items.length, attempts: items.reduce((sum, item) => sum + Number(item.attempts ?? 0), 0) };
 }
 
 async function countDedupRecords(run: string): Promise<number> {
-  const prefix = recordKey(target.source, `msg_${run}_`).slice(0, -1);
-  let count = 0;
+  return (await scanAll(target.resources.dedupTable)).filter((item) => String(item.pk).startsWith(runPrefix(run)))
+    .length;
+}
+
+/** The record-key prefix of this run's events. */
+function runPrefix(run: string): string {
+  return recordKey(target.source, `msg_${run}_`).slice(0, -1);
+}
+
+async function scanAll(tableName: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page = await dynamo.send(
-      new ScanCommand({ TableName: target.resources.dedupTable, ExclusiveStartKey: start, ConsistentRead: true }),
+      new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }),
     );
-    count += (page.Items ?? []).filter((item) => String(item.pk).startsWith(prefix)).length;
+    items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start);
-  return count;
+  return items;
 }
 
 /** Every customer's paidTotal must be the sum of its unique invoices: no effect missing, none doubled. */

@@ -9,6 +9,7 @@ import { createConsumer } from '../functions/consumer/consumer.js';
 import type { InvoiceResult } from '../functions/consumer/invoice-paid.js';
 import { createIngest } from '../functions/ingest/ingest.js';
 import { createPublisher, type PublishResult } from '../functions/publisher/publisher.js';
+import { WEBHOOK_ENDPOINT } from '../infra/settings.js';
 import { Idempotency, type RecordOutcome, type WebhookScheme } from '../lib/index.js';
 import { type RunningServer, startDynamoDbLocal } from './dynamodb-local.js';
 import { type RunningGateway, startHttpGateway } from './http-gateway.js';
@@ -96,7 +97,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       secrets: secret,
       sqs,
       queueUrl: resources.queueUrl,
-      maxBodyBytes: 256 * 1024,
+      maxBodyBytes: WEBHOOK_ENDPOINT.maxBodyBytes,
       logger: silent('txonce-ingest'),
     });
     const gateway: RunningGateway = await startHttpGateway({

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,6 +26,5 @@ describe('npm run bench (tiny run, so it cannot rot)', () => {
     expect(markdown).toContain('## Doubled effects under injected crashes');
     expect(markdown).toContain('Tiny run');
     expect(readFileSync(join(outDir, 'results.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
-    expect(existsSync(join(outDir, 'results.svg'))).toBe(true);
   }, 120_000);
 });

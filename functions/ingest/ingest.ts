@@ -4,6 +4,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import {
+  lowerCaseHeaders,
   type SecretSource,
   type VerifiedWebhook,
   type VerifiedWebhookEvent,
@@ -39,7 +40,7 @@ export function createIngest(
       if (rawBody.length > deps.maxBodyBytes) {
         return reply(413, `The body is ${rawBody.length} bytes; this endpoint accepts at most ${deps.maxBodyBytes}.`);
       }
-      const contentType = header(event, 'content-type');
+      const contentType = lowerCaseHeaders(event.headers)['content-type'];
       if (!isJson(contentType)) {
         return reply(415, `Content-Type must be application/json (got ${contentType ? `"${contentType}"` : 'none'}).`);
       }
@@ -99,11 +100,6 @@ function idempotencyKey(webhook: VerifiedWebhook, body: unknown): string | undef
 function isJson(contentType: string | undefined): boolean {
   const mediaType = contentType?.split(';')[0].trim().toLowerCase() ?? '';
   return mediaType === 'application/json' || /^application\/[\w.+-]+\+json$/.test(mediaType);
-}
-
-function header(event: APIGatewayProxyEvent, name: string): string | undefined {
-  const found = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name);
-  return found?.[1];
 }
 
 function reply(statusCode: number, message: string, headers: Record<string, string> = {}): APIGatewayProxyResult {

@@ -35,35 +35,28 @@ export function envelope(item: OutboxItem): string {
 /** Delivers one outbox message once; throws to ask for another attempt. */
 export async function deliver(item: OutboxItem, targets: DeliveryTargets): Promise<void> {
   const body = envelope(item);
-  const key = { DataType: 'String', StringValue: item.messageId };
   const { destination } = item;
   switch (destination.kind) {
     case 'webhook':
       return deliverWebhook(destination.url, item, body, targets);
     case 'sqs': {
       const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
-      const fifo = destination.queueUrl.endsWith('.fifo');
       await (await need(targets.sqs, 'sqs')()).send(
         new SendMessageCommand({
           QueueUrl: destination.queueUrl,
           MessageBody: body,
-          MessageAttributes: { idempotencyKey: key, type: { DataType: 'String', StringValue: item.type } },
-          MessageGroupId: fifo ? item.sourceKey.slice(0, 128) : undefined,
-          MessageDeduplicationId: fifo ? item.messageId : undefined,
+          ...messageFields(item, destination.queueUrl),
         }),
       );
       return;
     }
     case 'sns': {
       const { PublishCommand } = await import('@aws-sdk/client-sns');
-      const fifo = destination.topicArn.endsWith('.fifo');
       await (await need(targets.sns, 'sns')()).send(
         new PublishCommand({
           TopicArn: destination.topicArn,
           Message: body,
-          MessageAttributes: { idempotencyKey: key, type: { DataType: 'String', StringValue: item.type } },
-          MessageGroupId: fifo ? item.sourceKey.slice(0, 128) : undefined,
-          MessageDeduplicationId: fifo ? item.messageId : undefined,
+          ...messageFields(item, destination.topicArn),
         }),
       );
       return;
@@ -118,6 +111,23 @@ async function deliverWebhook(url: string, item: OutboxItem, body: string, targe
     throw new PermanentDeliveryError(message);
   }
   throw new Error(message);
+}
+
+/**
+ * What SQS and SNS messages carry besides the body: the id as `idempotencyKey` (a txonce
+ * consumer dedups on it), the type, and for FIFO targets a group per source event and the id
+ * as deduplication id.
+ */
+function messageFields(item: OutboxItem, target: string) {
+  const fifo = target.endsWith('.fifo');
+  return {
+    MessageAttributes: {
+      idempotencyKey: { DataType: 'String', StringValue: item.messageId },
+      type: { DataType: 'String', StringValue: item.type },
+    },
+    MessageGroupId: fifo ? item.sourceKey.slice(0, 128) : undefined,
+    MessageDeduplicationId: fifo ? item.messageId : undefined,
+  };
 }
 
 function need<T>(client: (() => Promise<T> | T) | undefined, kind: string): () => Promise<T> | T {
