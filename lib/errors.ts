@@ -8,7 +8,8 @@ export class IdempotencyError extends Error {
 
   constructor(message: string, options: { retryable: boolean; cause?: unknown }) {
     super(message, { cause: options.cause });
-    this.name = new.target.name;
+    // Names are written out, not taken from the constructor: minifiers rename classes.
+    this.name = 'IdempotencyError';
     this.retryable = options.retryable;
   }
 }
@@ -25,6 +26,7 @@ export class IdempotencyKeyReuseError extends IdempotencyError {
         'A key must identify one event: give each distinct event its own key.',
       { retryable: false },
     );
+    this.name = 'IdempotencyKeyReuseError';
     this.recordKey = recordKey;
     this.firstSeenAt = firstSeenAt;
   }
@@ -37,6 +39,7 @@ export class MissingIdempotencyKeyError extends IdempotencyError {
       retryable: false,
       cause: options.cause,
     });
+    this.name = 'MissingIdempotencyKeyError';
   }
 }
 
@@ -68,6 +71,7 @@ export class BusinessConditionError extends IdempotencyError {
         'Nothing was written; the event is not marked as handled.',
       { retryable: true, cause },
     );
+    this.name = 'BusinessConditionError';
     this.write = write;
     this.item = item;
   }
@@ -80,6 +84,7 @@ export class BusinessConditionError extends IdempotencyError {
 export class TransactionLimitError extends IdempotencyError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, { retryable: false, cause: options.cause });
+    this.name = 'TransactionLimitError';
   }
 }
 
@@ -93,6 +98,7 @@ export class TransactionConflictError extends IdempotencyError {
         'Deliver the event again later.',
       { retryable: true, cause },
     );
+    this.name = 'TransactionConflictError';
     this.attempts = attempts;
   }
 }
@@ -105,6 +111,7 @@ export class ThrottlingError extends IdempotencyError {
         'or raise the table capacity.',
       { retryable: true, cause },
     );
+    this.name = 'ThrottlingError';
   }
 }
 
@@ -116,6 +123,7 @@ export class ThrottlingError extends IdempotencyError {
 export class PermanentError extends IdempotencyError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, { retryable: false, cause: options.cause });
+    this.name = 'PermanentError';
   }
 }
 
@@ -129,6 +137,7 @@ export class WebhookVerificationError extends IdempotencyError {
 
   constructor(reason: WebhookRejection, detail: string) {
     super(`Webhook rejected (${reason}): ${detail}`, { retryable: false });
+    this.name = 'WebhookVerificationError';
     this.reason = reason;
   }
 }
