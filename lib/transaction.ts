@@ -42,7 +42,8 @@ export interface CommitSettings {
 type Verdict =
   | { kind: 'duplicate'; old: Record<string, unknown> }
   | { kind: 'business'; index: number; reason: string; item: Record<string, unknown> | undefined }
-  | { kind: 'conflict' }
+  /** cancelled: DynamoDB cancelled the transaction (nothing applied); else its outcome is unknown */
+  | { kind: 'conflict'; cancelled: boolean }
   | { kind: 'throttled' }
   | { kind: 'limit'; reason: string }
   | { kind: 'other' };
@@ -51,10 +52,9 @@ const RETRY_CAP_MS = 1000;
 
 /**
  * One delivery of one key: the handler stages writes on `tx`, then `commit` sends the dedup
- * record and those writes as a single TransactWriteItems. The ClientRequestToken is unique
- * to this delivery and reused by every retry of it, so a commit whose response was lost is
- * not applied twice; the same id is stored as `runId`, so a retry that finds its own record
- * knows it committed.
+ * record and those writes as a single TransactWriteItems. `runId` is unique to this delivery
+ * and stored in the record, so a retry that finds its own record knows it committed. The
+ * ClientRequestToken starts as the runId and is renewed only after a cancellation (see commit).
  */
 export class PendingRun {
   readonly tx: StagedWrites;
@@ -71,15 +71,21 @@ export class PendingRun {
   async commit<R>(result: R): Promise<RunOutcome<R>> {
     this.tx.seal();
     const dedup = this.dedupPut(result);
-    const input = {
-      TransactItems: [{ Put: dedup }, ...this.tx.items],
-      ClientRequestToken: this.runId,
-    };
-    this.checkBeforeSending(input.TransactItems);
+    const items = [{ Put: dedup }, ...this.tx.items];
+    this.checkBeforeSending(items);
 
+    // Tokens across retries. A token covers an attempt whose outcome is unknown: resent with
+    // the same token, it is not applied twice. The SDK's own retries (lost response, timeout)
+    // resend it unchanged, and so does this loop after TransactionInProgressException. A
+    // cancelled transaction is a definite answer (nothing applied), and DynamoDB does not
+    // document what a retry with a cancelled token gets: if it replayed the cancellation,
+    // every conflict retry would fail. So after a cancellation the next attempt takes a new
+    // token. runId, in the record, stays the delivery's: a retry that meets its own record
+    // (whichever token committed it) still knows it committed.
+    let token: string = this.runId;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.settings.client.send(new TransactWriteCommand(input));
+        await this.settings.client.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: token }));
         this.record = dedup.Item;
         return { status: 'committed', result };
       } catch (error) {
@@ -91,6 +97,7 @@ export class PendingRun {
             throw new BusinessConditionError(this.tx.ref(verdict.index), verdict.reason, verdict.item, error);
           case 'conflict':
             if (attempt >= this.settings.maxAttempts) throw new TransactionConflictError(attempt, error);
+            if (verdict.cancelled) token = randomUUID();
             await sleep(jitteredBackoff(attempt, this.settings.retryBaseDelayMs));
             continue;
           case 'throttled':
@@ -232,7 +239,7 @@ function interpret(error: unknown): Verdict {
         item: reason.Item ? unmarshall(reason.Item) : undefined,
       };
     }
-    if (codes.includes('TransactionConflict')) return { kind: 'conflict' };
+    if (codes.includes('TransactionConflict')) return { kind: 'conflict', cancelled: true };
     if (codes.includes('ThrottlingError') || codes.includes('ProvisionedThroughputExceeded')) {
       return { kind: 'throttled' };
     }
@@ -242,7 +249,8 @@ function interpret(error: unknown): Verdict {
     if (invalid) return { kind: 'limit', reason: invalid.Message ?? invalid.Code ?? 'invalid request' };
     return { kind: 'other' };
   }
-  if (name === 'TransactionInProgressException') return { kind: 'conflict' };
+  // Another request with this token is still running: it may yet commit, so keep the token.
+  if (name === 'TransactionInProgressException') return { kind: 'conflict', cancelled: false };
   if (
     name === 'ProvisionedThroughputExceededException' ||
     name === 'ThrottlingException' ||

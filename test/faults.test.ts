@@ -89,19 +89,8 @@ describe('a response lost after a successful commit', () => {
   });
 });
 
+// Retries that go through, and the token each attempt carries: test/conflict-tokens.test.ts.
 describe('TransactionConflict', () => {
-  it("is retried with backoff, reusing the run's token, until the commit goes through", async () => {
-    const { store, calls } = storeWithFaults(['conflict', 'conflict']);
-
-    const outcome = await store.run({ key: 'conflict-1' }, addToTotal('cus-conflict-1', 3));
-
-    expect(outcome.status).toBe('committed');
-    expect(calls.tokens).toHaveLength(3);
-    expect(new Set(calls.tokens).size).toBe(1);
-    expect(calls.sent.TransactWriteItems).toBe(1);
-    expect(await totalOf('cus-conflict-1')).toBe(3);
-  });
-
   it('gives up after maxAttempts with a retryable TransactionConflictError and writes nothing', async () => {
     const { store, calls } = storeWithFaults(Array(10).fill('conflict'), {}, { maxAttempts: 3 });
 

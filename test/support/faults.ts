@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+  TransactionInProgressException,
+} from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** What to do to one TransactWriteItems request as it leaves the client. */
@@ -9,6 +13,8 @@ export type Fault =
   | 'lose-response'
   /** answer without sending, as DynamoDB does under contention */
   | 'conflict'
+  /** answer without sending: a request with this token is still in progress (outcome unknown) */
+  | 'in-progress'
   /** answer without sending: a transaction cancelled for throttling */
   | 'throttle'
   /** answer without sending: the request itself throttled (the SDK retries this one) */
@@ -25,6 +31,15 @@ export interface Instrumented {
   reset(): void;
 }
 
+/** How the emulated service treats a token it has already cancelled (DynamoDB does not document it). */
+export interface ServiceBehaviour {
+  /**
+   * true: the service remembers a token whose transaction it cancelled for TransactionConflict
+   * and answers every later request with that token with the same cancellation, unsent.
+   */
+  replayCancelledTokens?: boolean;
+}
+
 /**
  * Adds a middleware below the SDK's retry middleware, so it sees every attempt: it counts
  * the requests that reach DynamoDB and applies `plan(n, input)` to the n-th TransactWriteItems.
@@ -32,6 +47,7 @@ export interface Instrumented {
 export function instrument(
   client: DynamoDBDocumentClient,
   plan: (attempt: number, input: { TransactItems?: unknown[] }) => Fault = () => 'none',
+  behaviour: ServiceBehaviour = {},
 ): Instrumented {
   const state: Instrumented = {
     sent: {},
@@ -44,17 +60,29 @@ export function instrument(
     },
   };
   let transactAttempts = 0;
+  const cancelledTokens = new Set<string>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const operation = String(context.commandName).replace(/Command$/, '');
-      const fault =
+      const token = String((args.input as { ClientRequestToken?: string }).ClientRequestToken);
+      let fault =
         operation === 'TransactWriteItems'
           ? plan(++transactAttempts, args.input as { TransactItems?: unknown[] })
           : 'none';
       if (operation === 'TransactWriteItems') {
-        state.tokens.push(String((args.input as { ClientRequestToken?: string }).ClientRequestToken));
+        state.tokens.push(token);
+        if (cancelledTokens.has(token)) fault = 'conflict';
       }
-      if (fault === 'conflict') throw cancelled('TransactionConflict', args.input);
+      if (fault === 'conflict') {
+        if (behaviour.replayCancelledTokens) cancelledTokens.add(token);
+        throw cancelled('TransactionConflict', args.input);
+      }
+      if (fault === 'in-progress') {
+        throw new TransactionInProgressException({
+          message: 'Transaction is ongoing for the transaction token (fault injected)',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
       if (fault === 'throttle') throw cancelled('ThrottlingError', args.input);
       if (fault === 'throughput-exceeded') {
         throw new ProvisionedThroughputExceededException({
