@@ -1,6 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { WebhookScheme } from './pipeline.js';
+import type { WebhookScheme } from 'txonce/cdk';
 import { TxonceStack } from './stack.js';
 
 const app = new App();

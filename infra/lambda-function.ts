@@ -1,12 +1,30 @@
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  Code,
+  type FunctionProps,
+  Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { type PrebuiltFunction, prebuiltFunctionDir } from './function-assets.js';
+
+/** Where a function's code comes from. */
+export type FunctionSource =
+  /** one of txonce's own functions, prebuilt in the package */
+  | { prebuilt: PrebuiltFunction }
+  /** the user's handler file, bundled in the user's project by the local esbuild */
+  | { entry: string; projectRoot?: string; depsLockFilePath?: string }
+  /** code the user built (`handler` as Lambda names it, e.g. "index.handler") */
+  | { code: Code; handler: string };
 
 export interface TxonceFunctionOptions {
-  entry: string;
+  source: FunctionSource;
   retention: RetentionDays;
   timeout: Duration;
   memorySize: number;
@@ -14,11 +32,11 @@ export interface TxonceFunctionOptions {
 }
 
 /**
- * A function as txonce deploys them: local esbuild (never Docker), minified ESM with source
- * maps, the AWS SDK left to the runtime, arm64 on Node.js 24, X-Ray, JSON logs into a log group
- * of its own with retention, and a role of its own that may only write that log group.
+ * A function as txonce deploys them: minified ESM with source maps, the AWS SDK left to the
+ * runtime, arm64 on Node.js 24, X-Ray, JSON logs into a log group of its own with retention,
+ * and a role of its own that may only write that log group.
  */
-export function txonceFunction(scope: Construct, id: string, options: TxonceFunctionOptions): NodejsFunction {
+export function txonceFunction(scope: Construct, id: string, options: TxonceFunctionOptions): LambdaFunction {
   const logGroup = new LogGroup(scope, `${id}Logs`, {
     retention: options.retention,
     removalPolicy: RemovalPolicy.DESTROY,
@@ -28,9 +46,7 @@ export function txonceFunction(scope: Construct, id: string, options: TxonceFunc
     description: `txonce ${id.toLowerCase()}: writes its own log group, nothing more by default`,
   });
   logGroup.grantWrite(role);
-  return new NodejsFunction(scope, id, {
-    entry: options.entry,
-    handler: 'handler',
+  const common = {
     runtime: Runtime.NODEJS_24_X,
     architecture: Architecture.ARM_64,
     role,
@@ -40,8 +56,25 @@ export function txonceFunction(scope: Construct, id: string, options: TxonceFunc
     timeout: options.timeout,
     memorySize: options.memorySize,
     environment: { NODE_OPTIONS: '--enable-source-maps', ...options.environment },
+  } satisfies Partial<FunctionProps>;
+
+  const { source } = options;
+  if ('prebuilt' in source) {
+    return new LambdaFunction(scope, id, {
+      ...common,
+      code: Code.fromAsset(prebuiltFunctionDir(source.prebuilt)),
+      handler: 'index.handler',
+    });
+  }
+  if ('code' in source) return new LambdaFunction(scope, id, { ...common, code: source.code, handler: source.handler });
+  return new NodejsFunction(scope, id, {
+    ...common,
+    entry: source.entry,
+    projectRoot: source.projectRoot,
+    depsLockFilePath: source.depsLockFilePath,
+    handler: 'handler',
     bundling: {
-      forceDockerBundling: false,
+      forceDockerBundling: false, // the project's own esbuild, never Docker
       minify: true,
       sourceMap: true,
       format: OutputFormat.ESM,

@@ -1,19 +1,18 @@
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { Alarm, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
-import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { FilterCriteria, FilterRule, type Function as LambdaFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { thresholdAlarm } from './alarms.js';
 import { txonceFunction } from './lambda-function.js';
+import { acknowledgeOutboxFindings } from './nag-acknowledgements.js';
 import { EVENT_QUEUE, OUTBOX } from './settings.js';
 
 export interface OutboxProps {
@@ -29,11 +28,11 @@ export interface OutboxProps {
   batchSize?: number;
   /** Retries of a failing stream batch before its metadata goes to the on-failure queue. Default 5. */
   retryAttempts?: number;
+  /** The outbox table's removal policy. Default RETAIN. */
   removalPolicy?: RemovalPolicy;
-  retention: RetentionDays;
+  /** The publisher's log retention. Default one month. */
+  retention?: RetentionDays;
 }
-
-const PUBLISHER = fileURLToPath(new URL('../functions/publisher/handler.ts', import.meta.url));
 
 /**
  * The transactional outbox: a table that `tx.emit()` writes in the same transaction as the
@@ -43,12 +42,12 @@ const PUBLISHER = fileURLToPath(new URL('../functions/publisher/handler.ts', imp
  */
 export class Outbox extends Construct {
   readonly table: TableV2;
-  readonly publisher: NodejsFunction;
+  readonly publisher: LambdaFunction;
   readonly failureQueue: Queue;
   readonly signingSecret: ISecret;
   readonly alarms: Alarm[] = [];
 
-  constructor(scope: Construct, id: string, props: OutboxProps) {
+  constructor(scope: Construct, id: string, props: OutboxProps = {}) {
     super(scope, id);
     this.table = new TableV2(this, 'Table', {
       partitionKey: { name: OUTBOX.partitionKey, type: AttributeType.STRING },
@@ -72,8 +71,8 @@ export class Outbox extends Construct {
       });
 
     this.publisher = txonceFunction(this, 'Publisher', {
-      entry: PUBLISHER,
-      retention: props.retention,
+      source: { prebuilt: 'publisher' },
+      retention: props.retention ?? RetentionDays.ONE_MONTH,
       timeout: Duration.seconds(60),
       memorySize: 256,
       environment: {
@@ -121,6 +120,7 @@ export class Outbox extends Construct {
       Duration.minutes(5).toMilliseconds(),
       'The outbox publisher is more than 5 minutes behind the stream.',
     );
+    acknowledgeOutboxFindings(this);
   }
 
   /** What a consumer needs to emit: putting outbox items inside its transaction. */

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
@@ -11,25 +10,37 @@ import {
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { Code, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IdempotencyTable } from './idempotency-table.js';
-import { txonceFunction } from './lambda-function.js';
+import { type FunctionSource, txonceFunction } from './lambda-function.js';
+import { acknowledgePipelineFindings } from './nag-acknowledgements.js';
 import { Outbox, type OutboxProps } from './outbox.js';
 import { PipelineMonitoring } from './pipeline-monitoring.js';
 import { EVENT_QUEUE, WEBHOOK_ENDPOINT } from './settings.js';
 
 export type WebhookScheme = 'standard-webhooks' | 'stripe' | 'github';
 
-/** The SQS consumer the pipeline runs: your handler file and the tables it writes. */
+/** The SQS consumer the pipeline runs: your handler and the tables it writes. */
 export interface ConsumerProps {
-  /** Path to the handler module (exporting `handler`). Default: the example invoice consumer. */
+  /**
+   * Your handler file (exporting `handler`), bundled in your project by your own esbuild
+   * (minified ESM, the AWS SDK left to the runtime). Default: txonce's example invoice consumer,
+   * prebuilt in the package.
+   */
   entry?: string;
+  /** With `entry`: your project's root. Default: the folder of the lock file. */
+  projectRoot?: string;
+  /** With `entry`: your lock file. Default: the nearest one above the working directory. */
+  depsLockFilePath?: string;
+  /** Code you built yourself, instead of `entry`; give its `handler` too (e.g. "index.handler"). */
+  code?: Code;
+  handler?: string;
   /** Business tables the consumer writes in its transactions: granted the transaction's write actions only. */
   tables?: ITableV2[];
   /** Extra environment for the consumer (e.g. its table names). */
@@ -77,12 +88,6 @@ export interface WebhookPipelineProps {
   outbox?: Omit<OutboxProps, 'retention' | 'removalPolicy'>;
 }
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const FUNCTIONS = {
-  ingest: `${here}../functions/ingest/handler.ts`,
-  consumer: `${here}../functions/consumer/handler.ts`,
-};
-
 /**
  * The whole pipeline: API Gateway (REST) → ingest Lambda (signature check) → SQS → consumer
  * Lambda → DynamoDB, with a DLQ and redrive, alarms and a dashboard. Each function gets a role
@@ -93,8 +98,8 @@ export class WebhookPipeline extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly idempotency: IdempotencyTable;
-  readonly ingest: NodejsFunction;
-  readonly consumer: NodejsFunction;
+  readonly ingest: LambdaFunction;
+  readonly consumer: LambdaFunction;
   readonly webhookSecret: ISecret;
   readonly monitoring: PipelineMonitoring;
   readonly outbox: Outbox | undefined;
@@ -149,7 +154,7 @@ export class WebhookPipeline extends Construct {
       });
 
     this.ingest = txonceFunction(this, 'Ingest', {
-      entry: FUNCTIONS.ingest,
+      source: { prebuilt: 'ingest' },
       retention,
       timeout: Duration.seconds(10),
       memorySize: 256,
@@ -167,7 +172,7 @@ export class WebhookPipeline extends Construct {
 
     const consumerService = 'txonce-consumer';
     this.consumer = txonceFunction(this, 'Consumer', {
-      entry: props.consumer?.entry ?? FUNCTIONS.consumer,
+      source: consumerSource(props.consumer),
       retention,
       timeout: consumerTimeout,
       memorySize: props.consumer?.memorySize ?? 512,
@@ -238,6 +243,7 @@ export class WebhookPipeline extends Construct {
         'The secret outbox webhooks are signed with',
       );
     }
+    acknowledgePipelineFindings(this);
   }
 
   private queueName(fifo: boolean): string {
@@ -285,6 +291,21 @@ export class WebhookPipeline extends Construct {
     });
     return api;
   }
+}
+
+function consumerSource(consumer: ConsumerProps = {}): FunctionSource {
+  const { entry, code, handler } = consumer;
+  if (entry !== undefined && code !== undefined) {
+    throw new Error('WebhookPipeline: give the consumer either `entry` (a file to bundle) or `code`, not both.');
+  }
+  if (code !== undefined) {
+    if (!handler) throw new Error('WebhookPipeline: `consumer.code` needs `consumer.handler` (e.g. "index.handler").');
+    return { code, handler };
+  }
+  if (entry !== undefined) {
+    return { entry, projectRoot: consumer.projectRoot, depsLockFilePath: consumer.depsLockFilePath };
+  }
+  return { prebuilt: 'consumer' };
 }
 
 const SIGNATURE_HEADERS: Record<WebhookScheme, string[]> = {

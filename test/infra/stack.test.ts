@@ -92,7 +92,7 @@ describe('the event source mapping', () => {
   });
 
   it('takes batch size, batching window and maximum concurrency as props', async () => {
-    const { WebhookPipeline } = await import('../../infra/pipeline.js');
+    const { WebhookPipeline } = await import('txonce/cdk');
     const stack = new Stack(new App(), 'custom');
     new WebhookPipeline(stack, 'P', { batchSize: 50, maxBatchingWindow: Duration.seconds(5), maxConcurrency: 4 });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -274,7 +274,7 @@ describe('the outbox', () => {
   });
 
   it('grants each kind of destination only its own call', async () => {
-    const { WebhookPipeline } = await import('../../infra/pipeline.js');
+    const { WebhookPipeline } = await import('txonce/cdk');
     const { EventBus } = await import('aws-cdk-lib/aws-events');
     const stack = new Stack(new App(), 'destinations');
     new WebhookPipeline(stack, 'P', {

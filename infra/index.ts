@@ -1,0 +1,5 @@
+// `txonce/cdk`: the constructs, for apps that deploy txonce with the AWS CDK.
+export { IdempotencyTable, type IdempotencyTableProps } from './idempotency-table.js';
+export { Outbox, type OutboxProps } from './outbox.js';
+export { type ConsumerProps, WebhookPipeline, type WebhookPipelineProps, type WebhookScheme } from './pipeline.js';
+export { PipelineMonitoring, type PipelineMonitoringProps } from './pipeline-monitoring.js';

@@ -1,0 +1,187 @@
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { repoRoot } from '../support/package.js';
+import { readmeSection } from '../support/readme.js';
+
+// A user's project outside this repository: the packed tarball and public packages only,
+// set up with the README's Quick start words, files and commands.
+
+const quickStart = readmeSection('Quick start');
+let app: string;
+
+/** The repository's own version of a package, so the install is answered from npm's cache. */
+function pinned(name: string): string {
+  const manifest = join(repoRoot, 'node_modules', name, 'package.json');
+  return `${name}@${JSON.parse(readFileSync(manifest, 'utf8')).version}`;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+  return spawnSync(command, args, {
+    cwd: app,
+    encoding: 'utf8',
+    timeout: 240_000,
+    env: {
+      ...clean,
+      CDK_DISABLE_VERSION_CHECK: 'true',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...env,
+    },
+  });
+}
+
+const output = (result: SpawnSyncReturns<string>) => `${result.stdout}\n${result.stderr}`;
+
+beforeAll(() => {
+  app = mkdtempSync(join(tmpdir(), 'txonce-app-'));
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'billing-webhooks', private: true, type: 'module' }));
+
+  // The README's install lines, with the tarball this run packed and versions pinned.
+  const installs = quickStart
+    .filter((block) => block.language === 'sh')
+    .flatMap((block) => block.code.split('\n'))
+    .map((line) => line.replace(/#.*$/, '').trim())
+    .filter((line) => line.startsWith('npm install '));
+  expect(installs.length).toBeGreaterThanOrEqual(3);
+  for (const line of installs) {
+    const words = line.split(/\s+/).slice(2);
+    const args = words.map((word) => {
+      if (word.endsWith('.tgz')) return inject('txonceTarball');
+      return word.startsWith('-') ? word : pinned(word);
+    });
+    const result = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...args]);
+    expect(result.status, `${line}\n${output(result)}`).toBe(0);
+  }
+
+  for (const block of quickStart.filter((block) => block.title)) {
+    const file = join(app, block.title as string);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, block.code);
+  }
+}, 300_000);
+
+afterAll(() => {
+  if (app) rmSync(app, { recursive: true, force: true });
+});
+
+describe('the packed tarball in an app outside the repository', () => {
+  it('installs with public dependencies only: none of the packages txonce builds its functions from', () => {
+    const installed = JSON.parse(readFileSync(join(app, 'node_modules/txonce/package.json'), 'utf8'));
+    expect(installed.name).toBe('txonce');
+    for (const buildOnly of ['@aws-lambda-powertools/logger', 'tsup', 'commander', 'stripe']) {
+      expect(existsSync(join(app, 'node_modules', buildOnly)), buildOnly).toBe(false);
+    }
+    for (const name of ['ingest', 'publisher', 'consumer']) {
+      expect(existsSync(join(app, `node_modules/txonce/dist/functions/${name}/index.mjs`)), name).toBe(true);
+    }
+  });
+
+  it.each([
+    [
+      'import',
+      'mjs',
+      `import { Idempotency, PermanentError } from 'txonce';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';`,
+    ],
+    [
+      'require',
+      'cjs',
+      `const { Idempotency, PermanentError } = require('txonce');
+const { CreateTableCommand, DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+const { DynamoDBDocumentClient, GetCommand } = require('@aws-sdk/lib-dynamodb');`,
+    ],
+  ])('loads with %s and runs one delivery and one duplicate against DynamoDB Local', (_how, extension, load) => {
+    const script = join(app, `delivery.${extension}`);
+    writeFileSync(script, `${load}\n${DELIVERY_SCRIPT}`);
+    const result = run('node', [script], { DYNAMO_ENDPOINT: inject('dynamoEndpoint') });
+    expect(result.status, output(result)).toBe(0);
+    const report = JSON.parse(result.stdout.trim().split('\n').at(-1) as string);
+    expect(report).toEqual({
+      statuses: ['committed', 'duplicate'],
+      duplicateResult: { invoice: 'inv_1' },
+      paidTotal: 1250,
+      errorName: 'PermanentError',
+    });
+  });
+
+  it("type-checks every snippet of the README's Quick start as printed (strict, NodeNext)", () => {
+    const tsconfig = JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8'));
+    expect(tsconfig.compilerOptions).toMatchObject({ strict: true, module: 'NodeNext' });
+    const snippets = quickStart.filter((block) => block.language === 'ts').map((block) => block.title);
+    expect(snippets).toEqual(
+      expect.arrayContaining(['src/store.ts', 'src/create-order.ts', 'src/consumer.ts', 'infra/app.ts']),
+    );
+    const result = run('npx', ['tsc', '--noEmit', '-p', '.']);
+    expect(result.status, output(result)).toBe(0);
+  }, 240_000);
+
+  it("synthesizes the README's CDK app (txonce/cdk with its own consumer entry) under cdk-nag", () => {
+    const result = run('npx', ['cdk', 'synth', '--no-notices', '-q', '-o', 'cdk.out']);
+    expect(result.status, output(result)).toBe(0);
+    const template = JSON.parse(readFileSync(join(app, 'cdk.out/billing-webhooks.template.json'), 'utf8'));
+    const functions = Object.values(template.Resources as Record<string, { Type: string; Properties: CfnProps }>)
+      .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+      .map((resource) => resource.Properties);
+    // ingest, prebuilt in the package; the consumer, bundled here from src/consumer.ts
+    expect(functions.map((fn) => fn.Handler).sort()).toEqual(['index.handler', 'index.handler']);
+    const consumer = functions.find((fn) => fn.Environment?.Variables?.CUSTOMERS_TABLE);
+    const s3Key = String(consumer?.Code.S3Key);
+    const assets = readdirSync(join(app, 'cdk.out')).filter((name) => name.startsWith('asset.'));
+    const consumerAsset = assets.find((name) => s3Key.startsWith(name.slice('asset.'.length)));
+    const bundle = readFileSync(join(app, 'cdk.out', consumerAsset as string, 'index.mjs'), 'utf8');
+    expect(bundle).toContain('amount must be positive'); // the user's handler, not the example consumer
+  }, 240_000);
+
+  it('runs the txonce CLI from the package bin', () => {
+    const result = run('npx', ['txonce', '--help']);
+    expect(result.status, output(result)).toBe(0);
+    expect(result.stdout).toMatch(/redrive/);
+  });
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation is untyped JSON
+type CfnProps = Record<string, any>;
+
+/** Shared by the ESM and CommonJS scripts: a table, two deliveries of one event, a poison event. */
+const DELIVERY_SCRIPT = `
+async function main() {
+  const raw = new DynamoDBClient({
+    endpoint: process.env.DYNAMO_ENDPOINT,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const client = DynamoDBDocumentClient.from(raw);
+  const tableName = 'outside-' + Math.random().toString(36).slice(2, 10);
+  await raw.send(new CreateTableCommand({
+    TableName: tableName,
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  }));
+  const store = new Idempotency({ client, tableName, source: 'billing' });
+  const event = { id: 'evt_1', invoice: 'inv_1', customer: 'cus_1', amount: 1250 };
+  const deliver = () => store.run({ key: event.id, fingerprint: event }, async (tx) => {
+    tx.update({
+      TableName: tableName,
+      Key: { pk: event.customer },
+      UpdateExpression: 'ADD paidTotal :a',
+      ExpressionAttributeValues: { ':a': event.amount },
+    });
+    return { invoice: event.invoice };
+  });
+  const first = await deliver();
+  const second = await deliver();
+  const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: { pk: 'cus_1' }, ConsistentRead: true }));
+  console.log(JSON.stringify({
+    statuses: [first.status, second.status],
+    duplicateResult: second.result,
+    paidTotal: Item.paidTotal,
+    errorName: new PermanentError('x').name,
+  }));
+}
+main().catch((error) => { console.error(error); process.exit(1); });
+`;
