@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { publint } from 'publint';
+import { describe, expect, inject, it } from 'vitest';
+import { repoRoot } from '../support/package.js';
+
+// What `npm pack` ships, checked with the tools package authors use: publint and
+// "Are the Types Wrong?" (attw), on the tarball itself.
+
+const tarball = () => inject('txonceTarball');
+
+describe('the packed tarball', () => {
+  it('holds the built entries, their types for import and require, the CLI and the prebuilt functions, and no sources', () => {
+    const listing = spawnSync('tar', ['-tzf', tarball()], { encoding: 'utf8' });
+    const files = listing.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((name) => name.replace(/^package\//, ''));
+    for (const entry of ['index', 'cdk']) {
+      for (const extension of ['js', 'cjs', 'd.ts', 'd.cts']) expect(files).toContain(`dist/${entry}.${extension}`);
+    }
+    expect(files).toContain('dist/cli.js');
+    for (const name of ['ingest', 'publisher', 'consumer']) expect(files).toContain(`dist/functions/${name}/index.mjs`);
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json']));
+    expect(files.filter((name) => /\.ts$/.test(name) && !/\.d\.c?ts$/.test(name))).toEqual([]);
+  });
+
+  it('passes publint with no message', async () => {
+    const bytes = readFileSync(tarball());
+    const { messages } = await publint({
+      pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer },
+      level: 'suggestion',
+    });
+    expect(messages).toEqual([]);
+  });
+
+  it('resolves with types under node10, node16 (from ESM and from CommonJS) and bundler (attw)', () => {
+    const result = spawnSync('npx', ['attw', tarball(), '--format', 'json'], { cwd: repoRoot, encoding: 'utf8' });
+    const report = JSON.parse(result.stdout);
+    expect(report.analysis.problems).toEqual([]);
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './cdk', './package.json']);
+    expect(result.status).toBe(0);
+  });
+});
