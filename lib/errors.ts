@@ -132,3 +132,15 @@ export class WebhookVerificationError extends IdempotencyError {
     this.reason = reason;
   }
 }
+
+/** A fingerprint payload that canonical JSON cannot represent faithfully (a Map, a cycle...). Never retryable. */
+export class UnfingerprintablePayloadError extends IdempotencyError {
+  constructor(detail: string) {
+    super(
+      `Cannot fingerprint the payload: ${detail}. Pass JSON data (plain objects, arrays, strings, numbers, ` +
+        'booleans, null; a Map as Object.fromEntries(map)).',
+      { retryable: false },
+    );
+    this.name = 'UnfingerprintablePayloadError';
+  }
+}
