@@ -122,14 +122,15 @@ export class PermanentError extends IdempotencyError {
 /** Why a webhook was refused; the 401 body names it and nothing more. */
 export type WebhookRejection = 'missing-header' | 'malformed-header' | 'bad-signature' | 'timestamp-out-of-tolerance';
 
-/** A webhook failed verification: answer 401, enqueue nothing. */
+/** A webhook failed verification: answer 401 (400 for a malformed header), enqueue nothing. */
 export class WebhookVerificationError extends IdempotencyError {
   readonly reason: WebhookRejection;
-  readonly statusCode = 401;
+  readonly statusCode: 400 | 401;
 
   constructor(reason: WebhookRejection, detail: string) {
     super(`Webhook rejected (${reason}): ${detail}`, { retryable: false });
     this.reason = reason;
+    this.statusCode = reason === 'malformed-header' ? 400 : 401;
   }
 }
 
