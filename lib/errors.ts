@@ -130,14 +130,27 @@ export class PermanentError extends IdempotencyError {
 /** Why a webhook was refused; the 401 body names it and nothing more. */
 export type WebhookRejection = 'missing-header' | 'malformed-header' | 'bad-signature' | 'timestamp-out-of-tolerance';
 
-/** A webhook failed verification: answer 401, enqueue nothing. */
+/** A webhook failed verification: answer 401 (400 for a malformed header), enqueue nothing. */
 export class WebhookVerificationError extends IdempotencyError {
   readonly reason: WebhookRejection;
-  readonly statusCode = 401;
+  readonly statusCode: 400 | 401;
 
   constructor(reason: WebhookRejection, detail: string) {
     super(`Webhook rejected (${reason}): ${detail}`, { retryable: false });
     this.name = 'WebhookVerificationError';
     this.reason = reason;
+    this.statusCode = reason === 'malformed-header' ? 400 : 401;
+  }
+}
+
+/** A fingerprint payload that canonical JSON cannot represent faithfully (a Map, a cycle...). Never retryable. */
+export class UnfingerprintablePayloadError extends IdempotencyError {
+  constructor(detail: string) {
+    super(
+      `Cannot fingerprint the payload: ${detail}. Pass JSON data (plain objects, arrays, strings, numbers, ` +
+        'booleans, null; a Map as Object.fromEntries(map)).',
+      { retryable: false },
+    );
+    this.name = 'UnfingerprintablePayloadError';
   }
 }

@@ -9,6 +9,7 @@ export {
   ThrottlingError,
   TransactionConflictError,
   TransactionLimitError,
+  UnfingerprintablePayloadError,
   type WebhookRejection,
   WebhookVerificationError,
 } from './errors.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MissingIdempotencyKeyError } from './errors.js';
+import { MissingIdempotencyKeyError, UnfingerprintablePayloadError } from './errors.js';
 
 /** DynamoDB's limit for a partition key value, in UTF-8 bytes. */
 export const MAX_PARTITION_KEY_BYTES = 2048;
@@ -14,11 +14,15 @@ export const RECORD = {
   resultOmitted: 'resultOmitted',
 } as const;
 
-export const HASHED_KEY_PREFIX = 'sha256:';
+/**
+ * Marks a hashed long key: "<source>:sha256:<hex>". It holds no "#", and every plain record key
+ * does ("<source>#<key>", a source has no "#"), so no plain key can produce a hashed one.
+ */
+export const HASHED_KEY_MARKER = ':sha256:';
 
 /**
- * The dedup record's partition key: "<source>#<key>". A key too long for a DynamoDB
- * partition key is replaced by its SHA-256, so any key length works.
+ * The dedup record's partition key: "<source>#<key>". A key too long for a DynamoDB partition
+ * key is replaced by its SHA-256 ("<source>:sha256:<hex>"), so any key length works.
  */
 export function recordKey(source: string, key: unknown): string {
   if (typeof key !== 'string') {
@@ -27,35 +31,45 @@ export function recordKey(source: string, key: unknown): string {
   if (key.length === 0) throw new MissingIdempotencyKeyError('the key is an empty string');
   const plain = `${source}#${key}`;
   if (Buffer.byteLength(plain, 'utf8') <= MAX_PARTITION_KEY_BYTES) return plain;
-  return `${source}#${HASHED_KEY_PREFIX}${sha256(key)}`;
+  return `${source}${HASHED_KEY_MARKER}${sha256(key)}`;
 }
 
 /**
  * A stable hash of a payload: object keys are sorted at every depth, so the same data in
- * another key order has the same fingerprint. Values follow JSON rules (toJSON, undefined dropped).
+ * another key order has the same fingerprint. Values follow JSON rules (a toJSON method is
+ * called, undefined members dropped); a BigInt is told apart from the string of its digits.
+ * What JSON cannot represent faithfully (Map, Set, functions, symbols, cycles) would give
+ * different payloads one fingerprint: it is an UnfingerprintablePayloadError instead.
  */
 export function fingerprintOf(payload: unknown): string {
-  return sha256(canonicalJson(payload) ?? 'undefined');
+  return sha256(canonicalJson(payload, []) ?? 'undefined');
 }
 
-function canonicalJson(value: unknown): string | undefined {
-  if (value !== null && typeof value === 'object' && 'toJSON' in value) {
-    return canonicalJson((value as { toJSON(): unknown }).toJSON());
+function canonicalJson(value: unknown, parents: object[]): string | undefined {
+  if (typeof value === 'function' || typeof value === 'symbol') {
+    throw new UnfingerprintablePayloadError(`it holds a ${typeof value}`);
   }
-  if (typeof value === 'bigint') return JSON.stringify(value.toString());
+  // "1n" is no JSON text, so no JSON value encodes like a BigInt
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (parents.includes(value)) throw new UnfingerprintablePayloadError('it holds a cycle');
+  const inside = [...parents, value];
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return canonicalJson((value as { toJSON(): unknown }).toJSON(), inside);
+  }
+  if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) {
+    throw new UnfingerprintablePayloadError(`it holds a ${value.constructor.name}, whose entries JSON does not see`);
+  }
   if (Array.isArray(value)) {
-    return `[${value.map((item) => canonicalJson(item) ?? 'null').join(',')}]`;
+    return `[${value.map((item) => canonicalJson(item, inside) ?? 'null').join(',')}]`;
   }
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .flatMap((name) => {
-        const encoded = canonicalJson((value as Record<string, unknown>)[name]);
-        return encoded === undefined ? [] : [`${JSON.stringify(name)}:${encoded}`];
-      });
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value);
+  const entries = Object.keys(value)
+    .sort()
+    .flatMap((name) => {
+      const encoded = canonicalJson((value as Record<string, unknown>)[name], inside);
+      return encoded === undefined ? [] : [`${JSON.stringify(name)}:${encoded}`];
+    });
+  return `{${entries.join(',')}}`;
 }
 
 function sha256(text: string): string {

@@ -26,6 +26,12 @@ export interface VerifyWebhookOptions {
   secrets: string | string[] | SecretSource;
   /** How far a signed timestamp may be from now, either way, in seconds. Default 300. */
   toleranceSeconds?: number;
+  /**
+   * After a signature mismatch, `secrets.refresh()` is asked at most once per this many ms
+   * (concurrent mismatches share one call), so forged requests cannot hammer a secrets store.
+   * Default 30000.
+   */
+  refreshIntervalMs?: number;
 }
 
 /** An API Gateway event after verification: the raw body and what the signature vouched for. */
@@ -50,11 +56,13 @@ export function verifyWebhookSignature(input: {
   now?: Date;
 }): VerifiedWebhook {
   const secrets = usableSecrets(input.scheme, input.secrets);
+  const toleranceSeconds = input.toleranceSeconds ?? 300;
+  assertTolerance(toleranceSeconds);
   return SCHEMES[input.scheme]({
     headers: lowerCaseHeaders(input.headers),
     rawBody: typeof input.rawBody === 'string' ? Buffer.from(input.rawBody, 'utf8') : input.rawBody,
     secrets,
-    toleranceSeconds: input.toleranceSeconds ?? 300,
+    toleranceSeconds,
     nowSeconds: Math.floor((input.now ?? new Date()).getTime() / 1000),
   });
 }
@@ -74,7 +82,8 @@ export function lowerCaseHeaders(headers: Record<string, string | undefined> | n
 /**
  * Middy middleware for API Gateway proxy events: verifies the signature before the handler
  * runs. On success the event carries `webhook` ({ scheme, id, timestamp }) and `rawBody`; on
- * failure the answer is 401 with a JSON body naming the reason, and the handler never runs.
+ * failure the answer is 401 (400 for a malformed header) with a JSON body naming the reason,
+ * and the handler never runs.
  * Static secrets are checked here, at startup: a secret the scheme cannot use throws now,
  * never a 401 later.
  */
@@ -87,10 +96,12 @@ export function verifyWebhook(
       `verifyWebhook: scheme must be one of ${Object.keys(SCHEMES).join(', ')} (got ${JSON.stringify(scheme)}).`,
     );
   }
-  if (!(Number.isFinite(toleranceSeconds) && toleranceSeconds > 0)) {
-    throw new TypeError(`verifyWebhook: toleranceSeconds must be a positive number (got ${toleranceSeconds}).`);
+  assertTolerance(toleranceSeconds);
+  const { refreshIntervalMs = 30_000 } = options;
+  if (!(Number.isFinite(refreshIntervalMs) && refreshIntervalMs >= 0)) {
+    throw new TypeError(`verifyWebhook: refreshIntervalMs must be a number >= 0 (got ${refreshIntervalMs}).`);
   }
-  const source = secretSource(scheme, options.secrets);
+  const source = secretSource(scheme, options.secrets, refreshIntervalMs);
 
   const verifyWith = async (secrets: string[], event: APIGatewayProxyEvent, rawBody: Buffer) =>
     verifyWebhookSignature({ scheme, secrets, headers: event.headers, rawBody, toleranceSeconds });
@@ -108,7 +119,7 @@ export function verifyWebhook(
           error.reason === 'bad-signature'
             ? await retryWithRefreshedSecrets(source, request.event, rawBody, verifyWith)
             : undefined;
-        if (!retried) return unauthorized(error);
+        if (!retried) return rejected(error);
         webhook = retried;
       }
       Object.assign(request.event, { webhook, rawBody });
@@ -117,7 +128,7 @@ export function verifyWebhook(
 }
 
 async function retryWithRefreshedSecrets(
-  source: SecretSource,
+  source: RateLimitedSource,
   event: APIGatewayProxyEvent,
   rawBody: Buffer,
   verifyWith: (secrets: string[], event: APIGatewayProxyEvent, rawBody: Buffer) => Promise<VerifiedWebhook>,
@@ -125,7 +136,7 @@ async function retryWithRefreshedSecrets(
   if (!source.refresh) return undefined;
   const before = await source.current();
   const after = await source.refresh();
-  if (after.join('\n') === before.join('\n')) return undefined;
+  if (!after || after.join('\n') === before.join('\n')) return undefined;
   try {
     return await verifyWith(after, event, rawBody);
   } catch (error) {
@@ -135,9 +146,9 @@ async function retryWithRefreshedSecrets(
 }
 
 /** Names the reason and nothing more: no expected signature, no secret, no body echo. */
-function unauthorized(error: WebhookVerificationError): APIGatewayProxyResult {
+function rejected(error: WebhookVerificationError): APIGatewayProxyResult {
   return {
-    statusCode: 401,
+    statusCode: error.statusCode,
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       message: 'Webhook signature verification failed',
@@ -151,7 +162,17 @@ function detailOf(error: WebhookVerificationError): string {
   return error.message.replace(/^Webhook rejected \([^)]*\): /, '');
 }
 
-function secretSource(scheme: WebhookScheme, secrets: VerifyWebhookOptions['secrets']): SecretSource {
+/** A SecretSource whose refresh may decline (undefined): too soon after the last one. */
+interface RateLimitedSource {
+  current(): Promise<string[]> | string[];
+  refresh?(): Promise<string[] | undefined>;
+}
+
+function secretSource(
+  scheme: WebhookScheme,
+  secrets: VerifyWebhookOptions['secrets'],
+  refreshIntervalMs: number,
+): RateLimitedSource {
   if (typeof secrets === 'string' || Array.isArray(secrets)) {
     const list = usableSecrets(scheme, secrets);
     return { current: () => list };
@@ -159,12 +180,36 @@ function secretSource(scheme: WebhookScheme, secrets: VerifyWebhookOptions['secr
   if (!secrets || typeof secrets.current !== 'function') {
     throw new TypeError('verifyWebhook: secrets must be a string, a list of strings, or { current(), refresh?() }.');
   }
+  const refresh = secrets.refresh?.bind(secrets);
   return {
     current: async () => usableSecrets(scheme, await secrets.current()),
-    refresh: secrets.refresh
-      ? async () => usableSecrets(scheme, await (secrets.refresh as () => string[])())
-      : undefined,
+    refresh: refresh ? atMostOncePer(refreshIntervalMs, async () => usableSecrets(scheme, await refresh())) : undefined,
   };
+}
+
+/**
+ * The rate limit lives here, not in each SecretSource: every forged request is a mismatch, and
+ * a source that fetched on each one would let anyone hammer the secrets store.
+ */
+function atMostOncePer(intervalMs: number, fetch: () => Promise<string[]>): () => Promise<string[] | undefined> {
+  let lastAt = Number.NEGATIVE_INFINITY;
+  let inFlight: Promise<string[]> | undefined;
+  return async () => {
+    if (inFlight) return inFlight;
+    if (Date.now() - lastAt < intervalMs) return undefined;
+    lastAt = Date.now();
+    inFlight = fetch().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+}
+
+function assertTolerance(toleranceSeconds: number): void {
+  // a NaN would make every timestamp "within tolerance": refuse it as a configuration error
+  if (!(Number.isFinite(toleranceSeconds) && toleranceSeconds > 0)) {
+    throw new TypeError(`verifyWebhook: toleranceSeconds must be a positive number (got ${toleranceSeconds}).`);
+  }
 }
 
 /** The secrets as a list, each checked for the scheme: a TypeError for one it cannot use. */

@@ -136,6 +136,28 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
     expect(await paidTotal('cus-poison')).toBeUndefined();
   });
 
+  it('sends a reused key with a different event to the DLQ as IdempotencyKeyReuseError, never as a duplicate', async () => {
+    const { queueUrl, dlqUrl } = await createQueues(sqs, { maxReceiveCount: 5 });
+    await poll(queueUrl, consumer(dlqUrl));
+    await sendEvent(sqs, queueUrl, invoicePaid('inv-r', 'cus-reuse', 100), { idempotencyKey: 'evt-reused' });
+    await eventually('the first event is applied', async () => (await paidTotal('cus-reuse')) === 100);
+    // a redelivery may differ outside the event's type and data (here its timestamp): still a duplicate
+    const redelivery = { ...invoicePaid('inv-r', 'cus-reuse', 100), timestamp: '2020-01-01T00:00:00.000Z' };
+    await sendEvent(sqs, queueUrl, redelivery, { idempotencyKey: 'evt-reused' });
+    const other = invoicePaid('inv-r2', 'cus-reuse', 999);
+    const messageId = await sendEvent(sqs, queueUrl, other, { idempotencyKey: 'evt-reused' });
+
+    await eventually('the reused key reaches the DLQ', async () => (await queueDepth(sqs, dlqUrl)) === 1);
+    await eventually('the queue is empty', async () => (await queueDepth(sqs, queueUrl)) === 0);
+    const [dead] = await drainMessages(sqs, dlqUrl);
+    const attribute = (name: string) => dead.MessageAttributes?.[name]?.StringValue;
+    expect(attribute('txonce.failedMessageId')).toBe(messageId);
+    expect(attribute('txonce.errorName')).toBe('IdempotencyKeyReuseError');
+    expect(attribute('txonce.errorMessage')).toMatch(/already used with a different payload/);
+    expect(await paidTotal('cus-reuse')).toBe(100);
+    expect(await getItem(dynamo, invoicesTable, 'inv-r2')).toBeUndefined();
+  });
+
   it('reports only the poison record of a batch, and with a DLQ not even that one', async () => {
     const { queueUrl, dlqUrl } = await createQueues(sqs);
     const records =

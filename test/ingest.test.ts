@@ -1,11 +1,15 @@
+import { createHash, createHmac } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { ConfigError, readIngestConfig } from '../functions/ingest/config.js';
 import { createIngest } from '../functions/ingest/ingest.js';
 import { secretsManagerSource } from '../functions/ingest/secrets.js';
+import { ingestSqsClient } from '../functions/ingest/sqs-client.js';
 import type { SecretSource, WebhookScheme } from '../lib/index.js';
 import { type RunningGateway, startHttpGateway } from '../local/http-gateway.js';
+import { lambdaContext } from '../local/lambda-context.js';
 import { createQueues, drainMessages, localSqs, purgeQueue, queueDepth } from './support/sqs.js';
 import { signGithub, signStandardWebhooks, signStripe, standardWebhooksSecret } from './support/webhook-signers.js';
 
@@ -87,18 +91,33 @@ describe('good webhooks land in the queue once each, with their attributes', () 
     expect(messages[0].MessageAttributes?.scheme?.StringValue).toBe('stripe');
   });
 
-  it('GitHub: keyed by the delivery id', async () => {
+  it('GitHub: keyed by a digest of the signed body; the delivery id travels as an attribute', async () => {
     const body = JSON.stringify({ action: 'opened', number: 7 });
+    const key = `body-sha256:${createHash('sha256').update(body).digest('hex')}`;
     const response = await post('/github', body, {
       ...json,
       ...(await signGithub(githubSecret, 'gh-delivery-1', body)),
     });
 
-    expect(response).toEqual({ status: 202, body: { id: 'gh-delivery-1' } });
+    expect(response).toEqual({ status: 202, body: { id: key } });
     const messages = await drainMessages(sqs, queues.github);
-    expect(messages.map((message) => message.MessageAttributes?.idempotencyKey?.StringValue)).toEqual([
-      'gh-delivery-1',
-    ]);
+    expect(messages.map((message) => message.MessageAttributes?.idempotencyKey?.StringValue)).toEqual([key]);
+    expect(messages[0].MessageAttributes?.deliveryId?.StringValue).toBe('gh-delivery-1');
+  });
+
+  it('GitHub: a captured delivery replayed under a new X-GitHub-Delivery carries the same key', async () => {
+    const body = JSON.stringify({ action: 'closed', number: 9 });
+    const captured = { ...json, ...(await signGithub(githubSecret, 'gh-delivery-original', body)) };
+    expect((await post('/github', body, captured)).status).toBe(202);
+    expect((await post('/github', body, { ...captured, 'X-GitHub-Delivery': 'gh-delivery-replayed' })).status).toBe(
+      202,
+    );
+
+    const keys = (await drainMessages(sqs, queues.github)).map(
+      (message) => message.MessageAttributes?.idempotencyKey?.StringValue,
+    );
+    expect(keys).toHaveLength(2);
+    expect(new Set(keys).size).toBe(1);
   });
 
   it('matches header names in any case the sender uses', async () => {
@@ -207,6 +226,23 @@ describe('bad webhooks get the right status and enqueue nothing', () => {
       415,
       /got none/,
     ],
+    ...['[1,2,3]', 'null', '"hello"', '42'].map((body): (typeof cases)[number] => [
+      `signed JSON that is not an object: ${body}`,
+      () => post('/standard', body, { ...json, ...signed(body) }),
+      400,
+      /JSON object/,
+    ]),
+    [
+      'a webhook-id that is not ASCII (UTF-8 bytes, read as Latin-1)',
+      () =>
+        post('/standard', invoice, {
+          ...json,
+          ...signed(invoice, 'msg_é'),
+          'webhook-id': Buffer.from('msg_é').toString('latin1'),
+        }),
+      400,
+      /malformed-header/,
+    ],
     [
       'a Stripe event without an id',
       () =>
@@ -236,6 +272,80 @@ describe('bad webhooks get the right status and enqueue nothing', () => {
   });
 });
 
+describe('bodies arriving base64-encoded (API Gateway binaryMediaTypes)', () => {
+  it('answers 400 to a JSON body that is not valid UTF-8, even correctly signed over its bytes', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"type":"invoice.paid","note":"'),
+      Buffer.from([0xff]),
+      Buffer.from('"}'),
+    ]);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const key = Buffer.from(newSecret.slice('whsec_'.length), 'base64');
+    const signature = createHmac('sha256', key)
+      .update(Buffer.concat([Buffer.from(`msg_bytes.${timestamp}.`), bytes]))
+      .digest('base64');
+    const handler = route('/x', 'standard-webhooks', [newSecret], queues.standard).handler;
+    const response = await handler(
+      {
+        body: bytes.toString('base64'),
+        isBase64Encoded: true,
+        headers: {
+          ...json,
+          'webhook-id': 'msg_bytes',
+          'webhook-timestamp': timestamp,
+          'webhook-signature': `v1,${signature}`,
+        },
+      } as never,
+      lambdaContext(),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).message).toMatch(/UTF-8/);
+    expect(await queueDepth(sqs, queues.standard)).toBe(0);
+  });
+});
+
+describe('when SQS hangs', () => {
+  it('answers 503 with Retry-After well inside the function timeout, and logs it', { timeout: 9_000 }, async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket)); // accepts, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const errors: string[] = [];
+    const spyLogger = new Logger({ serviceName: 'ingest-test', logLevel: 'SILENT' });
+    spyLogger.error = ((message: string) => errors.push(message)) as never;
+    try {
+      const handler = createIngest({
+        scheme: 'github',
+        source: 'github',
+        secrets: githubSecret,
+        sqs: ingestSqsClient({
+          endpoint: `http://127.0.0.1:${port}`,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }),
+        queueUrl: `http://127.0.0.1:${port}/000000000000/events`,
+        maxBodyBytes: 4096,
+        logger: spyLogger,
+      });
+      const body = '{"zen":"Slow is smooth."}';
+      const response = await handler(
+        {
+          body,
+          isBase64Encoded: false,
+          headers: { ...json, ...(await signGithub(githubSecret, 'gh-hang', body)) },
+        } as never,
+        lambdaContext(),
+      );
+      expect(response.statusCode).toBe(503);
+      expect(response.headers?.['retry-after']).toBeDefined();
+      expect(errors).toContain('could not enqueue the webhook');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
+
 describe('secrets from AWS Secrets Manager (moto)', () => {
   const endpoint = () => inject('sqsEndpoint');
 
@@ -261,7 +371,7 @@ describe('secrets from AWS Secrets Manager (moto)', () => {
     const name = `webhook-${Date.now()}`;
     await client.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify([oldSecret]) }));
     const queueUrl = (await createQueues(sqs)).queueUrl;
-    const source = secretsManagerSource({ client, secretId: name, minRefreshIntervalMs: 0 });
+    const source = secretsManagerSource({ client, secretId: name });
     const local = await startHttpGateway({
       routes: [{ method: 'POST', path: '/sm', handler: route('/sm', 'standard-webhooks', source, queueUrl).handler }],
     });
@@ -291,7 +401,7 @@ describe('secrets from AWS Secrets Manager (moto)', () => {
     const { client, fetches } = await secretsManager();
     const name = `webhook-forged-${Date.now()}`;
     await client.send(new CreateSecretCommand({ Name: name, SecretString: newSecret }));
-    const source = secretsManagerSource({ client, secretId: name, minRefreshIntervalMs: 60_000 });
+    const source = secretsManagerSource({ client, secretId: name });
     const handler = route('/x', 'standard-webhooks', source, (await createQueues(sqs)).queueUrl).handler;
     const { lambdaContext } = await import('../local/lambda-context.js');
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -302,7 +412,7 @@ describe('secrets from AWS Secrets Manager (moto)', () => {
       );
       expect(response.statusCode).toBe(401);
     }
-    expect(fetches.count).toBe(1);
+    expect(fetches.count).toBe(2); // the first fetch, then one refresh for all five mismatches
   });
 });
 

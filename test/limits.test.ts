@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Idempotency, MissingIdempotencyKeyError, TransactionLimitError, type Tx } from '../lib/index.js';
 import { createTable, getItem, localClient, scanAll } from './support/dynamo.js';
@@ -174,8 +175,16 @@ describe('idempotency keys', () => {
     expect(second).toMatchObject({ status: 'duplicate', result: 'first' });
     expect(other.status).toBe('committed');
     const stored = store.recordKey(longKey);
-    expect(stored).toMatch(/^limits#sha256:[0-9a-f]{64}$/);
+    expect(stored).toMatch(/^limits:sha256:[0-9a-f]{64}$/);
     expect(await getItem(client, dedupTable, stored)).toBeDefined();
+  });
+
+  it('never takes a plain key shaped like a hashed one for the long key it names', async () => {
+    const longKey = `evt_${'v'.repeat(5000)}`;
+    const digest = createHash('sha256').update(longKey).digest('hex');
+    // an attacker who can choose a key plants it before the real event arrives
+    expect((await store.run({ key: `sha256:${digest}` }, () => 'crafted')).status).toBe('committed');
+    expect(await store.run({ key: longKey }, () => 'real')).toMatchObject({ status: 'committed', result: 'real' });
   });
 
   it('keeps a key exactly at the 2048-byte limit as it is', async () => {

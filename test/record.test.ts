@@ -1,6 +1,18 @@
-import { describe, expect, it } from 'vitest';
-import { fingerprintOf, Idempotency, MissingIdempotencyKeyError, recordKey } from '../lib/index.js';
-import { localClient } from './support/dynamo.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEAD_LETTER_ATTRIBUTES,
+  fingerprintOf,
+  Idempotency,
+  jsonBody,
+  MissingIdempotencyKeyError,
+  recordKey,
+  sqsBatchHandler,
+  UnfingerprintablePayloadError,
+} from '../lib/index.js';
+import { lambdaContext } from '../local/lambda-context.js';
+import { createTable, localClient } from './support/dynamo.js';
+import { createQueues, drainMessages, localSqs } from './support/sqs.js';
+import { sqsEvent, sqsRecord } from './support/sqs-events.js';
 
 describe('fingerprintOf', () => {
   it('ignores key order at every depth', () => {
@@ -23,6 +35,44 @@ describe('fingerprintOf', () => {
     expect(new Set(fingerprints).size).toBe(fingerprints.length);
   });
 
+  it('fingerprints ordinary JSON with a data field named "toJSON", as JSON.stringify does', () => {
+    const payload = JSON.parse('{"toJSON":"not a function","amount":1}');
+    expect(fingerprintOf(payload)).toBe(fingerprintOf({ amount: 1, toJSON: 'not a function' }));
+    expect(fingerprintOf(payload)).not.toBe(fingerprintOf({ amount: 1, toJSON: 'other' }));
+  });
+
+  it('tells a BigInt from the string of its digits', () => {
+    expect(fingerprintOf(1n)).not.toBe(fingerprintOf('1'));
+    expect(fingerprintOf({ amount: 10n })).not.toBe(fingerprintOf({ amount: '10' }));
+    expect(fingerprintOf({ amount: 10n })).toBe(fingerprintOf({ amount: 10n }));
+  });
+
+  it.each([
+    ['a Map', new Map([['a', 1]])],
+    ['a Set', new Set([1])],
+    ['a Map inside an object', { data: new Map() }],
+    ['a function', { run: () => 1 }],
+    ['a symbol', [Symbol('x')]],
+    [
+      'a cycle',
+      (() => {
+        const a: Record<string, unknown> = {};
+        a.self = a;
+        return a;
+      })(),
+    ],
+  ])('refuses %s with a permanent, typed error instead of a fingerprint that many payloads share', (_, payload) => {
+    let caught: unknown;
+    try {
+      fingerprintOf(payload);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(UnfingerprintablePayloadError);
+    expect((caught as UnfingerprintablePayloadError).retryable).toBe(false);
+    expect((caught as Error).name).toBe('UnfingerprintablePayloadError');
+  });
+
   it('follows JSON rules: undefined members are dropped and dates compare by their ISO form', () => {
     expect(fingerprintOf({ a: 1, b: undefined })).toBe(fingerprintOf({ a: 1 }));
     expect(fingerprintOf({ at: new Date('2026-01-01T00:00:00Z') })).toBe(
@@ -38,14 +88,59 @@ describe('recordKey', () => {
 
   it('hashes keys whose record key would pass 2048 UTF-8 bytes, counting multi-byte characters', () => {
     const emoji = '€'.repeat(700); // 2100 bytes in UTF-8, 700 characters
-    expect(recordKey('s', emoji)).toMatch(/^s#sha256:[0-9a-f]{64}$/);
+    expect(recordKey('s', emoji)).toMatch(/^s:sha256:[0-9a-f]{64}$/);
     expect(recordKey('s', emoji)).toBe(recordKey('s', emoji));
     expect(recordKey('s', '€'.repeat(600))).toBe(`s#${'€'.repeat(600)}`);
+  });
+
+  it('never gives a plain key the record key of a hashed long key', () => {
+    const long = 'k'.repeat(3000);
+    const hashed = recordKey('s', long);
+    const digest = hashed.slice(-64);
+    for (const crafted of [`sha256:${digest}`, `:sha256:${digest}`, hashed, hashed.slice(2)]) {
+      expect(recordKey('s', crafted)).not.toBe(hashed);
+    }
+    // and no source's plain key reaches it either: plain record keys always hold the "#"
+    expect(hashed).not.toContain('#');
   });
 
   it('refuses keys that are not non-empty strings', () => {
     expect(() => recordKey('s', '')).toThrow(MissingIdempotencyKeyError);
     expect(() => recordKey('s', 7)).toThrow(/expected a string, got number/);
+  });
+});
+
+describe('an unfingerprintable payload in an SQS batch', () => {
+  const dynamo = localClient();
+  const sqs = localSqs();
+  let store: Idempotency;
+  beforeAll(async () => {
+    store = new Idempotency({ client: dynamo, tableName: await createTable(dynamo, 'dedup'), source: 'fp' });
+  });
+
+  it('goes to the DLQ at once as UnfingerprintablePayloadError, not retried to maxReceiveCount', async () => {
+    const { dlqUrl } = await createQueues(sqs);
+    const handler = sqsBatchHandler({
+      store,
+      handler: () => 'applied',
+      fingerprint: (record) => new Map(Object.entries(jsonBody<object>(record))),
+      deadLetter: { client: sqs, queueUrl: dlqUrl },
+    });
+    const record = sqsRecord({ amount: 1 }, { idempotencyKey: 'evt-map-1' });
+    const response = await handler(sqsEvent([record]), lambdaContext());
+
+    expect(response.batchItemFailures).toEqual([]);
+    const [dead] = await drainMessages(sqs, dlqUrl);
+    expect(dead.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.errorName]?.StringValue).toBe(
+      'UnfingerprintablePayloadError',
+    );
+  });
+
+  it('a payload with a "toJSON" data field commits like any other', async () => {
+    const handler = sqsBatchHandler({ store, handler: () => 'applied', fingerprint: (record) => jsonBody(record) });
+    const record = sqsRecord({ toJSON: 'data, not a method' }, { idempotencyKey: 'evt-tojson-1' });
+    expect(await handler(sqsEvent([record]), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(await handler(sqsEvent([record]), lambdaContext())).toEqual({ batchItemFailures: [] });
   });
 });
 

@@ -1,7 +1,17 @@
+import { createHash, createHmac } from 'node:crypto';
+import middy from '@middy/core';
 import { verify as githubVerify } from '@octokit/webhooks-methods';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { verifyWebhookSignature, type WebhookScheme, WebhookVerificationError } from '../lib/index.js';
+import {
+  type VerifiedWebhookEvent,
+  verifyWebhook,
+  verifyWebhookSignature,
+  type WebhookScheme,
+  WebhookVerificationError,
+} from '../lib/index.js';
+import { lambdaContext } from '../local/lambda-context.js';
 import {
   signGithub,
   signStandardWebhooks,
@@ -132,14 +142,19 @@ describe('GitHub', () => {
         headers,
         rawBody: 'Hello, World!',
       }),
-    ).toEqual({ scheme: 'github', id: 'delivery-1', timestamp: undefined });
+    ).toEqual({
+      scheme: 'github',
+      id: `body-sha256:${createHash('sha256').update('Hello, World!').digest('hex')}`,
+      deliveryId: 'delivery-1',
+      timestamp: undefined,
+    });
   });
 
   it('accepts what @octokit/webhooks-methods signs and rejects what it rejects', async () => {
     const body = JSON.stringify({ zen: 'Keep it logically awesome.' });
     const headers = await signGithub('gh-secret', 'delivery-2', body);
     expect(await githubVerify('gh-secret', body, headers['X-Hub-Signature-256'])).toBe(true);
-    expect(verifyWebhookSignature({ scheme: 'github', secrets: 'gh-secret', headers, rawBody: body }).id).toBe(
+    expect(verifyWebhookSignature({ scheme: 'github', secrets: 'gh-secret', headers, rawBody: body }).deliveryId).toBe(
       'delivery-2',
     );
     expect(await githubVerify('gh-secret', `${body} `, headers['X-Hub-Signature-256'])).toBe(false);
@@ -154,7 +169,7 @@ describe('GitHub', () => {
     const headers = await signGithub('gh-secret', 'delivery-3', body);
     const shouting = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toUpperCase(), value]));
     expect(
-      verifyWebhookSignature({ scheme: 'github', secrets: 'gh-secret', headers: shouting, rawBody: body }).id,
+      verifyWebhookSignature({ scheme: 'github', secrets: 'gh-secret', headers: shouting, rawBody: body }).deliveryId,
     ).toBe('delivery-3');
   });
 });
@@ -221,7 +236,7 @@ describe('any tampering is rejected (property-based)', () => {
         const headers = await signGithub('gh-secret', 'delivery', body);
         const verify = (raw: Buffer | string) =>
           verifyWebhookSignature({ scheme: 'github', secrets: 'gh-secret', headers, rawBody: raw });
-        expect(verify(body).id).toBe('delivery');
+        expect(verify(body).deliveryId).toBe('delivery');
         expect(() => verify(flipOneByte(body, at))).toThrow(WebhookVerificationError);
       }),
       { numRuns: 200 },
@@ -245,4 +260,143 @@ describe('any tampering is rejected (property-based)', () => {
       );
     },
   );
+});
+
+describe('Standard Webhooks: what is signed is the bytes, and the headers are what the standard says', () => {
+  const secret = standardWebhooksSecret();
+  const body = JSON.stringify({ type: 'invoice.paid' });
+
+  /** A sender's signature over exact bytes, computed by hand as the standard defines it. */
+  function signBytes(id: string, bytes: Buffer) {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+    const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`), bytes]);
+    const signature = createHmac('sha256', key).update(signed).digest('base64');
+    return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` };
+  }
+
+  it('verifies the raw bytes: a body signed with byte 0xFF does not verify when sent with 0xFE', () => {
+    const signedBytes = Buffer.concat([Buffer.from('{"note":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const sentBytes = Buffer.from(signedBytes);
+    sentBytes[9] = 0xfe;
+    const headers = signBytes('msg_bytes', signedBytes);
+    const verify = (rawBody: Buffer) =>
+      verifyWebhookSignature({ scheme: 'standard-webhooks', secrets: secret, headers, rawBody });
+
+    expect(verify(signedBytes).id).toBe('msg_bytes');
+    expect(rejection(() => verify(sentBytes)).reason).toBe('bad-signature');
+  });
+
+  it.each([Number.NaN, -1, 0, Number.POSITIVE_INFINITY])(
+    'fails closed on toleranceSeconds %s: a configuration error, never any timestamp accepted',
+    (toleranceSeconds) => {
+      const dayOld = signStandardWebhooks(secret, 'msg_old', body, new Date(Date.now() - 86_400_000));
+      expect(() =>
+        verifyWebhookSignature({
+          scheme: 'standard-webhooks',
+          secrets: secret,
+          headers: dayOld,
+          rawBody: body,
+          toleranceSeconds,
+        }),
+      ).toThrow(TypeError);
+    },
+  );
+
+  it('names a webhook-id that is not printable ASCII as a malformed header, not a bad signature', () => {
+    // a UTF-8 id read as Latin-1 by the HTTP server, as Node reads header bytes
+    const id = Buffer.from('msg_é', 'utf8').toString('latin1');
+    const headers = { ...signStandardWebhooks(secret, 'msg_é', body), 'webhook-id': id };
+    const error = rejection(() =>
+      verifyWebhookSignature({ scheme: 'standard-webhooks', secrets: secret, headers, rawBody: body }),
+    );
+    expect(error.reason).toBe('malformed-header');
+    expect(error.message).toMatch(/webhook-id/);
+    expect(error.statusCode).toBe(400);
+  });
+
+  it("accepts Svix's svix-id / svix-timestamp / svix-signature as the standard's headers", () => {
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const signed = signStandardWebhooks(secret, 'msg_svix', body, at);
+    const headers = {
+      'Svix-Id': signed['webhook-id'],
+      'Svix-Timestamp': signed['webhook-timestamp'],
+      'Svix-Signature': signed['webhook-signature'],
+    };
+    expect(verifyWebhookSignature({ scheme: 'standard-webhooks', secrets: secret, headers, rawBody: body })).toEqual({
+      scheme: 'standard-webhooks',
+      id: 'msg_svix',
+      timestamp: at,
+    });
+    const tampered = { ...headers, 'Svix-Id': 'msg_other' };
+    expect(
+      rejection(() =>
+        verifyWebhookSignature({ scheme: 'standard-webhooks', secrets: secret, headers: tampered, rawBody: body }),
+      ).reason,
+    ).toBe('bad-signature');
+  });
+});
+
+describe('GitHub: the key is what the signature covers', () => {
+  it('gives a captured delivery replayed under a new X-GitHub-Delivery the same id, and another body another', async () => {
+    const body = JSON.stringify({ action: 'opened', number: 7 });
+    const original = await signGithub('gh-secret', 'delivery-a', body);
+    const replayed = { ...original, 'X-GitHub-Delivery': 'delivery-forged' };
+    const verify = (headers: Record<string, string>, rawBody: string) =>
+      verifyWebhookSignature({ scheme: 'github', secrets: 'gh-secret', headers, rawBody });
+
+    expect(verify(replayed, body).id).toBe(verify(original, body).id);
+    const other = JSON.stringify({ action: 'opened', number: 8 });
+    expect(verify(await signGithub('gh-secret', 'delivery-b', other), other).id).not.toBe(verify(original, body).id);
+  });
+});
+
+describe('verifyWebhook middleware: refreshing secrets after a mismatch', () => {
+  const secret = standardWebhooksSecret();
+  const body = '{"type":"x"}';
+
+  function handlerWith(source: { current(): string[]; refresh(): string[] }, refreshIntervalMs?: number) {
+    return middy<APIGatewayProxyEvent, APIGatewayProxyResult | undefined>()
+      .use(verifyWebhook({ scheme: 'standard-webhooks', secrets: source, refreshIntervalMs }))
+      .handler(async (event) => ({
+        statusCode: 202,
+        body: String((event as VerifiedWebhookEvent).webhook.id),
+      }));
+  }
+  const send = async (handler: ReturnType<typeof handlerWith>, signingSecret: string, id: string) =>
+    (await handler(
+      { body, headers: signStandardWebhooks(signingSecret, id, body), isBase64Encoded: false } as never,
+      lambdaContext(),
+    )) as APIGatewayProxyResult;
+
+  it('asks any SecretSource to refresh at most once per interval, however many forged requests arrive', async () => {
+    let refreshes = 0;
+    const handler = handlerWith({
+      current: () => [secret],
+      refresh: () => {
+        refreshes++;
+        return [secret];
+      },
+    });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      expect((await send(handler, standardWebhooksSecret(), `forged-${attempt}`)).statusCode).toBe(401);
+    }
+    expect(refreshes).toBe(1);
+    expect((await send(handler, secret, 'good')).statusCode).toBe(202);
+  });
+
+  it('still picks up a rotated secret on the first mismatch', async () => {
+    const rotated = standardWebhooksSecret();
+    let secrets = [secret];
+    const handler = handlerWith({ current: () => secrets, refresh: () => secrets }, 60_000);
+    expect((await send(handler, secret, 'before')).statusCode).toBe(202);
+    secrets = [rotated];
+    expect((await send(handler, rotated, 'after')).statusCode).toBe(202);
+  });
+
+  it('refuses a refreshIntervalMs that is not a number >= 0', () => {
+    expect(() =>
+      verifyWebhook({ scheme: 'standard-webhooks', secrets: secret, refreshIntervalMs: Number.NaN }),
+    ).toThrow(TypeError);
+  });
 });

@@ -3,7 +3,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type Idempotency, type RecordOutcome, sqsBatchHandler } from '../../lib/index.js';
-import { applyInvoiceEvent, type BusinessTables, type InvoiceResult } from './invoice-paid.js';
+import { applyInvoiceEvent, type BusinessTables, eventFingerprint, type InvoiceResult } from './invoice-paid.js';
 
 export interface ConsumerDependencies {
   store: Idempotency;
@@ -34,6 +34,8 @@ export function createConsumer(
   const batch = sqsBatchHandler<InvoiceResult>({
     store: deps.store,
     handler: (record, tx) => applyInvoiceEvent(record, tx, deps.tables),
+    // a reused key with another event is an IdempotencyKeyReuseError (to the DLQ), not a duplicate
+    fingerprint: eventFingerprint,
     deadLetter: deps.deadLetter,
     onOutcome: (outcome) => {
       metrics.addMetric(OUTCOME_METRICS[outcome.status], MetricUnit.Count, 1);

@@ -60,6 +60,16 @@ export function applyInvoiceEvent(record: SQSRecord, tx: Tx, tables: BusinessTab
   return { applied: 'invoice.paid', invoiceId: data.invoiceId, customerId: data.customerId, amount: data.amount };
 }
 
+/**
+ * What must match when a key comes again: the event's type and data, what the writes are made
+ * of. Other fields (a timestamp, a sender's delivery counter) may differ between deliveries of
+ * one event. A body that is not JSON is a PermanentError, as in applyInvoiceEvent.
+ */
+export function eventFingerprint(record: SQSRecord): unknown {
+  const event = jsonBody<{ type?: unknown; data?: unknown } | null>(record);
+  return event !== null && typeof event === 'object' ? { type: event.type, data: event.data } : event;
+}
+
 function validInvoicePaid(
   event: { type?: unknown; data?: unknown; timestamp?: unknown },
   messageId: string,

@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { usableSecrets } from '../../lib/index.js';
 import { readIngestConfig } from './config.js';
 import { createIngest } from './ingest.js';
 import { parseSecretList, secretsManagerSource } from './secrets.js';
+import { ingestSqsClient } from './sqs-client.js';
 
 // Cold start: wrong settings, or a secret that cannot be fetched or used, fail here, not as 401s.
 const config = readIngestConfig(process.env);
@@ -17,7 +17,7 @@ export const handler = createIngest({
   scheme: config.scheme,
   source: config.source,
   secrets,
-  sqs: new SQSClient({}),
+  sqs: ingestSqsClient(),
   queueUrl: config.queueUrl,
   maxBodyBytes: config.maxBodyBytes,
   toleranceSeconds: config.toleranceSeconds,

@@ -12,6 +12,8 @@ import {
   type WebhookScheme,
 } from '../../lib/index.js';
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export interface IngestDependencies {
   scheme: WebhookScheme;
   source: string;
@@ -24,8 +26,9 @@ export interface IngestDependencies {
 }
 
 /**
- * The webhook receiver: verify the signature → body size (413) → content type (415) → JSON
- * (400) → the idempotency key → SendMessage → 202 { id }. Every rejection enqueues nothing,
+ * The webhook receiver: verify the signature (401; 400 for a malformed header) → body size
+ * (413) → content type (415) → a UTF-8 JSON object (400) → the idempotency key → SendMessage →
+ * 202 { id }. Every rejection enqueues nothing,
  * and a failed SendMessage is a 503, so the sender retries: never a 2xx for an event that is
  * not durably in the queue.
  */
@@ -45,11 +48,22 @@ export function createIngest(
         return reply(415, `Content-Type must be application/json (got ${contentType ? `"${contentType}"` : 'none'}).`);
       }
       if (rawBody.length === 0) return reply(400, 'The body is empty; a webhook carries a JSON event.');
+      let text: string;
+      try {
+        text = strictUtf8.decode(rawBody);
+      } catch {
+        // JSON is UTF-8 (RFC 8259); decoding leniently would queue other bytes than were signed
+        return reply(400, 'The body is not valid UTF-8, so it is not JSON.');
+      }
       let body: unknown;
       try {
-        body = JSON.parse(rawBody.toString('utf8'));
+        body = JSON.parse(text);
       } catch (error) {
         return reply(400, `The body is not valid JSON: ${(error as Error).message}`);
+      }
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        const got = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
+        return reply(400, `The body must be a JSON object (an event), got ${got}.`);
       }
       const key = idempotencyKey(webhook, body);
       if (!key) return reply(400, 'The event has no id: a Stripe event body needs a string "id".');
@@ -58,12 +72,14 @@ export function createIngest(
         await deps.sqs.send(
           new SendMessageCommand({
             QueueUrl: deps.queueUrl,
-            MessageBody: rawBody.toString('utf8'),
+            MessageBody: text,
             MessageAttributes: {
-              idempotencyKey: text(key),
-              source: text(deps.source),
-              scheme: text(deps.scheme),
-              receivedAt: text(new Date().toISOString()),
+              idempotencyKey: attribute(key),
+              source: attribute(deps.source),
+              scheme: attribute(deps.scheme),
+              receivedAt: attribute(new Date().toISOString()),
+              // GitHub: the unsigned delivery id, for tracing only (the key is the body's digest)
+              ...(webhook.deliveryId ? { deliveryId: attribute(webhook.deliveryId) } : {}),
             },
             // FIFO: one group per source keeps its order; SQS drops a resend of the same key for 5 minutes.
             MessageGroupId: fifo ? deps.source : undefined,
@@ -74,7 +90,12 @@ export function createIngest(
         deps.logger.error('could not enqueue the webhook', { webhookId: key, error: error as Error });
         return reply(503, 'The event could not be queued; please retry.', { 'retry-after': '5' });
       }
-      deps.logger.info('webhook accepted', { webhookId: key, scheme: deps.scheme, bytes: rawBody.length });
+      deps.logger.info('webhook accepted', {
+        webhookId: key,
+        deliveryId: webhook.deliveryId,
+        scheme: deps.scheme,
+        bytes: rawBody.length,
+      });
       return { statusCode: 202, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: key }) };
     });
 
@@ -115,6 +136,6 @@ function reasonOf(response: APIGatewayProxyResult): string {
   }
 }
 
-function text(value: string) {
+function attribute(value: string) {
   return { DataType: 'String', StringValue: value };
 }

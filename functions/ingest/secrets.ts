@@ -19,19 +19,13 @@ export function parseSecretList(text: string): string[] {
 
 /**
  * Webhook secrets from AWS Secrets Manager: fetched once and cached for the container's life,
- * fetched again after a signature mismatch (a rotation must not cause an outage), but at most
- * once per `minRefreshIntervalMs`, so forged requests cannot hammer Secrets Manager.
+ * fetched again when `refresh()` is asked (after a signature mismatch, so a rotation causes no
+ * outage). verifyWebhook asks at most once per its `refreshIntervalMs`, so forged requests
+ * cannot hammer Secrets Manager.
  */
-export function secretsManagerSource(options: {
-  client: SecretsManagerClient;
-  secretId: string;
-  minRefreshIntervalMs?: number;
-}): SecretSource {
-  const minInterval = options.minRefreshIntervalMs ?? 30_000;
+export function secretsManagerSource(options: { client: SecretsManagerClient; secretId: string }): SecretSource {
   let cached: Promise<string[]> | undefined;
-  let fetchedAt = 0;
   const fetch = () => {
-    fetchedAt = Date.now();
     const fetching = options.client
       .send(new GetSecretValueCommand({ SecretId: options.secretId }))
       .then(({ SecretString }) => {
@@ -45,8 +39,5 @@ export function secretsManagerSource(options: {
     cached = fetching;
     return fetching;
   };
-  return {
-    current: () => cached ?? fetch(),
-    refresh: () => (cached && Date.now() - fetchedAt < minInterval ? cached : fetch()),
-  };
+  return { current: () => cached ?? fetch(), refresh: fetch };
 }
