@@ -17,7 +17,7 @@ export function acknowledgePipelineFindings(pipeline: WebhookPipeline): void {
     pipeline.api,
     'AwsSolutions-APIG4',
     'Webhook senders (Stripe, GitHub, Standard Webhooks senders) cannot sign AWS requests or hold Cognito tokens: ' +
-      'every request is authenticated by its HMAC signature in the ingest function, and API Gateway refuses requests without the signature headers.',
+      'every request is authenticated by its HMAC signature in the ingest function before anything is enqueued.',
   );
   acknowledge(
     pipeline.api,

@@ -308,8 +308,13 @@ function consumerSource(consumer: ConsumerProps = {}): FunctionSource {
   return { prebuilt: 'consumer' };
 }
 
+/**
+ * Headers API Gateway requires before the ingest runs. Standard Webhooks has two spellings
+ * (webhook-* and Svix's svix-*) and a validator cannot require one set or the other, so for it
+ * the ingest alone checks them (401 missing-header).
+ */
 const SIGNATURE_HEADERS: Record<WebhookScheme, string[]> = {
-  'standard-webhooks': ['webhook-id', 'webhook-timestamp', 'webhook-signature'],
+  'standard-webhooks': [],
   stripe: ['Stripe-Signature'],
   github: ['X-Hub-Signature-256', 'X-GitHub-Delivery'],
 };
