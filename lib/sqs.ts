@@ -35,12 +35,16 @@ export interface SqsBatchHandlerOptions<R> {
   concurrency?: number;
   /** Where records that can never succeed go at once, instead of burning maxReceiveCount retries. */
   deadLetter?: DeadLetterOptions;
-  /** Records not started once the Lambda has less than this left are reported for redelivery. Default 5000. */
+  /**
+   * Records not started once the Lambda has less than this left are reported for redelivery.
+   * Default: 5000, or a fifth of the time left when the batch starts if that is less. A margin
+   * at least as large as the time left at the start is refused with a RangeError.
+   */
   timeMarginMs?: number;
   /**
    * Called with each record's outcome as it is decided (log it, count it). If it throws, the
-   * invocation fails after every record is done, and SQS redelivers the batch; committed
-   * records then come back as duplicates, so nothing is applied twice.
+   * error goes to console.error and the batch goes on: the record's fate stands (a record in
+   * the DLQ is not redelivered to reach it twice).
    */
   onOutcome?: (outcome: RecordOutcome<R>, context: Context) => void | Promise<void>;
 }
@@ -62,18 +66,17 @@ export function sqsBatchHandler<R>(
       throw new TypeError('sqsBatchHandler: the event has no Records array; is this function triggered by SQS?');
     }
     const outcomes = new Map<SQSRecord, RecordOutcome<R>>();
-    let hookError: { error: unknown } | undefined;
     const settle = async (outcome: RecordOutcome<R>) => {
       outcomes.set(outcome.record, outcome);
       try {
         await settings.onOutcome?.(outcome, context);
       } catch (error) {
-        hookError ??= { error };
+        // The record's fate is decided (committed, or already in the DLQ): failing the invocation
+        // would redeliver it, and a standard DLQ would get it twice. Report the hook, not the record.
+        console.error(`sqsBatchHandler: onOutcome threw for message ${outcome.record.messageId}`, error);
       }
     };
-    const outOfTime = () =>
-      typeof context?.getRemainingTimeInMillis === 'function' &&
-      context.getRemainingTimeInMillis() < settings.timeMarginMs;
+    const outOfTime = timeBudget(context, settings.timeMarginMs);
     const skipped = (record: SQSRecord, reason: FailureReason): RecordOutcome<R> => ({
       status: 'failed',
       record,
@@ -99,7 +102,6 @@ export function sqsBatchHandler<R>(
       });
     }
 
-    if (hookError) throw hookError.error;
     return {
       batchItemFailures: event.Records.filter((record) => outcomes.get(record)?.status === 'failed').map((record) => ({
         itemIdentifier: record.messageId,
@@ -108,10 +110,29 @@ export function sqsBatchHandler<R>(
   };
 }
 
-type Settings<R> = Required<
-  Pick<SqsBatchHandlerOptions<R>, 'store' | 'handler' | 'key' | 'concurrency' | 'timeMarginMs'>
-> &
-  Pick<SqsBatchHandlerOptions<R>, 'fingerprint' | 'deadLetter' | 'onOutcome'>;
+type Settings<R> = Required<Pick<SqsBatchHandlerOptions<R>, 'store' | 'handler' | 'key' | 'concurrency'>> &
+  Pick<SqsBatchHandlerOptions<R>, 'fingerprint' | 'deadLetter' | 'onOutcome' | 'timeMarginMs'>;
+
+/** The default margin: 5 s, but never more than this share of the time the batch starts with. */
+const DEFAULT_MARGIN_MS = 5000;
+const DEFAULT_MARGIN_SHARE = 1 / 5;
+
+/**
+ * "Too late to start another record?", measured against the time left when the batch starts:
+ * the default margin shrinks to fit a short function; an explicit one it can never meet is an error.
+ */
+function timeBudget(context: Context, timeMarginMs: number | undefined): () => boolean {
+  if (typeof context?.getRemainingTimeInMillis !== 'function') return () => false;
+  const atStart = context.getRemainingTimeInMillis();
+  if (timeMarginMs !== undefined && atStart <= timeMarginMs) {
+    throw new RangeError(
+      `sqsBatchHandler: \`timeMarginMs\` is ${timeMarginMs} ms but the invocation started with ${atStart} ms left, ` +
+        'so no record could ever start. Lower timeMarginMs, or raise the function timeout.',
+    );
+  }
+  const margin = timeMarginMs ?? Math.min(DEFAULT_MARGIN_MS, Math.floor(atStart * DEFAULT_MARGIN_SHARE));
+  return () => context.getRemainingTimeInMillis() < margin;
+}
 
 async function processRecord<R>(settings: Settings<R>, record: SQSRecord, context: Context): Promise<RecordOutcome<R>> {
   let key: string | undefined;
@@ -154,7 +175,7 @@ function resolveOptions<R>(options: SqsBatchHandlerOptions<R>): Settings<R> {
     fingerprint,
     concurrency = 10,
     deadLetter,
-    timeMarginMs = 5000,
+    timeMarginMs,
     onOutcome,
   } = options ?? {};
   if (!store || typeof store.run !== 'function')
@@ -178,7 +199,7 @@ function resolveOptions<R>(options: SqsBatchHandlerOptions<R>): Settings<R> {
       );
     }
   }
-  if (!(Number.isFinite(timeMarginMs) && timeMarginMs >= 0)) {
+  if (timeMarginMs !== undefined && !(Number.isFinite(timeMarginMs) && timeMarginMs >= 0)) {
     throw new TypeError(
       `sqsBatchHandler(): \`timeMarginMs\` must be a number of milliseconds >= 0 (got ${timeMarginMs}).`,
     );
