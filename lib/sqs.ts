@@ -2,8 +2,10 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { type DeadLetterOptions, sendToDeadLetter } from './dead-letter.js';
 import { IdempotencyError } from './errors.js';
 import type { Idempotency } from './idempotency.js';
+import { type OptionChecks, optionChecks } from './options.js';
 import { byMessageGroup, defaultSqsKey, isFifoRecord } from './sqs-records.js';
 import type { Tx } from './staged-writes.js';
+import type { StoredResult } from './transaction.js';
 
 /** Why a record was reported back to SQS for redelivery. */
 export type FailureReason =
@@ -19,7 +21,7 @@ export type FailureReason =
 /** What happened to one record; every record of a batch gets exactly one. */
 export type RecordOutcome<R> =
   | { status: 'committed'; record: SQSRecord; key: string; result: R }
-  | { status: 'duplicate'; record: SQSRecord; key: string; result: R; firstSeenAt: string }
+  | ({ status: 'duplicate'; record: SQSRecord; key: string; firstSeenAt: string } & StoredResult<R>)
   | { status: 'dead-lettered'; record: SQSRecord; key: string | undefined; error: unknown }
   | { status: 'failed'; record: SQSRecord; key: string | undefined; error: unknown; reason: FailureReason };
 
@@ -142,9 +144,7 @@ async function processRecord<R>(settings: Settings<R>, record: SQSRecord, contex
     const outcome = await settings.store.run({ key: rawKey, fingerprint: settings.fingerprint?.(record) }, (tx) =>
       settings.handler(record, tx, context),
     );
-    return outcome.status === 'committed'
-      ? { status: 'committed', record, key: key as string, result: outcome.result }
-      : { status: 'duplicate', record, key: key as string, result: outcome.result, firstSeenAt: outcome.firstSeenAt };
+    return { ...outcome, record, key: key as string };
   } catch (error) {
     if (!isPermanent(error) || !settings.deadLetter) return { status: 'failed', record, key, error, reason: 'error' };
     try {
@@ -178,35 +178,22 @@ function resolveOptions<R>(options: SqsBatchHandlerOptions<R>): Settings<R> {
     timeMarginMs,
     onOutcome,
   } = options ?? {};
-  if (!store || typeof store.run !== 'function')
-    throw new TypeError('sqsBatchHandler(): `store` must be an Idempotency instance.');
-  if (typeof handler !== 'function')
-    throw new TypeError('sqsBatchHandler(): `handler` must be a function (record, tx, context).');
-  if (typeof key !== 'function') throw new TypeError('sqsBatchHandler(): `key` must be a function (record) => string.');
-  if (fingerprint !== undefined && typeof fingerprint !== 'function') {
-    throw new TypeError('sqsBatchHandler(): `fingerprint` must be a function (record) => payload, or left out.');
-  }
-  if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
-    throw new TypeError(`sqsBatchHandler(): \`concurrency\` must be a whole number >= 1 (got ${concurrency}).`);
-  }
+  const check: OptionChecks = optionChecks('sqsBatchHandler()');
+  check.store(store);
+  check.func('handler', handler, '(record, tx, context)');
+  check.func('key', key, '(record) => string');
+  check.func('fingerprint', fingerprint, '(record) => payload', true);
+  check.wholeNumber('concurrency', concurrency, 1);
   if (deadLetter !== undefined) {
     if (typeof deadLetter?.client?.send !== 'function') {
-      throw new TypeError('sqsBatchHandler(): `deadLetter.client` must be an SQSClient (@aws-sdk/client-sqs).');
+      check.fail('`deadLetter.client` must be an SQSClient (@aws-sdk/client-sqs).');
     }
     if (typeof deadLetter.queueUrl !== 'string' || !/^https?:\/\//.test(deadLetter.queueUrl)) {
-      throw new TypeError(
-        `sqsBatchHandler(): \`deadLetter.queueUrl\` must be the DLQ's URL (got ${JSON.stringify(deadLetter.queueUrl)}).`,
-      );
+      check.fail(`\`deadLetter.queueUrl\` must be the DLQ's URL (got ${JSON.stringify(deadLetter.queueUrl)}).`);
     }
   }
-  if (timeMarginMs !== undefined && !(Number.isFinite(timeMarginMs) && timeMarginMs >= 0)) {
-    throw new TypeError(
-      `sqsBatchHandler(): \`timeMarginMs\` must be a number of milliseconds >= 0 (got ${timeMarginMs}).`,
-    );
-  }
-  if (onOutcome !== undefined && typeof onOutcome !== 'function') {
-    throw new TypeError('sqsBatchHandler(): `onOutcome` must be a function (outcome, context), or left out.');
-  }
+  if (timeMarginMs !== undefined) check.nonNegative('timeMarginMs', timeMarginMs, 'milliseconds');
+  check.func('onOutcome', onOutcome, '(outcome, context)', true);
   return { store, handler, key, fingerprint, concurrency, deadLetter, timeMarginMs, onOutcome };
 }
 
