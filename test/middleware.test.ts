@@ -10,6 +10,7 @@ import {
   type IdempotentContext,
   idempotency,
   MissingIdempotencyKeyError,
+  TransactionLimitError,
 } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import { createTable, getItem, localClient } from './support/dynamo.js';
@@ -371,6 +372,16 @@ describe('idempotency() among other Middy middlewares', () => {
     );
     expect(await retry({ id: 'slow-1' }, invocationContext())).toEqual({ statusCode: 201 });
     expect(await getItem(client, orders, 'credit-slow-1')).toBeDefined();
+  });
+
+  it('refuses, with a TransactionLimitError, to answer a repeat whose first result was too large to store', async () => {
+    const small = new Idempotency({ client, tableName: dedupTable, source: 'api-small', maxResultBytes: 16 });
+    const handler = idempotency({ store: small, key: (event: { id: string }) => event.id }, async () => ({
+      statusCode: 200,
+      body: 'x'.repeat(64),
+    }));
+    expect(await handler({ id: 'big-1' }, invocationContext())).toMatchObject({ statusCode: 200 });
+    await expect(handler({ id: 'big-1' }, invocationContext())).rejects.toThrow(TransactionLimitError);
   });
 
   it('replays a null response as null', async () => {
