@@ -200,8 +200,9 @@ describe('idempotency(options, handler)', () => {
 });
 
 /**
- * Wires txonce into a Middy handler: `around` are the middlewares the app uses (outermost
- * first), `inner` ones sit between txonce and the handler.
+ * A Middy handler built on txonce: `around` are the app's middlewares (outermost first), `inner`
+ * the ones used last, nearest the handler (where, as a middleware, txonce had them between
+ * itself and the handler).
  */
 function wire<TEvent, TResult>(
   around: MiddlewareObj<TEvent, TResult, Error, IdempotentContext>[],
@@ -212,6 +213,7 @@ function wire<TEvent, TResult>(
 ) {
   const app = middy<TEvent, TResult, Error, IdempotentContext>(plugin);
   for (const middleware of [...around, ...inner]) app.use(middleware);
+  // for a generic TResult, TypeScript cannot know that a repeat's Jsonified<TResult> is a TResult
   return app.handler(idempotency(options, handler) as never);
 }
 
