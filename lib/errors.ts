@@ -16,6 +16,9 @@ export class IdempotencyError extends Error {
 
 /** The key was delivered before with a different payload (fingerprint). Never retryable. */
 export class IdempotencyKeyReuseError extends IdempotencyError {
+  /** HTTP meaning, as @middy/http-error-handler reads it: the request conflicts with the key's first one. */
+  readonly statusCode = 422;
+  readonly expose = true;
   readonly recordKey: string;
   readonly firstSeenAt: string | undefined;
 
@@ -34,6 +37,10 @@ export class IdempotencyKeyReuseError extends IdempotencyError {
 
 /** No usable idempotency key: missing, empty or not a string. Never retryable. */
 export class MissingIdempotencyKeyError extends IdempotencyError {
+  /** HTTP meaning, as @middy/http-error-handler reads it: the client sent no usable key. */
+  readonly statusCode = 400;
+  readonly expose = true;
+
   constructor(detail: string, options: { cause?: unknown } = {}) {
     super(`No idempotency key: ${detail}. Pass a non-empty string key (the producer's event id is best).`, {
       retryable: false,

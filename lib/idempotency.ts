@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MAX_ITEM_BYTES } from './limits.js';
+import { type OptionChecks, optionChecks } from './options.js';
 import { CommittedKeyCache, readRecord } from './precheck.js';
 import { fingerprintOf, RECORD, recordKey } from './record.js';
 import type { Tx } from './staged-writes.js';
@@ -55,21 +56,17 @@ export interface RunRequest {
 export class Idempotency {
   readonly tableName: string;
   readonly source: string;
-  private readonly settings: CommitSettings;
-  private readonly precheck: boolean;
-  private readonly cache: CommittedKeyCache | undefined;
+  readonly #settings: CommitSettings;
+  readonly #precheck: boolean;
+  readonly #cache: CommittedKeyCache | undefined;
 
   constructor(options: IdempotencyOptions) {
-    const { source, ...settings } = resolveOptions(options);
-    this.settings = settings;
+    const { source, precheck, cacheEntries, ...settings } = resolveOptions(options);
+    this.#settings = settings;
     this.tableName = settings.tableName;
     this.source = source;
-    this.precheck = options.precheck === true;
-    const maxEntries = typeof options.cache === 'object' ? (options.cache.maxEntries ?? 1000) : 1000;
-    if (!(Number.isInteger(maxEntries) && maxEntries > 0)) {
-      throw new TypeError(`Idempotency: \`cache.maxEntries\` must be a whole number > 0 (got ${maxEntries}).`);
-    }
-    this.cache = options.cache ? new CommittedKeyCache(maxEntries, settings.ttlAttribute) : undefined;
+    this.#precheck = precheck;
+    this.#cache = cacheEntries ? new CommittedKeyCache(cacheEntries, settings.ttlAttribute) : undefined;
   }
 
   /** The dedup record's partition key for `key` (validates the key). */
@@ -78,96 +75,79 @@ export class Idempotency {
   }
 
   /**
-   * Starts one delivery without running anything: stage writes on `.tx`, then `.commit(result)`.
-   * `run` is this in one call; the Middy middleware uses the two halves.
-   */
-  begin(request: RunRequest): PendingRun {
-    const key = this.recordKey(request.key);
-    const fingerprint = request.fingerprint === undefined ? undefined : fingerprintOf(request.fingerprint);
-    return new PendingRun(this.settings, key, fingerprint);
-  }
-
-  /**
    * Runs `work` and commits its staged writes with the dedup record. If the work throws,
    * nothing is written and the error propagates: the event can be delivered again.
    */
   async run<R>(request: RunRequest, work: (tx: Tx) => Promise<R> | R): Promise<RunOutcome<R>> {
-    const pending = this.begin(request);
-    const known = await this.knownOutcome<R>(pending);
+    const key = this.recordKey(request.key);
+    const fingerprint = request.fingerprint === undefined ? undefined : fingerprintOf(request.fingerprint);
+    const pending = new PendingRun(this.#settings, key, fingerprint);
+    const known = await this.#knownOutcome<R>(pending);
     if (known) return known;
-    const result = await work(pending.tx);
-    return this.finish(pending, result);
+    const result = (await work(pending.tx)) as R;
+    const outcome = await pending.commit<R>(result);
+    if (this.#cache && pending.record) this.#cache.set(pending.recordKey, pending.record);
+    return outcome;
   }
 
   /**
    * With `cache` or `precheck`: the outcome of a delivery already known to be a duplicate,
    * before any work runs. Undefined when it must run (always, without those options).
    */
-  async knownOutcome<R>(pending: PendingRun): Promise<RunOutcome<R> | undefined> {
-    const cached = this.cache?.get(pending.recordKey);
+  async #knownOutcome<R>(pending: PendingRun): Promise<RunOutcome<R> | undefined> {
+    const cached = this.#cache?.get(pending.recordKey);
     if (cached) return pending.duplicateOf<R>(cached);
-    if (!this.precheck) return undefined;
+    if (!this.#precheck) return undefined;
     const stored = await readRecord(
-      this.settings.client,
+      this.#settings.client,
       this.tableName,
       pending.recordKey,
-      this.settings.ttlAttribute,
+      this.#settings.ttlAttribute,
     );
     if (!stored) return undefined;
     const outcome = pending.duplicateOf<R>(stored);
-    this.cache?.set(pending.recordKey, stored);
-    return outcome;
-  }
-
-  /** Commits a begun delivery and remembers its record when the cache is on. */
-  async finish<R>(pending: PendingRun, result: R): Promise<RunOutcome<R>> {
-    const outcome = await pending.commit(result);
-    if (this.cache && pending.record) this.cache.set(pending.recordKey, pending.record);
+    this.#cache?.set(pending.recordKey, stored);
     return outcome;
   }
 }
 
-function resolveOptions(options: IdempotencyOptions): CommitSettings & { source: string } {
+type ResolvedOptions = CommitSettings & { source: string; precheck: boolean; cacheEntries: number | undefined };
+
+function resolveOptions(options: IdempotencyOptions): ResolvedOptions {
+  const check: OptionChecks = optionChecks('Idempotency');
   if (!options || typeof options !== 'object') throw new TypeError('new Idempotency(options): options are required.');
   const { client, tableName, source = 'default', ttlSeconds, ttlAttribute = 'expiresAt' } = options;
   if (!client || typeof (client as { send?: unknown }).send !== 'function') {
-    throw new TypeError(
-      'Idempotency: `client` must be a DynamoDBDocumentClient (DynamoDBDocumentClient.from(new DynamoDBClient())).',
-    );
+    check.fail('`client` must be a DynamoDBDocumentClient (DynamoDBDocumentClient.from(new DynamoDBClient())).');
   }
-  requireText('tableName', tableName);
-  requireText('source', source);
+  check.text('tableName', tableName);
+  check.text('source', source);
   if (source.includes('#'))
-    throw new TypeError(`Idempotency: \`source\` may not contain "#" (got "${source}"): it separates source from key.`);
+    check.fail(`\`source\` may not contain "#" (got "${source}"): it separates source from key.`);
   if (ttlSeconds !== undefined && !(Number.isInteger(ttlSeconds) && ttlSeconds > 0)) {
-    throw new TypeError(
-      `Idempotency: \`ttlSeconds\` must be a positive whole number of seconds, or undefined for durable records (got ${ttlSeconds}).`,
+    check.fail(
+      `\`ttlSeconds\` must be a positive whole number of seconds, or undefined for durable records (got ${ttlSeconds}).`,
     );
   }
-  requireText('ttlAttribute', ttlAttribute);
+  check.text('ttlAttribute', ttlAttribute);
   if ((Object.values(RECORD) as string[]).includes(ttlAttribute)) {
-    throw new TypeError(
-      `Idempotency: \`ttlAttribute\` "${ttlAttribute}" is taken by the dedup record; choose another name.`,
-    );
+    check.fail(`\`ttlAttribute\` "${ttlAttribute}" is taken by the dedup record; choose another name.`);
   }
-  const maxAttempts = options.maxAttempts ?? 6;
-  if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
-    throw new TypeError(`Idempotency: \`maxAttempts\` must be a whole number >= 1 (got ${maxAttempts}).`);
-  }
-  const retryBaseDelayMs = options.retryBaseDelayMs ?? 25;
-  if (!(Number.isFinite(retryBaseDelayMs) && retryBaseDelayMs >= 0)) {
-    throw new TypeError(`Idempotency: \`retryBaseDelayMs\` must be a number >= 0 (got ${retryBaseDelayMs}).`);
-  }
-  const maxResultBytes = options.maxResultBytes ?? MAX_ITEM_BYTES;
-  if (!(Number.isInteger(maxResultBytes) && maxResultBytes >= 0)) {
-    throw new TypeError(`Idempotency: \`maxResultBytes\` must be a whole number >= 0 (got ${maxResultBytes}).`);
-  }
-  const resultTooLarge = options.resultTooLarge ?? 'omit';
+  const { maxAttempts = 6, retryBaseDelayMs = 25, maxResultBytes = MAX_ITEM_BYTES, resultTooLarge = 'omit' } = options;
+  check.wholeNumber('maxAttempts', maxAttempts, 1);
+  check.nonNegative('retryBaseDelayMs', retryBaseDelayMs, 'milliseconds');
+  check.wholeNumber('maxResultBytes', maxResultBytes, 0);
   if (resultTooLarge !== 'omit' && resultTooLarge !== 'error') {
-    throw new TypeError(`Idempotency: \`resultTooLarge\` must be "omit" or "error" (got ${String(resultTooLarge)}).`);
+    check.fail(`\`resultTooLarge\` must be "omit" or "error" (got ${String(resultTooLarge)}).`);
   }
   const outboxTable = options.outboxTable;
-  if (outboxTable !== undefined) requireText('outboxTable', outboxTable);
+  if (outboxTable !== undefined) check.text('outboxTable', outboxTable);
+  const cacheEntries = options.cache
+    ? typeof options.cache === 'object'
+      ? (options.cache.maxEntries ?? 1000)
+      : 1000
+    : undefined;
+  if (cacheEntries !== undefined) check.wholeNumber('cache.maxEntries', cacheEntries, 1);
   return {
     source,
     client,
@@ -179,11 +159,7 @@ function resolveOptions(options: IdempotencyOptions): CommitSettings & { source:
     maxResultBytes,
     resultTooLarge,
     outboxTable,
+    precheck: options.precheck === true,
+    cacheEntries,
   };
-}
-
-function requireText(name: string, value: unknown): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new TypeError(`Idempotency: \`${name}\` must be a non-empty string (got ${JSON.stringify(value)}).`);
-  }
 }

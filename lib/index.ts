@@ -14,13 +14,20 @@ export {
   WebhookVerificationError,
 } from './errors.js';
 export { Idempotency, type IdempotencyOptions, type RunRequest } from './idempotency.js';
-export { type IdempotencyMiddlewareOptions, type IdempotentContext, idempotency } from './middleware.js';
+export type { Jsonified } from './jsonified.js';
+export {
+  type IdempotencyHandlerOptions,
+  type IdempotentContext,
+  type IdempotentResult,
+  type InvocationOptions,
+  idempotency,
+} from './middleware.js';
 export { type Destination, type OutboxItem, type OutboxMessage, outboxMessageId } from './outbox.js';
 export { fingerprintOf, recordKey } from './record.js';
 export { type FailureReason, type RecordOutcome, type SqsBatchHandlerOptions, sqsBatchHandler } from './sqs.js';
 export { defaultSqsKey, jsonBody } from './sqs-records.js';
 export type { ConditionCheckWrite, DeleteWrite, PutWrite, Tx, UpdateWrite } from './staged-writes.js';
-export type { PendingRun, RunOutcome } from './transaction.js';
+export type { RunOutcome, StoredResult } from './transaction.js';
 export {
   lowerCaseHeaders,
   rawBodyOf,

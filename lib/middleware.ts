@@ -1,71 +1,82 @@
-import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { TransactionLimitError } from './errors.js';
 import type { Idempotency } from './idempotency.js';
+import type { Jsonified } from './jsonified.js';
+import { type OptionChecks, optionChecks } from './options.js';
 import type { Tx } from './staged-writes.js';
-import type { PendingRun } from './transaction.js';
 
 /**
  * The Lambda context as an idempotent handler sees it: stage business writes on `tx`. Once the
- * middleware is done, `idempotencyStatus` says whether this delivery committed or was a duplicate.
+ * delivery is decided, `idempotencyStatus` says whether it committed or was a duplicate (set
+ * before any Middy `after` runs, so middlewares can read it).
  */
 export type IdempotentContext = Context & { tx: Tx; idempotencyStatus?: 'committed' | 'duplicate' };
 
-export interface IdempotencyMiddlewareOptions<TEvent> {
+export interface IdempotencyHandlerOptions<TEvent> {
   store: Idempotency;
-  /** The event's idempotency key (e.g. a webhook id header). Missing or empty: MissingIdempotencyKeyError. */
+  /** The event's idempotency key (e.g. a webhook id header). Missing or empty: MissingIdempotencyKeyError (HTTP 400). */
   key: (event: TEvent, context: Context) => unknown;
-  /** What must match on a repeat of the key (e.g. the body); a mismatch is IdempotencyKeyReuseError. */
+  /** What must match on a repeat of the key (e.g. the body); a mismatch is IdempotencyKeyReuseError (HTTP 422). */
   fingerprint?: (event: TEvent) => unknown;
 }
 
+/** What Middy passes a handler as its third argument: the signal it aborts on its early timeout. */
+export interface InvocationOptions {
+  signal?: AbortSignal;
+}
+
 /**
- * Middy middleware for single-event handlers. `before` opens a delivery and puts its `tx` on
- * the context; `after` commits the staged writes with the dedup record, and on a duplicate
- * replaces the response with the first delivery's. Use it last, nearest the handler, so
- * the response it stores is the handler's own and other middlewares shape both alike.
+ * The handler's own result on the first delivery; on a repeat, the stored first result, which
+ * went through JSON (a Date comes back as a string).
+ */
+export type IdempotentResult<TResult> = TResult | Jsonified<TResult>;
+
+/**
+ * Makes a single-event handler (API Gateway, EventBridge, direct invoke) idempotent: it stages
+ * writes on `context.tx`, and they commit with the dedup record once it has returned; a repeat
+ * of the key gets the first delivery's result. Use it as the handler of a Middy stack
+ * (`middy().use(...).handler(idempotency(options, handler))`) or as a Lambda handler on its own.
+ *
+ * It wraps the handler instead of being a middleware so that the commit is tied to the handler
+ * settling: a repeat answers through every middleware's `after` like the first delivery did,
+ * no middleware returning early can drop the staged writes, and nothing commits for a handler
+ * Middy abandoned on its early timeout.
  */
 export function idempotency<TEvent = unknown, TResult = unknown>(
-  options: IdempotencyMiddlewareOptions<TEvent>,
-): MiddlewareObj<TEvent, TResult, Error, Context> {
-  const { store, key, fingerprint } = options ?? {};
-  if (!store || typeof store.begin !== 'function' || typeof store.finish !== 'function')
-    throw new TypeError('idempotency(): `store` must be an Idempotency instance.');
-  if (typeof key !== 'function')
-    throw new TypeError('idempotency(): `key` must be a function (event, context) => string.');
-  if (fingerprint !== undefined && typeof fingerprint !== 'function') {
-    throw new TypeError('idempotency(): `fingerprint` must be a function (event) => payload, or left out.');
-  }
+  options: IdempotencyHandlerOptions<TEvent>,
+  handler: (event: TEvent, context: IdempotentContext, invocation: InvocationOptions) => Promise<TResult> | TResult,
+): (event: TEvent, context: Context, invocation?: InvocationOptions) => Promise<IdempotentResult<TResult>> {
+  const check: OptionChecks = optionChecks('idempotency()');
+  if (!options || typeof options !== 'object') check.fail('options { store, key, fingerprint? } are required.');
+  const { store, key, fingerprint } = options;
+  check.store(store);
+  check.func('key', key, '(event, context) => string');
+  check.func('fingerprint', fingerprint, '(event) => payload', true);
+  check.func(
+    'handler',
+    handler,
+    '(event, context) => result, passed as the second argument: idempotency(options, handler)',
+  );
 
-  const pendingRuns = new WeakMap<Request<TEvent, TResult, Error, Context>, PendingRun>();
-
-  return {
-    name: 'txonce-idempotency',
-    before: async (request) => {
-      const pending = store.begin({
-        key: key(request.event, request.context),
-        fingerprint: fingerprint?.(request.event),
-      });
-      // with precheck or cache, a known duplicate answers at once and the handler never runs
-      const known = await store.knownOutcome<TResult>(pending);
-      if (known) {
-        (request.context as IdempotentContext).idempotencyStatus = 'duplicate';
-        request.earlyResponse = known.result; // Middy >= 6: an own earlyResponse, even undefined, skips the handler
-        return;
-      }
-      pendingRuns.set(request, pending);
-      (request.context as IdempotentContext).tx = pending.tx;
-    },
-    after: async (request) => {
-      const pending = pendingRuns.get(request);
-      if (!pending) return;
-      pendingRuns.delete(request);
-      const outcome = await store.finish(pending, request.response ?? undefined);
-      (request.context as IdempotentContext).idempotencyStatus = outcome.status;
-      if (outcome.status === 'duplicate') request.response = outcome.result as TResult;
-    },
-    onError: (request) => {
-      // Nothing was sent: the staged writes are dropped with the failed delivery.
-      pendingRuns.delete(request);
-    },
+  return async function idempotentHandler(event, context, invocation = {}) {
+    const idempotent = context as IdempotentContext;
+    const outcome = await store.run({ key: key(event, context), fingerprint: fingerprint?.(event) }, async (tx) => {
+      idempotent.tx = tx;
+      const result = await handler(event, idempotent, invocation);
+      // Middy has already answered with its early timeout: the caller was told it did not
+      // complete, so nothing commits (the staged writes are dropped, a retry runs it again).
+      invocation.signal?.throwIfAborted();
+      return result;
+    });
+    idempotent.idempotencyStatus = outcome.status;
+    if (outcome.status === 'duplicate' && outcome.resultOmitted) {
+      // Answering "nothing" would pass for a response (an API Gateway 502, an empty reply): say why.
+      throw new TransactionLimitError(
+        `This repeats a delivery${outcome.firstSeenAt ? ` first seen ${outcome.firstSeenAt}` : ''} ` +
+          'whose result was too large to store, so it cannot be replayed. Return a smaller result, ' +
+          'or set resultTooLarge: "error" on the store to refuse oversized results on the first delivery.',
+      );
+    }
+    return outcome.result;
   };
 }

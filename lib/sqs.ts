@@ -2,8 +2,10 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { type DeadLetterOptions, sendToDeadLetter } from './dead-letter.js';
 import { IdempotencyError } from './errors.js';
 import type { Idempotency } from './idempotency.js';
+import { type OptionChecks, optionChecks } from './options.js';
 import { byMessageGroup, defaultSqsKey, isFifoRecord } from './sqs-records.js';
 import type { Tx } from './staged-writes.js';
+import type { StoredResult } from './transaction.js';
 
 /** Why a record was reported back to SQS for redelivery. */
 export type FailureReason =
@@ -19,7 +21,7 @@ export type FailureReason =
 /** What happened to one record; every record of a batch gets exactly one. */
 export type RecordOutcome<R> =
   | { status: 'committed'; record: SQSRecord; key: string; result: R }
-  | { status: 'duplicate'; record: SQSRecord; key: string; result: R; firstSeenAt: string }
+  | ({ status: 'duplicate'; record: SQSRecord; key: string; firstSeenAt: string } & StoredResult<R>)
   | { status: 'dead-lettered'; record: SQSRecord; key: string | undefined; error: unknown }
   | { status: 'failed'; record: SQSRecord; key: string | undefined; error: unknown; reason: FailureReason };
 
@@ -35,12 +37,16 @@ export interface SqsBatchHandlerOptions<R> {
   concurrency?: number;
   /** Where records that can never succeed go at once, instead of burning maxReceiveCount retries. */
   deadLetter?: DeadLetterOptions;
-  /** Records not started once the Lambda has less than this left are reported for redelivery. Default 5000. */
+  /**
+   * Records not started once the Lambda has less than this left are reported for redelivery.
+   * Default: 5000, or a fifth of the time left when the batch starts if that is less. A margin
+   * at least as large as the time left at the start is refused with a RangeError.
+   */
   timeMarginMs?: number;
   /**
    * Called with each record's outcome as it is decided (log it, count it). If it throws, the
-   * invocation fails after every record is done, and SQS redelivers the batch; committed
-   * records then come back as duplicates, so nothing is applied twice.
+   * error goes to console.error and the batch goes on: the record's fate stands (a record in
+   * the DLQ is not redelivered to reach it twice).
    */
   onOutcome?: (outcome: RecordOutcome<R>, context: Context) => void | Promise<void>;
 }
@@ -62,18 +68,17 @@ export function sqsBatchHandler<R>(
       throw new TypeError('sqsBatchHandler: the event has no Records array; is this function triggered by SQS?');
     }
     const outcomes = new Map<SQSRecord, RecordOutcome<R>>();
-    let hookError: { error: unknown } | undefined;
     const settle = async (outcome: RecordOutcome<R>) => {
       outcomes.set(outcome.record, outcome);
       try {
         await settings.onOutcome?.(outcome, context);
       } catch (error) {
-        hookError ??= { error };
+        // The record's fate is decided (committed, or already in the DLQ): failing the invocation
+        // would redeliver it, and a standard DLQ would get it twice. Report the hook, not the record.
+        console.error(`sqsBatchHandler: onOutcome threw for message ${outcome.record.messageId}`, error);
       }
     };
-    const outOfTime = () =>
-      typeof context?.getRemainingTimeInMillis === 'function' &&
-      context.getRemainingTimeInMillis() < settings.timeMarginMs;
+    const outOfTime = timeBudget(context, settings.timeMarginMs);
     const skipped = (record: SQSRecord, reason: FailureReason): RecordOutcome<R> => ({
       status: 'failed',
       record,
@@ -99,7 +104,6 @@ export function sqsBatchHandler<R>(
       });
     }
 
-    if (hookError) throw hookError.error;
     return {
       batchItemFailures: event.Records.filter((record) => outcomes.get(record)?.status === 'failed').map((record) => ({
         itemIdentifier: record.messageId,
@@ -108,10 +112,29 @@ export function sqsBatchHandler<R>(
   };
 }
 
-type Settings<R> = Required<
-  Pick<SqsBatchHandlerOptions<R>, 'store' | 'handler' | 'key' | 'concurrency' | 'timeMarginMs'>
-> &
-  Pick<SqsBatchHandlerOptions<R>, 'fingerprint' | 'deadLetter' | 'onOutcome'>;
+type Settings<R> = Required<Pick<SqsBatchHandlerOptions<R>, 'store' | 'handler' | 'key' | 'concurrency'>> &
+  Pick<SqsBatchHandlerOptions<R>, 'fingerprint' | 'deadLetter' | 'onOutcome' | 'timeMarginMs'>;
+
+/** The default margin: 5 s, but never more than this share of the time the batch starts with. */
+const DEFAULT_MARGIN_MS = 5000;
+const DEFAULT_MARGIN_SHARE = 1 / 5;
+
+/**
+ * "Too late to start another record?", measured against the time left when the batch starts:
+ * the default margin shrinks to fit a short function; an explicit one it can never meet is an error.
+ */
+function timeBudget(context: Context, timeMarginMs: number | undefined): () => boolean {
+  if (typeof context?.getRemainingTimeInMillis !== 'function') return () => false;
+  const atStart = context.getRemainingTimeInMillis();
+  if (timeMarginMs !== undefined && atStart <= timeMarginMs) {
+    throw new RangeError(
+      `sqsBatchHandler: \`timeMarginMs\` is ${timeMarginMs} ms but the invocation started with ${atStart} ms left, ` +
+        'so no record could ever start. Lower timeMarginMs, or raise the function timeout.',
+    );
+  }
+  const margin = timeMarginMs ?? Math.min(DEFAULT_MARGIN_MS, Math.floor(atStart * DEFAULT_MARGIN_SHARE));
+  return () => context.getRemainingTimeInMillis() < margin;
+}
 
 async function processRecord<R>(settings: Settings<R>, record: SQSRecord, context: Context): Promise<RecordOutcome<R>> {
   let key: string | undefined;
@@ -121,9 +144,7 @@ async function processRecord<R>(settings: Settings<R>, record: SQSRecord, contex
     const outcome = await settings.store.run({ key: rawKey, fingerprint: settings.fingerprint?.(record) }, (tx) =>
       settings.handler(record, tx, context),
     );
-    return outcome.status === 'committed'
-      ? { status: 'committed', record, key: key as string, result: outcome.result }
-      : { status: 'duplicate', record, key: key as string, result: outcome.result, firstSeenAt: outcome.firstSeenAt };
+    return { ...outcome, record, key: key as string };
   } catch (error) {
     if (!isPermanent(error) || !settings.deadLetter) return { status: 'failed', record, key, error, reason: 'error' };
     try {
@@ -154,38 +175,25 @@ function resolveOptions<R>(options: SqsBatchHandlerOptions<R>): Settings<R> {
     fingerprint,
     concurrency = 10,
     deadLetter,
-    timeMarginMs = 5000,
+    timeMarginMs,
     onOutcome,
   } = options ?? {};
-  if (!store || typeof store.run !== 'function')
-    throw new TypeError('sqsBatchHandler(): `store` must be an Idempotency instance.');
-  if (typeof handler !== 'function')
-    throw new TypeError('sqsBatchHandler(): `handler` must be a function (record, tx, context).');
-  if (typeof key !== 'function') throw new TypeError('sqsBatchHandler(): `key` must be a function (record) => string.');
-  if (fingerprint !== undefined && typeof fingerprint !== 'function') {
-    throw new TypeError('sqsBatchHandler(): `fingerprint` must be a function (record) => payload, or left out.');
-  }
-  if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
-    throw new TypeError(`sqsBatchHandler(): \`concurrency\` must be a whole number >= 1 (got ${concurrency}).`);
-  }
+  const check: OptionChecks = optionChecks('sqsBatchHandler()');
+  check.store(store);
+  check.func('handler', handler, '(record, tx, context)');
+  check.func('key', key, '(record) => string');
+  check.func('fingerprint', fingerprint, '(record) => payload', true);
+  check.wholeNumber('concurrency', concurrency, 1);
   if (deadLetter !== undefined) {
     if (typeof deadLetter?.client?.send !== 'function') {
-      throw new TypeError('sqsBatchHandler(): `deadLetter.client` must be an SQSClient (@aws-sdk/client-sqs).');
+      check.fail('`deadLetter.client` must be an SQSClient (@aws-sdk/client-sqs).');
     }
     if (typeof deadLetter.queueUrl !== 'string' || !/^https?:\/\//.test(deadLetter.queueUrl)) {
-      throw new TypeError(
-        `sqsBatchHandler(): \`deadLetter.queueUrl\` must be the DLQ's URL (got ${JSON.stringify(deadLetter.queueUrl)}).`,
-      );
+      check.fail(`\`deadLetter.queueUrl\` must be the DLQ's URL (got ${JSON.stringify(deadLetter.queueUrl)}).`);
     }
   }
-  if (!(Number.isFinite(timeMarginMs) && timeMarginMs >= 0)) {
-    throw new TypeError(
-      `sqsBatchHandler(): \`timeMarginMs\` must be a number of milliseconds >= 0 (got ${timeMarginMs}).`,
-    );
-  }
-  if (onOutcome !== undefined && typeof onOutcome !== 'function') {
-    throw new TypeError('sqsBatchHandler(): `onOutcome` must be a function (outcome, context), or left out.');
-  }
+  if (timeMarginMs !== undefined) check.nonNegative('timeMarginMs', timeMarginMs, 'milliseconds');
+  check.func('onOutcome', onOutcome, '(outcome, context)', true);
   return { store, handler, key, fingerprint, concurrency, deadLetter, timeMarginMs, onOutcome };
 }
 

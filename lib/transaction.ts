@@ -9,6 +9,7 @@ import {
   TransactionConflictError,
   TransactionLimitError,
 } from './errors.js';
+import type { Jsonified } from './jsonified.js';
 import { checkTransaction, itemBytes, MAX_ITEM_BYTES } from './limits.js';
 import { RECORD } from './record.js';
 import { StagedWrites, type TransactWriteItem } from './staged-writes.js';
@@ -16,15 +17,19 @@ import { StagedWrites, type TransactWriteItem } from './staged-writes.js';
 /** What a run resolves to: the first delivery commits, every later one is a duplicate. */
 export type RunOutcome<R> =
   | { status: 'committed'; result: R }
-  | {
+  | ({
       status: 'duplicate';
-      /** the first delivery's result, as stored (JSON: a Date comes back as a string) */
-      result: R;
       /** when the first delivery committed (ISO 8601) */
       firstSeenAt: string;
-      /** true when the first result was too large to store, so `result` is undefined */
-      resultOmitted: boolean;
-    };
+    } & StoredResult<R>);
+
+/**
+ * The first delivery's result as a duplicate gets it: stored as JSON, so it comes back as its
+ * JSON form (a Date as a string), or not at all when it was too large to store.
+ */
+export type StoredResult<R> =
+  | { result: Jsonified<R>; resultOmitted: false }
+  | { result: undefined; resultOmitted: true };
 
 /** The settings a commit needs, resolved once by `Idempotency`. */
 export interface CommitSettings {
@@ -86,7 +91,7 @@ export class PendingRun {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.settings.client.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: token }));
-        this.record = dedup.Item;
+        this.#record = dedup.Item;
         return { status: 'committed', result };
       } catch (error) {
         const verdict = interpret(error);
@@ -186,15 +191,19 @@ export class PendingRun {
     );
   }
 
+  #record: Record<string, unknown> | undefined;
+
   /** The dedup record as this delivery committed it, or as the first delivery left it. */
-  record: Record<string, unknown> | undefined;
+  get record(): Record<string, unknown> | undefined {
+    return this.#record;
+  }
 
   /**
    * What a stored record means for this delivery: its own earlier commit (the same runId), a
    * duplicate, or a reused key (another fingerprint).
    */
   duplicateOf<R>(old: Record<string, unknown>, ownResult?: R): RunOutcome<R> {
-    this.record = old;
+    this.#record = old;
     // Our own earlier attempt committed and its response was lost: this delivery is the commit.
     if (old[RECORD.runId] === this.runId) return { status: 'committed', result: ownResult as R };
     const firstSeenAt = String(old[RECORD.firstSeenAt] ?? '');
@@ -206,12 +215,16 @@ export class PendingRun {
     ) {
       throw new IdempotencyKeyReuseError(this.recordKey, firstSeenAt || undefined);
     }
+    if (old[RECORD.resultOmitted] === true) {
+      return { status: 'duplicate', firstSeenAt, result: undefined, resultOmitted: true };
+    }
     const stored = old[RECORD.result];
     return {
       status: 'duplicate',
-      result: (typeof stored === 'string' ? JSON.parse(stored) : undefined) as R,
       firstSeenAt,
-      resultOmitted: old[RECORD.resultOmitted] === true,
+      // no stored result: the first handler returned undefined
+      result: (typeof stored === 'string' ? JSON.parse(stored) : undefined) as Jsonified<R>,
+      resultOmitted: false,
     };
   }
 }

@@ -28,19 +28,23 @@ export interface ReceiptReceiverOptions {
 export function receiptReceiver(options: ReceiptReceiverOptions) {
   const store = new Idempotency({ client: options.dynamo, tableName: options.dedupTable, source: 'receipts' });
   const lost = new Set<string>();
-  const receive = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, IdempotentContext>()
+  const receive = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(verifyWebhook({ scheme: 'standard-webhooks', secrets: options.signingSecret }))
-    .use(idempotency({ store, key: (event) => (event as VerifiedWebhookEvent).webhook.id }))
-    .handler(async (event, context) => {
-      const { data } = JSON.parse(event.body ?? '{}');
-      context.tx.update({
-        TableName: options.receiptsTable,
-        Key: { pk: data.invoiceId },
-        UpdateExpression: 'ADD receipts :one SET customerId = :customer',
-        ExpressionAttributeValues: { ':one': 1, ':customer': data.customerId },
-      });
-      return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"received":true}' };
-    });
+    .handler(
+      idempotency(
+        { store, key: (event: APIGatewayProxyEvent) => (event as VerifiedWebhookEvent).webhook.id },
+        async (event, context) => {
+          const { data } = JSON.parse(event.body ?? '{}');
+          context.tx.update({
+            TableName: options.receiptsTable,
+            Key: { pk: data.invoiceId },
+            UpdateExpression: 'ADD receipts :one SET customerId = :customer',
+            ExpressionAttributeValues: { ':one': 1, ':customer': data.customerId },
+          });
+          return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"received":true}' };
+        },
+      ),
+    );
 
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const id = event.headers['webhook-id'] ?? '';

@@ -182,14 +182,14 @@ describe('precheck and the container cache', () => {
     expect(calls.sent).toEqual({ TransactWriteItems: 1 });
   });
 
-  it('the middleware skips the handler of a known duplicate, void handlers included', async () => {
+  it('idempotency() skips the handler of a known duplicate, void handlers included', async () => {
     const precheck = new Idempotency({ client, tableName: dedupTable, source: 'mw-precheck', precheck: true });
     let runs = 0;
-    const handler = middy<{ id: string }, void, Error, IdempotentContext>()
-      .use(idempotency({ store: precheck, key: (event: { id: string }) => event.id }))
-      .handler(async () => {
+    const handler = middy<{ id: string }, void>().handler(
+      idempotency({ store: precheck, key: (event: { id: string }) => event.id }, async () => {
         runs++;
-      });
+      }),
+    );
     await handler({ id: 'v1' }, lambdaContext() as IdempotentContext);
     expect(await handler({ id: 'v1' }, lambdaContext() as IdempotentContext)).toBeUndefined();
     expect(runs).toBe(1);

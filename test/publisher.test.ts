@@ -46,19 +46,23 @@ let alwaysFail = 0;
 /** A receiver built on txonce: verifies the publisher's signature and applies each message id once. */
 async function startReceiver() {
   const receiverStore = new Idempotency({ client: dynamo, tableName: dedupTable, source: 'receiver' });
-  const apply = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, IdempotentContext>()
+  const apply = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(verifyWebhook({ scheme: 'standard-webhooks', secrets: signingSecret }))
-    .use(idempotency({ store: receiverStore, key: (event) => (event as VerifiedWebhookEvent).webhook.id }))
-    .handler(async (event, context) => {
-      const message = JSON.parse(event.body ?? '{}');
-      context.tx.update({
-        TableName: receipts,
-        Key: { pk: message.data.invoice },
-        UpdateExpression: 'ADD applied :one',
-        ExpressionAttributeValues: { ':one': 1 },
-      });
-      return { statusCode: 200, body: '{"ok":true}' };
-    });
+    .handler(
+      idempotency(
+        { store: receiverStore, key: (event: APIGatewayProxyEvent) => (event as VerifiedWebhookEvent).webhook.id },
+        async (event, context) => {
+          const message = JSON.parse(event.body ?? '{}');
+          context.tx.update({
+            TableName: receipts,
+            Key: { pk: message.data.invoice },
+            UpdateExpression: 'ADD applied :one',
+            ExpressionAttributeValues: { ':one': 1 },
+          });
+          return { statusCode: 200, body: '{"ok":true}' };
+        },
+      ),
+    );
   return startHttpGateway({
     routes: [
       {

@@ -1,5 +1,5 @@
 import type { Context, SQSRecord } from 'aws-lambda';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DEAD_LETTER_ATTRIBUTES,
   Idempotency,
@@ -202,23 +202,34 @@ describe('the outcome hook', () => {
     ]);
   });
 
-  it('fails the invocation when it throws, after every record is done; the redelivery applies nothing twice', async () => {
-    let throwing = true;
+  it('never fails the invocation when it throws: a dead-lettered record is not redelivered to reach the DLQ twice', async () => {
+    const { dlqUrl } = await createQueues(sqs);
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const handler = sqsBatchHandler({
       store,
       handler: count,
+      deadLetter: { client: sqs, queueUrl: dlqUrl },
       onOutcome: () => {
-        if (throwing) throw new Error('log sink down');
+        throw new Error('log sink down');
       },
     });
-    const batch = sqsEvent([sqsRecord({ counter: 'hook-throws' }), sqsRecord({ counter: 'hook-throws' })]);
+    const poison = sqsRecord({ counter: 'hook-throws', poison: true });
+    const ok = sqsRecord({ counter: 'hook-throws' });
+    const failing = sqsRecord({ counter: 'hook-throws', transient: true });
 
-    await expect(handler(batch, lambdaContext())).rejects.toThrow('log sink down');
-    expect(await applied('hook-throws')).toBe(2);
+    try {
+      const response = await handler(sqsEvent([poison, ok, failing]), lambdaContext());
 
-    throwing = false;
-    expect(await handler(batch, lambdaContext())).toEqual({ batchItemFailures: [] });
-    expect(await applied('hook-throws')).toBe(2);
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: failing.messageId }]);
+      expect(await drainMessages(sqs, dlqUrl)).toHaveLength(1);
+      expect(await applied('hook-throws')).toBe(1);
+      // each failure of the hook is reported, naming the record and carrying the error
+      const reported = logged.mock.calls.map(([message, error]) => [String(message), (error as Error)?.message]);
+      expect(reported).toHaveLength(3);
+      expect(reported.find(([message]) => message.includes(ok.messageId))?.[1]).toBe('log sink down');
+    } finally {
+      logged.mockRestore();
+    }
   });
 });
 
@@ -240,7 +251,7 @@ describe('the time budget', () => {
       sqsRecord({ counter: 'budget' }),
     ];
 
-    const response = await handler(sqsEvent(records), contextWithRemaining(20_000, 4_000));
+    const response = await handler(sqsEvent(records), contextWithRemaining(20_000, 20_000, 4_000));
 
     expect(response.batchItemFailures).toEqual([
       { itemIdentifier: records[1].messageId },
@@ -254,6 +265,39 @@ describe('the time budget', () => {
     expect(await applied('budget')).toBe(1);
   });
 
+  it('by default keeps a margin that fits a short function: a 3 s Lambda processes its records', async () => {
+    const outcomes: RecordOutcome<unknown>[] = [];
+    const handler = sqsBatchHandler({
+      store,
+      handler: count,
+      concurrency: 1,
+      onOutcome: (outcome) => {
+        outcomes.push(outcome);
+      },
+    });
+    const records = [sqsRecord({ counter: 'short-lambda' }), sqsRecord({ counter: 'short-lambda' })];
+
+    // 3 s left when the batch starts, then 2.9 s, then 0.3 s: below a fifth of what the batch began with
+    const response = await handler(sqsEvent(records), contextWithRemaining(3_000, 2_900, 300));
+
+    expect(outcomes.map((outcome) => (outcome.status === 'failed' ? outcome.reason : outcome.status))).toEqual([
+      'committed',
+      'time-budget',
+    ]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[1].messageId }]);
+    expect(await applied('short-lambda')).toBe(1);
+  });
+
+  it('refuses, as a clear error, a timeMarginMs the invocation can never meet', async () => {
+    const handler = sqsBatchHandler({ store, handler: count, timeMarginMs: 5000 });
+    const error = await handler(sqsEvent([sqsRecord({ counter: 'never-met' })]), lambdaContext(3_000)).catch(
+      (caught) => caught,
+    );
+    expect(error).toBeInstanceOf(RangeError);
+    expect(error.message).toMatch(/timeMarginMs.*5000.*3000|timeMarginMs.*5000.*left/s);
+    expect(await applied('never-met')).toBeUndefined();
+  });
+
   it('in a FIFO batch also holds back the rest of the group it stopped in', async () => {
     const handler = sqsBatchHandler({ store, handler: count, timeMarginMs: 5000 });
     const fifo = (counter: string, group: string) => {
@@ -264,7 +308,7 @@ describe('the time budget', () => {
     };
     const records = [fifo('fifo-budget', 'g'), fifo('fifo-budget', 'g'), fifo('fifo-budget', 'g')];
 
-    const response = await handler(sqsEvent(records), contextWithRemaining(20_000, 1_000, 20_000));
+    const response = await handler(sqsEvent(records), contextWithRemaining(20_000, 20_000, 1_000, 20_000));
 
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([
       records[1].messageId,
