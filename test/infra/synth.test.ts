@@ -11,7 +11,8 @@ describe('npx cdk synth', () => {
       const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
       const result = spawnSync(
         'npx',
-        ['cdk', 'synth', '--no-notices', '-q', '-o', out, '-c', 'stage=ci', '-c', 'scheme=stripe'],
+        // --build true: dist/ was built by the suite's `npm pack`; cdk.json's rebuild would race other suites
+        ['cdk', 'synth', '--no-notices', '-q', '--build', 'true', '-o', out, '-c', 'stage=ci', '-c', 'scheme=stripe'],
         {
           env: { ...env, CDK_DISABLE_VERSION_CHECK: 'true' },
           encoding: 'utf8',

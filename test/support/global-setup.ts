@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { type RunningServer, startDynamoDbLocal } from '../../local/dynamodb-local.js';
 import { startMotoServer } from '../../local/moto-server.js';
@@ -13,11 +15,14 @@ declare module 'vitest' {
 }
 
 const running: RunningServer[] = [];
+let packedDir: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   // Packed before any test runs (and before the emulators, so a failed build leaves none
   // running): the CDK tests and the package tests use what it built.
-  const tarball = packTxonce();
+  // TXONCE_TARBALL=<a tarball npm pack made from this tree> skips the pack while you iterate.
+  const tarball = process.env.TXONCE_TARBALL ?? packTxonce();
+  if (!process.env.TXONCE_TARBALL) packedDir = dirname(tarball);
   const [dynamo, moto] = await Promise.all([startDynamoDbLocal(), startMotoServer()]);
   running.push(dynamo, moto);
   project.provide('dynamoEndpoint', dynamo.endpoint);
@@ -27,4 +32,5 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await Promise.all(running.map((server) => server.stop()));
+  if (packedDir) rmSync(packedDir, { recursive: true, force: true });
 }
