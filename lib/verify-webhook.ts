@@ -79,6 +79,10 @@ export function lowerCaseHeaders(headers: Record<string, string | undefined> | n
   return lower;
 }
 
+type VerifyMiddleware = Required<
+  Pick<MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult | undefined>, 'before'>
+>;
+
 /**
  * Middy middleware for API Gateway proxy events: verifies the signature before the handler
  * runs. On success the event carries `webhook` ({ scheme, id, timestamp }) and `rawBody`; on
@@ -106,25 +110,24 @@ export function verifyWebhook(
   const verifyWith = async (secrets: string[], event: APIGatewayProxyEvent, rawBody: Buffer) =>
     verifyWebhookSignature({ scheme, secrets, headers: event.headers, rawBody, toleranceSeconds });
 
-  return {
-    name: 'txonce-verify-webhook',
-    before: async (request) => {
-      const rawBody = rawBodyOf(request.event);
-      let webhook: VerifiedWebhook;
-      try {
-        webhook = await verifyWith(await source.current(), request.event, rawBody);
-      } catch (error) {
-        if (!(error instanceof WebhookVerificationError)) throw error;
-        const retried =
-          error.reason === 'bad-signature'
-            ? await retryWithRefreshedSecrets(source, request.event, rawBody, verifyWith)
-            : undefined;
-        if (!retried) return rejected(error);
-        webhook = retried;
-      }
-      Object.assign(request.event, { webhook, rawBody });
-    },
+  // A named function, as Middy's own middlewares use: its name is what Middy's plugin hooks report.
+  const verifyWebhookBefore: VerifyMiddleware['before'] = async (request) => {
+    const rawBody = rawBodyOf(request.event);
+    let webhook: VerifiedWebhook;
+    try {
+      webhook = await verifyWith(await source.current(), request.event, rawBody);
+    } catch (error) {
+      if (!(error instanceof WebhookVerificationError)) throw error;
+      const retried =
+        error.reason === 'bad-signature'
+          ? await retryWithRefreshedSecrets(source, request.event, rawBody, verifyWith)
+          : undefined;
+      if (!retried) return rejected(error);
+      webhook = retried;
+    }
+    Object.assign(request.event, { webhook, rawBody });
   };
+  return { name: 'txonce-verify-webhook', before: verifyWebhookBefore };
 }
 
 async function retryWithRefreshedSecrets(

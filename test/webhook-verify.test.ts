@@ -400,3 +400,18 @@ describe('verifyWebhook middleware: refreshing secrets after a mismatch', () => 
     ).toThrow(TypeError);
   });
 });
+
+describe('verifyWebhook middleware: as Middy sees it', () => {
+  it("reports its own name to Middy's plugin hooks, as Middy's middlewares do", async () => {
+    const names: string[] = [];
+    const secret = `whsec_${Buffer.from('a'.repeat(32)).toString('base64')}`;
+    const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult | undefined>({
+      beforeMiddleware: (name: string) => names.push(name),
+    })
+      .use(verifyWebhook({ scheme: 'standard-webhooks', secrets: secret }))
+      .handler(async () => ({ statusCode: 202, body: '' }));
+    const response = await handler({ headers: {}, body: '{}' } as APIGatewayProxyEvent, lambdaContext());
+    expect(response?.statusCode).toBe(401); // no signature headers: rejected before the handler
+    expect(names).toEqual(['verifyWebhookBefore']);
+  });
+});
