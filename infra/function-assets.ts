@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -6,26 +6,19 @@ import { fileURLToPath } from 'node:url';
 export type PrebuiltFunction = 'ingest' | 'publisher' | 'consumer';
 
 /**
- * The folder that holds a prebuilt function's `index.mjs`: `dist/functions/<name>` of the txonce
- * package this module belongs to, whether it runs from the package (dist/cdk.js or dist/cdk.cjs)
- * or from a checkout's sources (infra/).
+ * The folder that holds a prebuilt function's `index.mjs`: `dist/functions/<name>` beside this
+ * module when it runs from the package (dist/cdk.js, dist/cdk.cjs), or in the checkout's dist/
+ * when it runs from the sources (infra/).
  */
 export function prebuiltFunctionDir(name: PrebuiltFunction): string {
-  const root = packageRoot(dirname(fileURLToPath(import.meta.url)));
-  const dir = join(root, 'dist', 'functions', name);
-  if (!existsSync(join(dir, 'index.mjs'))) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'functions', name), join(here, '..', 'dist', 'functions', name)];
+  const dir = candidates.find((candidate) => existsSync(join(candidate, 'index.mjs')));
+  if (!dir) {
     throw new Error(
-      `txonce: the prebuilt ${name} function is missing (${join(dir, 'index.mjs')}). ` +
+      `txonce: the prebuilt ${name} function is missing (looked in ${candidates.join(' and ')}). ` +
         'An installed package ships it; in a checkout of txonce, run `npm run build` first.',
     );
   }
   return dir;
-}
-
-function packageRoot(start: string): string {
-  for (let dir = start; ; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'txonce') return dir;
-    if (dirname(dir) === dir) throw new Error(`txonce: no txonce package.json above ${start}`);
-  }
 }
