@@ -14,7 +14,7 @@ export interface LocalState {
   dynamoEndpoint: string;
   sqsEndpoint: string;
   source: string;
-  resources: { dedupTable: string; queueUrl: string; deadLetterQueueUrl: string };
+  resources: { dedupTable: string; outboxTable: string; queueUrl: string; deadLetterQueueUrl: string };
 }
 
 export function localState(file = stateFilePath()): LocalState | undefined {

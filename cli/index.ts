@@ -6,6 +6,7 @@ import { type ConnectionOptions, clients, localState } from './clients.js';
 import { explain } from './errors.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { inspectRecord } from './inspect.js';
+import { listOutbox, type OutboxEntry, republish } from './outbox.js';
 import { progress } from './progress.js';
 import { peek, redrive } from './redrive.js';
 
@@ -126,6 +127,62 @@ program
     });
   });
 
+const outbox = program
+  .command('outbox')
+  .description('outbox commands: what the publisher has not delivered, and re-publishing it');
+const outboxTable = (table: string | undefined) =>
+  required(table ?? localState()?.resources.outboxTable, '--table (the outbox table)');
+
+outbox
+  .command('list')
+  .description('show outbox messages not delivered (pending or failed) with their delivery history')
+  .option('--status <status>', 'only pending or only failed', (value) => {
+    if (value !== 'pending' && value !== 'failed') throw new InvalidArgumentError('expected pending or failed.');
+    return value;
+  })
+  .option('--table <name>', 'the outbox table; default: the local stack table')
+  .option('--max <n>', 'show at most n messages', count, 50)
+  .action(async (options: { status?: 'pending' | 'failed'; table?: string; max: number }) => {
+    const table = outboxTable(options.table);
+    await run({}, async () => {
+      const items = await listOutbox({
+        dynamo: clients(connection()).dynamo,
+        table,
+        status: options.status,
+        max: options.max,
+      });
+      if (items.length === 0) return console.log(`No ${options.status ?? 'undelivered'} outbox messages.`);
+      for (const item of items) console.log(describeOutboxEntry(item));
+      console.log(
+        `\n${items.length} message(s). Re-publish with: txonce outbox republish <message-id>... (or --all-failed)`,
+      );
+    });
+  });
+
+outbox
+  .command('republish')
+  .description('hand messages to the publisher again, under the same id (receivers dedup on it)')
+  .argument('[message-id...]', 'ids from `txonce outbox list`')
+  .option('--all-failed', 'every message marked failed')
+  .option('--table <name>', 'the outbox table; default: the local stack table')
+  .action(async (ids: string[], options: { allFailed?: boolean; table?: string }) => {
+    const table = outboxTable(options.table);
+    await run({}, async () => {
+      const result = await republish({
+        dynamo: clients(connection()).dynamo,
+        table,
+        ids,
+        allFailed: options.allFailed,
+      });
+      for (const id of result.republished) console.log(`republished ${id}`);
+      for (const [id, why] of Object.entries(result.skipped)) console.log(`skipped     ${id}: ${why}`);
+      console.log(
+        `${result.republished.length} message(s) handed to the publisher again; \`txonce outbox list\` shows how they fare.`,
+      );
+      if (Object.values(result.skipped).includes('no such outbox message')) process.exitCode = EXIT.notFound;
+    });
+  });
+
 program
   .command('inspect')
   .description('show a dedup record: first seen, result, fingerprint, expiry')
@@ -151,6 +208,19 @@ try {
   // commander has printed its one-line message (or the help, or the version)
   if (!(error instanceof CommanderError)) throw error;
   process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+}
+
+function describeOutboxEntry(item: OutboxEntry): string {
+  const { kind, ...where } = item.destination;
+  const history = (item.history ?? [])
+    .slice(-5)
+    .map((entry) => `${entry.at}  ${entry.ok ? 'delivered' : `failed: ${entry.error ?? ''}`}`);
+  return `${item.messageId}  ${item.status}
+  type        ${item.type}
+  destination ${kind} ${Object.values(where).join(' ')}
+  emitted by  ${item.sourceKey} at ${item.createdAt}
+  attempts    ${item.attempts ?? 0}${item.republishedAt ? ` (republished ${item.republishedAt})` : ''}
+  history     ${history.length ? history.join('\n              ') : '(no attempt yet)'}`;
 }
 
 function required(value: string | undefined, name: string): string {
