@@ -2,13 +2,13 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DEAD_LETTER_ATTRIBUTES } from '../lib/index.js';
 import packageJson from '../package.json' with { type: 'json' };
-import { type ConnectionOptions, clients, localState } from './clients.js';
+import { type ConnectionOptions, clients, localState as readLocalState } from './clients.js';
 import { explain } from './errors.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { inspectRecord } from './inspect.js';
 import { listOutbox, type OutboxEntry, republish } from './outbox.js';
 import { progress } from './progress.js';
-import { peek, redrive } from './redrive.js';
+import { notVisible, peek, redrive } from './redrive.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -39,6 +39,16 @@ const count = (value: string) => {
   return number;
 };
 const connection = () => program.opts<ConnectionOptions>();
+/** The running stack's state; a stale or broken state file is one sentence and exit status 2. */
+const localState = () => {
+  try {
+    return readLocalState();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(error.message);
+    process.exit(EXIT.usage);
+  }
+};
 const defaultDlq = () => localState()?.resources.deadLetterQueueUrl;
 
 program
@@ -110,8 +120,16 @@ program
   .action(async (dlqUrl: string | undefined, options: { max: number }) => {
     const queueUrl = required(dlqUrl ?? defaultDlq(), 'dlq-url');
     await run({ queueUrl }, async () => {
-      const messages = await peek(clients(connection()).sqs, queueUrl, options.max);
-      if (messages.length === 0) return console.log('The DLQ is empty.');
+      const sqs = clients(connection()).sqs;
+      const messages = await peek(sqs, queueUrl, options.max);
+      if (messages.length === 0) {
+        const inFlight = await notVisible(sqs, queueUrl);
+        return console.log(
+          inFlight === 0
+            ? 'The DLQ is empty.'
+            : `No visible messages, but ${inFlight} in flight: received by someone (a redrive, a consumer) and back when their visibility timeout ends.`,
+        );
+      }
       for (const message of messages) {
         const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue;
         const why = attribute(DEAD_LETTER_ATTRIBUTES.errorName)

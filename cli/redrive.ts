@@ -283,3 +283,11 @@ function isUnsupported(error: unknown): boolean {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Messages received by someone and not yet visible again. */
+export async function notVisible(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+}

@@ -231,6 +231,25 @@ describe('txonce dlq list and errors', () => {
     expect(bad.stderr).not.toMatch(/\bat .*\.ts:\d+/);
   });
 
+  it('says a state file is stale instead of calling a stack that is gone, and counts in-flight DLQ messages', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const stale = join(mkdtempSync(join(tmpdir(), 'txonce-cli-')), 'local.json');
+    writeFileSync(stale, JSON.stringify({ pid: 2 ** 22 + 11, sqsEndpoint: 'http://127.0.0.1:9' }));
+    const result = runCommand(['tsx', 'cli/index.ts', 'dlq', 'list'], { TXONCE_STATE_FILE: stale });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toMatch(
+      /^The state file .* names a local stack \(pid \d+\) that is no longer running; /,
+    );
+
+    const { dlqUrl } = await createQueues(sqs);
+    await sendEvent(sqs, dlqUrl, { held: true });
+    await drainMessages(sqs, dlqUrl); // received, invisible for a minute: as after an interrupted redrive
+    const listed = cli('dlq', 'list', dlqUrl);
+    expect(listed.stdout).toContain('No visible messages, but 1 in flight');
+  });
+
   it('inspect reports a missing record plainly', () => {
     const result = runCommand(
       [
