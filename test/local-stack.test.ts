@@ -125,11 +125,11 @@ describe('npm start', () => {
     }
   }, 240_000);
 
-  it('stops every process it started on Ctrl-C', async () => {
+  it('stops every process it started on a SIGTERM to its own process (not the group, as `kill <pid>` does)', async () => {
     expect(stack.pids.length).toBe(2);
     expect(stack.pids.every(isAlive)).toBe(true);
-    started.interrupt('SIGINT');
-    await started.exited(); // npm itself ends by the signal; the stack cleans up behind it
+    process.kill((stack as LocalStack & { pid: number }).pid, 'SIGTERM');
+    await started.exited(); // tsx and npm end once the stack has
     await eventually('DynamoDB Local and moto have exited', async () => !stack.pids.some(isAlive), 15_000);
     await eventually('the state file is removed', async () => !existsSync(stateFile), 15_000);
     expect(started.output()).toContain('stopped.');
