@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { stateFilePath } from '../local/state-file.js';
+import { readStateFile, stateFilePath } from '../local/state-file.js';
+import { UsageError } from './exit-codes.js';
 
 export interface ConnectionOptions {
   endpoint?: string;
@@ -14,19 +14,24 @@ export interface LocalState {
   dynamoEndpoint: string;
   sqsEndpoint: string;
   source: string;
-  resources: { dedupTable: string; queueUrl: string; deadLetterQueueUrl: string };
+  resources: { dedupTable: string; outboxTable: string; queueUrl: string; deadLetterQueueUrl: string };
 }
 
+/** The running local stack, if any; a state file left by a stack that is gone is said plainly. */
 export function localState(file = stateFilePath()): LocalState | undefined {
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalState) : undefined;
+  const { state, problem } = readStateFile<LocalState & { pid?: number }>(file);
+  if (problem) throw new UsageError(`${problem} Or pass --endpoint and the resource explicitly.`);
+  return state;
 }
 
 /**
  * Clients for AWS (the default credential chain and region) or a local endpoint (--endpoint,
  * TXONCE_ENDPOINT, or the running local stack). Local endpoints get dummy credentials.
  */
-export function clients(options: ConnectionOptions, local = localState()) {
+export function clients(options: ConnectionOptions) {
   const explicit = options.endpoint ?? process.env.TXONCE_ENDPOINT;
+  // a local stack's state matters only when no endpoint was given
+  const local = explicit ? undefined : localState();
   const region =
     options.region ??
     process.env.AWS_REGION ??

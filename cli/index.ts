@@ -1,16 +1,27 @@
 #!/usr/bin/env node
-import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DEAD_LETTER_ATTRIBUTES } from '../lib/index.js';
-import { type ConnectionOptions, clients, localState } from './clients.js';
+import packageJson from '../package.json' with { type: 'json' };
+import { type ConnectionOptions, clients, localState as readLocalState } from './clients.js';
 import { explain } from './errors.js';
+import { EXIT, UsageError } from './exit-codes.js';
 import { inspectRecord } from './inspect.js';
-import { peek, redrive } from './redrive.js';
+import { listOutbox, type OutboxEntry, republish } from './outbox.js';
+import { progress } from './progress.js';
+import { notVisible, peek, redrive } from './redrive.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const program = new Command('txonce')
   .description('Operate a txonce pipeline: redrive the DLQ, list dead letters, inspect dedup records.')
+  .version(packageJson.version, '-V, --version', 'print the version')
+  .exitOverride()
+  .addHelpText(
+    'after',
+    `
+Exit status: ${EXIT.ok} done; ${EXIT.failed} the operation failed (AWS or the endpoint); ${EXIT.usage} a bad argument or setting;
+${EXIT.notFound} the record or message does not exist; ${EXIT.interrupted} stopped by Ctrl-C after cleaning up.`,
+  )
   .option(
     '--endpoint <url>',
     'a local endpoint (moto, DynamoDB Local); also TXONCE_ENDPOINT. Default: AWS, or the running local stack',
@@ -19,10 +30,25 @@ const program = new Command('txonce')
 
 const positive = (value: string) => {
   const number = Number(value);
-  if (!(Number.isFinite(number) && number > 0)) throw new InvalidArgumentError('expected a positive number');
+  if (!(Number.isFinite(number) && number > 0)) throw new InvalidArgumentError('expected a positive number.');
+  return number;
+};
+const count = (value: string) => {
+  const number = Number(value);
+  if (!(Number.isInteger(number) && number > 0)) throw new InvalidArgumentError('expected a whole number above 0.');
   return number;
 };
 const connection = () => program.opts<ConnectionOptions>();
+/** The running stack's state; a stale or broken state file is one sentence and exit status 2. */
+const localState = () => {
+  try {
+    return readLocalState();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(error.message);
+    process.exit(EXIT.usage);
+  }
+};
 const defaultDlq = () => localState()?.resources.deadLetterQueueUrl;
 
 program
@@ -34,17 +60,20 @@ program
   .option('--to <queue-url>', 'destination; default: the queue whose redrive policy names the DLQ')
   .option('--dry-run', 'list what would move, change nothing')
   .option('--rate <n>', 'messages per second', positive)
-  .option('--max <n>', 'move at most n messages', positive)
+  .option('--max <n>', 'move at most n messages', count)
   .action(
     async (dlqUrl: string | undefined, options: { to?: string; dryRun?: boolean; rate?: number; max?: number }) => {
       const queueUrl = required(dlqUrl ?? defaultDlq(), 'dlq-url');
       await run({ queueUrl }, async () => {
-        const bar = new SingleBar({
-          format: 'redrive [{bar}] {value}/{total} messages',
-          hideCursor: true,
-          stream: process.stderr,
-        });
-        let started = false;
+        const bar = progress('redrive', 'moved');
+        const stop = new AbortController();
+        const interrupt = () => {
+          if (stop.signal.aborted) process.exit(EXIT.interrupted);
+          process.stderr.write('\nstopping after the current message (Ctrl-C again to quit at once)...\n');
+          stop.abort();
+        };
+        process.on('SIGINT', interrupt);
+        process.on('SIGTERM', interrupt);
         const result = await redrive({
           sqs: clients(connection()).sqs,
           dlqUrl: queueUrl,
@@ -52,23 +81,30 @@ program
           dryRun: options.dryRun,
           rate: options.rate,
           max: options.max,
-          onProgress: (moved, total) => {
-            if (!started) bar.start(Math.max(total, moved), 0);
-            started = true;
-            bar.setTotal(Math.max(total, moved));
-            bar.update(moved);
-          },
-        });
-        if (started) bar.stop();
+          signal: stop.signal,
+          onProgress: (moved, total) => bar.update(moved, total),
+        }).finally(() => bar.stop());
         if (result.method === 'dry-run') {
           console.log(
             `dry run: ${result.messageIds.length} message(s) would move to ${result.destination ?? '(pass --to)'}`,
           );
           for (const id of result.messageIds) console.log(`  ${id}`);
-        } else {
+          return;
+        }
+        console.log(
+          `moved ${result.moved} message(s) to ${result.destination ?? 'the source queue'} (${result.method})`,
+        );
+        if (result.failedAgain > 0)
           console.log(
-            `moved ${result.moved} message(s) to ${result.destination ?? 'the source queue'} (${result.method})`,
+            `${result.failedAgain} of them failed again and are back in the DLQ, left there: see \`txonce dlq list\`.`,
           );
+        if (result.arrivedLater > 0)
+          console.log(
+            `${result.arrivedLater} message(s) reached the DLQ after the redrive started and were left there.`,
+          );
+        if (result.interrupted) {
+          console.log('Interrupted: what was not moved is still in the DLQ, visible again.');
+          process.exitCode = EXIT.interrupted;
         }
       });
     },
@@ -84,8 +120,16 @@ program
   .action(async (dlqUrl: string | undefined, options: { max: number }) => {
     const queueUrl = required(dlqUrl ?? defaultDlq(), 'dlq-url');
     await run({ queueUrl }, async () => {
-      const messages = await peek(clients(connection()).sqs, queueUrl, options.max);
-      if (messages.length === 0) return console.log('The DLQ is empty.');
+      const sqs = clients(connection()).sqs;
+      const messages = await peek(sqs, queueUrl, options.max);
+      if (messages.length === 0) {
+        const inFlight = await notVisible(sqs, queueUrl);
+        return console.log(
+          inFlight === 0
+            ? 'The DLQ is empty.'
+            : `No visible messages, but ${inFlight} in flight: received by someone (a redrive, a consumer) and back when their visibility timeout ends.`,
+        );
+      }
       for (const message of messages) {
         const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue;
         const why = attribute(DEAD_LETTER_ATTRIBUTES.errorName)
@@ -101,6 +145,62 @@ program
     });
   });
 
+const outbox = program
+  .command('outbox')
+  .description('outbox commands: what the publisher has not delivered, and re-publishing it');
+const outboxTable = (table: string | undefined) =>
+  required(table ?? localState()?.resources.outboxTable, '--table (the outbox table)');
+
+outbox
+  .command('list')
+  .description('show outbox messages not delivered (pending or failed) with their delivery history')
+  .option('--status <status>', 'only pending or only failed', (value) => {
+    if (value !== 'pending' && value !== 'failed') throw new InvalidArgumentError('expected pending or failed.');
+    return value;
+  })
+  .option('--table <name>', 'the outbox table; default: the local stack table')
+  .option('--max <n>', 'show at most n messages', count, 50)
+  .action(async (options: { status?: 'pending' | 'failed'; table?: string; max: number }) => {
+    const table = outboxTable(options.table);
+    await run({}, async () => {
+      const items = await listOutbox({
+        dynamo: clients(connection()).dynamo,
+        table,
+        status: options.status,
+        max: options.max,
+      });
+      if (items.length === 0) return console.log(`No ${options.status ?? 'undelivered'} outbox messages.`);
+      for (const item of items) console.log(describeOutboxEntry(item));
+      console.log(
+        `\n${items.length} message(s). Re-publish with: txonce outbox republish <message-id>... (or --all-failed)`,
+      );
+    });
+  });
+
+outbox
+  .command('republish')
+  .description('hand messages to the publisher again, under the same id (receivers dedup on it)')
+  .argument('[message-id...]', 'ids from `txonce outbox list`')
+  .option('--all-failed', 'every message marked failed')
+  .option('--table <name>', 'the outbox table; default: the local stack table')
+  .action(async (ids: string[], options: { allFailed?: boolean; table?: string }) => {
+    const table = outboxTable(options.table);
+    await run({}, async () => {
+      const result = await republish({
+        dynamo: clients(connection()).dynamo,
+        table,
+        ids,
+        allFailed: options.allFailed,
+      });
+      for (const id of result.republished) console.log(`republished ${id}`);
+      for (const [id, why] of Object.entries(result.skipped)) console.log(`skipped     ${id}: ${why}`);
+      console.log(
+        `${result.republished.length} message(s) handed to the publisher again; \`txonce outbox list\` shows how they fare.`,
+      );
+      if (Object.values(result.skipped).includes('no such outbox message')) process.exitCode = EXIT.notFound;
+    });
+  });
+
 program
   .command('inspect')
   .description('show a dedup record: first seen, result, fingerprint, expiry')
@@ -113,19 +213,38 @@ program
       const record = await inspectRecord({ dynamo: clients(connection()).dynamo, table, source, key });
       if (!record.found) {
         console.log(`No record ${record.recordKey}: this key has not committed (or its record expired).`);
-        process.exitCode = 3;
+        process.exitCode = EXIT.notFound;
         return;
       }
       console.log(JSON.stringify(record, null, 2));
     });
   });
 
-await program.parseAsync();
+try {
+  await program.parseAsync();
+} catch (error) {
+  // commander has printed its one-line message (or the help, or the version)
+  if (!(error instanceof CommanderError)) throw error;
+  process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+}
+
+function describeOutboxEntry(item: OutboxEntry): string {
+  const { kind, ...where } = item.destination;
+  const history = (item.history ?? [])
+    .slice(-5)
+    .map((entry) => `${entry.at}  ${entry.ok ? 'delivered' : `failed: ${entry.error ?? ''}`}`);
+  return `${item.messageId}  ${item.status}
+  type        ${item.type}
+  destination ${kind} ${Object.values(where).join(' ')}
+  emitted by  ${item.sourceKey} at ${item.createdAt}
+  attempts    ${item.attempts ?? 0}${item.republishedAt ? ` (republished ${item.republishedAt})` : ''}
+  history     ${history.length ? history.join('\n              ') : '(no attempt yet)'}`;
+}
 
 function required(value: string | undefined, name: string): string {
   if (!value) {
     console.error(`Missing ${name}: pass it, or start the local stack (npm start) to use its resources.`);
-    process.exit(2);
+    process.exit(EXIT.usage);
   }
   return value;
 }
@@ -134,7 +253,12 @@ async function run(context: { queueUrl?: string }, action: () => Promise<void>):
   try {
     await action();
   } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(error.message);
+      process.exitCode = EXIT.usage;
+      return;
+    }
     console.error(explain(error, { ...context, endpoint: connection().endpoint }));
-    process.exitCode = 1;
+    process.exitCode = EXIT.failed;
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
@@ -20,29 +21,47 @@ export interface RedriveOptions {
   dryRun?: boolean;
   /** Messages per second. Default: as fast as SQS allows. */
   rate?: number;
-  /** Move at most this many. Default: all. */
+  /** Move at most this many. Default: all that were in the DLQ when the redrive started. */
   max?: number;
   onProgress?: (moved: number, total: number) => void;
+  /** Stops the copy between two messages; what was received and not moved is made visible again. */
+  signal?: AbortSignal;
 }
 
 export interface RedriveResult {
   method: 'message-move-task' | 'copy' | 'dry-run';
+  /** distinct messages moved */
   moved: number;
   destination: string | undefined;
   messageIds: string[];
+  /** copies made by this run that failed again and are back in the DLQ, left there for a person */
+  failedAgain: number;
+  /** messages that reached the DLQ after the redrive started, left there */
+  arrivedLater: number;
+  /** the run stopped early (signal) */
+  interrupted: boolean;
 }
 
+/** Marks the copies a redrive makes, so one that comes back is recognised and not moved again. */
+export const REDRIVE_ATTRIBUTE = 'txonce.redriveRun';
+const MAX_ATTRIBUTES = 10;
+/** How long a received message stays hidden while it is copied; released at once when not moved. */
+const RECEIVE_VISIBILITY_SECONDS = 30;
+
 /**
- * Moves DLQ messages back to their source queue. On AWS: StartMessageMoveTask, followed with
- * ListMessageMoveTasks. Where the endpoint lacks it (or with --max): receive → send → delete,
- * deleting a message only after its copy was sent, so a failure leaves it in the DLQ.
+ * Moves the messages that are in the DLQ when it starts back to their source queue, then
+ * stops. On AWS: StartMessageMoveTask, followed with ListMessageMoveTasks. Where the endpoint
+ * lacks it (or with --max): receive → send → delete, deleting a message only after its copy was
+ * sent, so a failure leaves it in the DLQ. A copy that fails again and comes back is left in the
+ * DLQ (it carries this run's mark, and was sent after the start), so the copy ends.
  */
 export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   const total = await approximateCount(options.sqs, options.dlqUrl);
   if (options.dryRun) {
-    const messages = await peek(options.sqs, options.dlqUrl, options.max ?? total);
+    const messages = await peek(options.sqs, options.dlqUrl, options.max ?? Number.POSITIVE_INFINITY);
     const destination = options.to ?? (await sourceQueue(options.sqs, options.dlqUrl).catch(() => undefined));
     return {
+      ...NOTHING_LEFT,
       method: 'dry-run',
       moved: 0,
       destination,
@@ -55,6 +74,8 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   }
   return copyBack(options, total);
 }
+
+const NOTHING_LEFT = { failedAgain: 0, arrivedLater: 0, interrupted: false };
 
 async function tryMessageMoveTask(options: RedriveOptions, total: number): Promise<RedriveResult | undefined> {
   const dlqArn = await arnOf(options.sqs, options.dlqUrl);
@@ -82,7 +103,19 @@ async function tryMessageMoveTask(options: RedriveOptions, total: number): Promi
     if (task && task.Status !== 'RUNNING') {
       if (task.Status !== 'COMPLETED')
         throw new Error(`The message move task ended ${task.Status}: ${task.FailureReason ?? ''}`);
-      return { method: 'message-move-task', moved, destination: options.to, messageIds: [] };
+      return { ...NOTHING_LEFT, method: 'message-move-task', moved, destination: options.to, messageIds: [] };
+    }
+    if (options.signal?.aborted) {
+      const { CancelMessageMoveTaskCommand } = await import('@aws-sdk/client-sqs');
+      await options.sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle: taskHandle }));
+      return {
+        ...NOTHING_LEFT,
+        method: 'message-move-task',
+        moved,
+        destination: options.to,
+        messageIds: [],
+        interrupted: true,
+      };
     }
     await sleep(1000);
   }
@@ -93,41 +126,101 @@ async function copyBack(options: RedriveOptions, total: number): Promise<Redrive
   const fifo = destination.endsWith('.fifo');
   const limit = options.max ?? Number.POSITIVE_INFINITY;
   const pace = options.rate ? 1000 / options.rate : 0;
-  const messageIds: string[] = [];
+  const run = randomUUID();
+  // SQS's clock stamps SentTimestamp; a second of slack for a clock that runs behind it
+  const startedAt = Date.now() + 1000;
+  const moved = new Set<string>();
+  const cameBack = new Set<string>();
+  const later = new Set<string>();
+  /** received, not moved: made visible again before returning, so `dlq list` sees them at once */
+  const held: Message[] = [];
   let lastSend = 0;
-  while (messageIds.length < limit) {
-    const { Messages = [] } = await options.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: options.dlqUrl,
-        MaxNumberOfMessages: Math.min(10, limit - messageIds.length),
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-        VisibilityTimeout: 60,
-        WaitTimeSeconds: 1,
-      }),
-    );
-    if (Messages.length === 0) break;
-    for (const message of Messages) {
-      if (pace) await sleep(Math.max(0, lastSend + pace - Date.now()));
-      lastSend = Date.now();
-      await options.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: destination,
-          MessageBody: message.Body ?? '',
-          MessageAttributes: message.MessageAttributes,
-          MessageGroupId: fifo ? (message.Attributes?.MessageGroupId ?? 'txonce-redrive') : undefined,
-          MessageDeduplicationId: fifo ? message.MessageId : undefined,
+  let interrupted = false;
+  try {
+    receiving: while (moved.size < limit) {
+      const { Messages = [] } = await options.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.dlqUrl,
+          MaxNumberOfMessages: Math.min(10, limit - moved.size),
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['All'],
+          VisibilityTimeout: RECEIVE_VISIBILITY_SECONDS,
+          WaitTimeSeconds: 1,
         }),
       );
-      // only now that the copy is in the source queue
-      await options.sqs.send(
-        new DeleteMessageCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
-      );
-      messageIds.push(message.MessageId as string);
-      options.onProgress?.(messageIds.length, Math.min(total, limit));
+      if (Messages.length === 0) break;
+      for (const [index, message] of Messages.entries()) {
+        const id = message.MessageId as string;
+        if (options.signal?.aborted || moved.size >= limit) {
+          interrupted = options.signal?.aborted ?? false;
+          held.push(...Messages.slice(index));
+          break receiving;
+        }
+        if (message.MessageAttributes?.[REDRIVE_ATTRIBUTE]?.StringValue === run) {
+          cameBack.add(id);
+          held.push(message);
+          continue;
+        }
+        if (Number(message.Attributes?.SentTimestamp ?? 0) > startedAt || moved.has(id)) {
+          later.add(id);
+          held.push(message);
+          continue;
+        }
+        if (pace) await sleep(Math.max(0, lastSend + pace - Date.now()));
+        lastSend = Date.now();
+        await options.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: destination,
+            MessageBody: message.Body ?? '',
+            MessageAttributes: marked(message, run),
+            MessageGroupId: fifo ? (message.Attributes?.MessageGroupId ?? 'txonce-redrive') : undefined,
+            MessageDeduplicationId: fifo ? id : undefined,
+          }),
+        );
+        // only now that the copy is in the source queue
+        await options.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
+        moved.add(id);
+        options.onProgress?.(moved.size, Math.max(moved.size, Math.min(total, limit)));
+      }
     }
+  } finally {
+    await release(options.sqs, options.dlqUrl, held).catch(() => undefined);
   }
-  return { method: 'copy', moved: messageIds.length, destination, messageIds };
+  return {
+    method: 'copy',
+    moved: moved.size,
+    destination,
+    messageIds: [...moved],
+    failedAgain: cameBack.size,
+    arrivedLater: later.size,
+    interrupted,
+  };
+}
+
+/** The message's attributes plus this run's mark, when SQS's limit of 10 leaves room for it. */
+function marked(message: Message, run: string): Message['MessageAttributes'] {
+  const attributes = { ...message.MessageAttributes };
+  delete attributes[REDRIVE_ATTRIBUTE];
+  if (Object.keys(attributes).length >= MAX_ATTRIBUTES) return attributes;
+  return { ...attributes, [REDRIVE_ATTRIBUTE]: { DataType: 'String', StringValue: run } };
+}
+
+/** Makes received messages visible again at once. */
+async function release(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
+  for (let start = 0; start < messages.length; start += 10) {
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.slice(start, start + 10).map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: 0,
+        })),
+      }),
+    );
+  }
 }
 
 /** Reads up to `max` messages and makes them visible again: nothing is consumed. */
@@ -149,18 +242,7 @@ export async function peek(sqs: SQSClient, queueUrl: string, max: number): Promi
     for (const message of fresh) seen.set(message.MessageId as string, message);
   }
   const messages = [...seen.values()];
-  for (let start = 0; start < messages.length; start += 10) {
-    await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: messages.slice(start, start + 10).map((message, index) => ({
-          Id: String(index),
-          ReceiptHandle: message.ReceiptHandle,
-          VisibilityTimeout: 0,
-        })),
-      }),
-    );
-  }
+  await release(sqs, queueUrl, messages);
   return messages;
 }
 
@@ -200,4 +282,12 @@ function isUnsupported(error: unknown): boolean {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Messages received by someone and not yet visible again. */
+export async function notVisible(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
 }

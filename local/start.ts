@@ -1,39 +1,72 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { WebhookScheme } from '../lib/index.js';
 import { curlExample } from './curl-example.js';
 import { describeEvent } from './event-log.js';
-import { startLocalStack } from './stack.js';
-import { stateFilePath } from './state-file.js';
+import { readStartSettings, SettingsError } from './settings.js';
+import { type LocalStack, startLocalStack } from './stack.js';
+import { readStateFile, stateFilePath } from './state-file.js';
 
 const STATE_FILE = stateFilePath();
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const env = process.env;
-const number = (name: string) => (env[name] ? Number(env[name]) : undefined);
 
-const stack = await startLocalStack({
-  port: number('PORT') ?? 3000,
-  dynamoPort: number('DYNAMODB_PORT'),
-  sqsPort: number('SQS_PORT'),
-  dataPath: env.TXONCE_DATA_DIR,
-  scheme: env.WEBHOOK_SCHEME as WebhookScheme | undefined,
-  secret: env.WEBHOOK_SECRET,
-  visibilityTimeoutSeconds: number('TXONCE_VISIBILITY_TIMEOUT'),
-  onEvent: (event) => console.log(describeEvent(event)),
-});
+let stack: LocalStack | undefined;
+let stopping = false;
 
-mkdirSync(dirname(STATE_FILE), { recursive: true });
-writeFileSync(STATE_FILE, JSON.stringify({ ...stack, stop: undefined }, null, 2));
+/** Stops everything this process started, removes the state file, and exits with `code`. */
+const stop = async (why: string, code: number) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${why}: stopping the gateway, the poller, moto and DynamoDB Local...`);
+  await stack?.stop();
+  if (stack) rmSync(STATE_FILE, { force: true });
+  console.log('stopped.');
+  process.exit(code);
+};
+process.on('SIGINT', () => void stop('SIGINT', 0));
+process.on('SIGTERM', () => void stop('SIGTERM', 0));
+process.on('SIGHUP', () => void stop('SIGHUP', 0));
+// npm or tsx ended without passing the signal on: do not run on as an orphan
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stop('the parent process ended', 0);
+}, 1000).unref();
 
-console.log(`
+try {
+  const settings = readStartSettings(process.env);
+  const existing = readStateFile<{ pid?: number; webhookUrl?: string }>(STATE_FILE);
+  if (existing.state) {
+    throw new SettingsError(
+      `Another local stack is running (pid ${existing.pid}, ${existing.state.webhookUrl}): stop it (Ctrl-C in its terminal, or kill ${existing.pid}), or give this one its own TXONCE_STATE_FILE.`,
+    );
+  }
+  if (existing.problem) {
+    console.log(`Note: ${existing.problem.replace(/; run npm start again.*$/, '')}; replacing it.`);
+    rmSync(STATE_FILE, { force: true });
+  }
+  stack = await startLocalStack({
+    ...settings,
+    onEvent: (event) => {
+      const quietStart =
+        event.stage === 'journal' && event.when === 'start' && !event.report.replayed && !event.report.torn;
+      if (quietStart) return;
+      const line = describeEvent(event);
+      if (event.stage === 'supervisor' && event.level !== 'info') console.error(line);
+      else console.log(line);
+      if (event.stage === 'supervisor' && event.level === 'info') writeState();
+    },
+    onFatal: () => void stop('an emulator could not be brought back', 1),
+  });
+  writeState();
+  console.log(`
 txonce local stack ready
   webhook URL     POST ${stack.webhookUrl}   (${stack.scheme})
   signing secret  ${stack.secret}
   DynamoDB Local  ${stack.dynamoEndpoint}   tables ${stack.resources.dedupTable}, ${stack.resources.invoicesTable}, ${stack.resources.customersTable}
   moto SQS        ${stack.sqsEndpoint}   queue ${stack.resources.queueUrl}
   receipts        POST ${stack.receiptsUrl}   (the outbox publisher delivers here, signed with ${stack.signingSecret})
-  data            ${env.TXONCE_DATA_DIR ? `kept in ${env.TXONCE_DATA_DIR}` : 'in memory (TXONCE_DATA_DIR=folder keeps it)'}
+  data            ${settings.dataPath ? `kept in ${settings.dataPath}` : 'in memory (TXONCE_DATA_DIR=folder keeps it)'}
+  journal         ${stack.journalFile}   (accepted webhooks, replayed if moto or the stack dies)
 
 Send a signed webhook (paste into a shell). Run the last line again: same webhook-id, so the
 consumer absorbs it as a duplicate and the customer total moves once.
@@ -42,16 +75,20 @@ ${curlExample(stack.scheme, stack.webhookUrl, stack.secret)}
 
 Then: npm run demo   ·   npm run txonce -- dlq list   ·   Ctrl-C stops everything.
 `);
+} catch (error) {
+  // one sentence, never a stack trace: these are settings or the machine, not bugs
+  const message = (error as Error).message ?? String(error);
+  console.error(
+    error instanceof SettingsError || (error as Error).name === 'PortInUseError'
+      ? message
+      : `npm start: could not start the local stack: ${message}`,
+  );
+  await stack?.stop().catch(() => undefined);
+  process.exit(error instanceof SettingsError || (error as Error).name === 'PortInUseError' ? 2 : 1);
+}
 
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(`\n${signal}: stopping the gateway, the poller, moto and DynamoDB Local...`);
-  await stack.stop();
-  rmSync(STATE_FILE, { force: true });
-  console.log('stopped.');
-  process.exit(0);
-};
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+function writeState(): void {
+  if (!stack) return;
+  mkdirSync(dirname(STATE_FILE), { recursive: true });
+  writeFileSync(STATE_FILE, JSON.stringify({ ...stack, pid: process.pid, stop: undefined }, null, 2));
+}

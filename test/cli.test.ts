@@ -6,7 +6,7 @@ import { createConsumer } from '../functions/consumer/consumer.js';
 import { Idempotency } from '../lib/index.js';
 import { SqsPoller } from '../local/sqs-poller.js';
 import { createTable, getItem, localClient } from './support/dynamo.js';
-import { runCommand } from './support/processes.js';
+import { runCommand, runCommandAsync } from './support/processes.js';
 import { createQueues, drainMessages, eventually, localSqs, purgeQueue, queueDepth, sendEvent } from './support/sqs.js';
 
 // EMF lines would flood the test output; consumer.test.ts checks them
@@ -71,6 +71,50 @@ describe('redrive after fixing the cause', () => {
     expect((await getItem(dynamo, customersTable, 'cus_redrive'))?.paidTotal).toBe(120);
     expect((await getItem(dynamo, customersTable, 'cus_redrive'))?.invoiceCount).toBe(2);
   }, 90_000);
+});
+
+describe('redrive with a message that fails again', () => {
+  let poller: SqsPoller;
+  afterAll(() => poller?.stop());
+
+  it('moves what was in the DLQ when it started, then ends, leaving the poison message in the DLQ', async () => {
+    const [dedupTable, invoicesTable, customersTable] = await Promise.all([
+      createTable(dynamo, 'dedup'),
+      createTable(dynamo, 'invoices'),
+      createTable(dynamo, 'customers'),
+    ]);
+    const { queueUrl, dlqUrl } = await createQueues(sqs, { maxReceiveCount: 2 });
+    const consumer = createConsumer({
+      store: new Idempotency({ client: dynamo, tableName: dedupTable, source: 'poison' }),
+      tables: { invoicesTable, customersTable },
+      // a permanent failure is dead-lettered at once, straight back into the DLQ being redriven
+      deadLetter: { client: sqs, queueUrl: dlqUrl },
+      logger: new Logger({ serviceName: 'redrive-test', logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'test', serviceName: 'redrive-test' }),
+    });
+    poller = new SqsPoller({ client: sqs, queueUrl, handler: consumer, waitTimeSeconds: 1 });
+    await poller.start();
+    await sendEvent(sqs, dlqUrl, invoicePaid('inv_p1', 'cus_poison', -1), { idempotencyKey: 'evt_poison' });
+    await sendEvent(sqs, dlqUrl, invoicePaid('inv_p2', 'cus_poison', 30), { idempotencyKey: 'evt_good' });
+
+    const result = await runCommandAsync(
+      ['tsx', 'cli/index.ts', '--endpoint', inject('sqsEndpoint'), 'redrive', dlqUrl],
+      { TXONCE_STATE_FILE: '/nonexistent/state.json' },
+      30_000,
+    );
+
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/moved 2 message\(s\)/);
+    // not a terminal: progress comes as plain lines, not a bar
+    expect(result.stderr).toMatch(/^redrive: \d+\/2 moved/m);
+    await eventually(
+      'the good event is applied',
+      async () => (await getItem(dynamo, customersTable, 'cus_poison'))?.paidTotal === 30,
+    );
+    await eventually('the poison message is back in the DLQ', async () => (await queueDepth(sqs, dlqUrl)) === 1);
+    const [left] = await drainMessages(sqs, dlqUrl);
+    expect(left.MessageAttributes?.idempotencyKey?.StringValue).toBe('evt_poison');
+  }, 60_000);
 });
 
 describe('txonce redrive options', () => {
@@ -172,6 +216,38 @@ describe('txonce dlq list and errors', () => {
     );
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('No AWS credentials found');
+  });
+
+  it('prints its version, and answers a bad argument with one sentence and exit status 2', () => {
+    const version = cli('--version');
+    expect(version.status).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+
+    const bad = cli('redrive', 'http://127.0.0.1:9/1/dlq', '--max', 'abc');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toMatch(
+      /^error: option '--max <n>' argument 'abc' is invalid\. expected a whole number above 0\.$/,
+    );
+    expect(bad.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  it('says a state file is stale instead of calling a stack that is gone, and counts in-flight DLQ messages', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const stale = join(mkdtempSync(join(tmpdir(), 'txonce-cli-')), 'local.json');
+    writeFileSync(stale, JSON.stringify({ pid: 2 ** 22 + 11, sqsEndpoint: 'http://127.0.0.1:9' }));
+    const result = runCommand(['tsx', 'cli/index.ts', 'dlq', 'list'], { TXONCE_STATE_FILE: stale });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toMatch(
+      /^The state file .* names a local stack \(pid \d+\) that is no longer running; /,
+    );
+
+    const { dlqUrl } = await createQueues(sqs);
+    await sendEvent(sqs, dlqUrl, { held: true });
+    await drainMessages(sqs, dlqUrl); // received, invisible for a minute: as after an interrupted redrive
+    const listed = cli('dlq', 'list', dlqUrl);
+    expect(listed.stdout).toContain('No visible messages, but 1 in flight');
   });
 
   it('inspect reports a missing record plainly', () => {

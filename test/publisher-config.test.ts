@@ -9,6 +9,7 @@ describe('publisher configuration', () => {
         FAILURE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/failures',
         WEBHOOK_SIGNING_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:1:secret:signing',
         PUBLISH_MAX_ATTEMPTS: '5',
+        PUBLISH_RETRY_WINDOW_SECONDS: '900',
       }),
     ).toEqual({
       outboxTable: 'outbox',
@@ -16,12 +17,26 @@ describe('publisher configuration', () => {
       signingSecretId: 'arn:aws:secretsmanager:eu-west-1:1:secret:signing',
       signingSecret: undefined,
       maxAttempts: 5,
+      retryWindowMs: 900_000,
+    });
+  });
+
+  it('retries for five minutes by default, with no cap on attempts inside that window', () => {
+    expect(readPublisherConfig({ OUTBOX_TABLE: 'outbox' })).toMatchObject({
+      maxAttempts: undefined,
+      retryWindowMs: 300_000,
     });
   });
 
   it('names every problem at once', () => {
-    expect(() => readPublisherConfig({ FAILURE_QUEUE_URL: 'failures', PUBLISH_MAX_ATTEMPTS: '0' })).toThrow(
-      /OUTBOX_TABLE is not set[\s\S]*FAILURE_QUEUE_URL must be a queue URL[\s\S]*PUBLISH_MAX_ATTEMPTS/,
+    expect(() =>
+      readPublisherConfig({
+        FAILURE_QUEUE_URL: 'failures',
+        PUBLISH_MAX_ATTEMPTS: '0',
+        PUBLISH_RETRY_WINDOW_SECONDS: 'soon',
+      }),
+    ).toThrow(
+      /OUTBOX_TABLE is not set[\s\S]*FAILURE_QUEUE_URL must be a queue URL[\s\S]*PUBLISH_MAX_ATTEMPTS[\s\S]*PUBLISH_RETRY_WINDOW_SECONDS/,
     );
   });
 

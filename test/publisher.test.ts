@@ -23,9 +23,10 @@ import {
   type VerifiedWebhookEvent,
   verifyWebhook,
 } from '../lib/index.js';
-import { type RunningGateway, startHttpGateway } from '../local/http-gateway.js';
+import { type Route, type RunningGateway, startHttpGateway } from '../local/http-gateway.js';
 import { DynamoStreamPoller } from '../local/stream-poller.js';
 import { createTable, getItem, localClient, scanAll } from './support/dynamo.js';
+import { outage } from './support/outage.js';
 import { createQueues, drainMessages, eventually, localSqs } from './support/sqs.js';
 import { standardWebhooksSecret } from './support/webhook-signers.js';
 
@@ -42,6 +43,7 @@ let receiver: RunningGateway;
 const deliveriesById = new Map<string, number>();
 let loseFirstResponse = new Set<string>();
 let alwaysFail = 0;
+let flakyDown = true;
 
 /** A receiver built on txonce: verifies the publisher's signature and applies each message id once. */
 async function startReceiver() {
@@ -63,24 +65,32 @@ async function startReceiver() {
         },
       ),
     );
-  return startHttpGateway({
-    routes: [
-      {
-        method: 'POST',
-        path: '/hooks',
-        handler: async (event, context) => {
-          const id = event.headers['webhook-id'] ?? '';
-          deliveriesById.set(id, (deliveriesById.get(id) ?? 0) + 1);
-          const response = await apply(event, context as IdempotentContext);
-          // the receiver committed, but the publisher never hears it: it must retry with the same id
-          if (loseFirstResponse.delete(id)) return { statusCode: 502, body: 'lost' };
-          return response;
-        },
+  const route = (path: string) => routes.find((candidate) => candidate.path === path)?.handler as Route['handler'];
+  const routes: Route[] = [
+    {
+      method: 'POST',
+      path: '/hooks',
+      handler: async (event, context) => {
+        const id = event.headers['webhook-id'] ?? '';
+        deliveriesById.set(id, (deliveriesById.get(id) ?? 0) + 1);
+        const response = await apply(event, context as IdempotentContext);
+        // the receiver committed, but the publisher never hears it: it must retry with the same id
+        if (loseFirstResponse.delete(id)) return { statusCode: 502, body: 'lost' };
+        return response;
       },
-      { method: 'POST', path: '/down', handler: async () => ({ statusCode: 503, body: `down ${++alwaysFail}` }) },
-      { method: 'POST', path: '/refuses', handler: async () => ({ statusCode: 400, body: 'no such account' }) },
-    ],
-  });
+    },
+    { method: 'POST', path: '/down', handler: async () => ({ statusCode: 503, body: `down ${++alwaysFail}` }) },
+    {
+      method: 'POST',
+      path: '/flaky',
+      handler: async (event, context) => {
+        if (flakyDown) return { statusCode: 503, body: 'down for now' };
+        return route('/hooks')(event, context);
+      },
+    },
+    { method: 'POST', path: '/refuses', handler: async () => ({ statusCode: 400, body: 'no such account' }) },
+  ];
+  return startHttpGateway({ routes });
 }
 
 beforeAll(async () => {
@@ -250,6 +260,82 @@ describe('the publisher', () => {
       event.Records.map((record) => record.dynamodb?.SequenceNumber),
     );
     expect(deliveriesById.get(second.messageId)).toBeUndefined();
+  });
+});
+
+describe('the publisher through an outage', () => {
+  it('keeps trying with backoff through its retry window, and delivers once the receiver is back', async () => {
+    flakyDown = true;
+    const { messageId, event } = await emitted({ destination: webhook('/flaky'), payload: { invoice: 'inv-outage' } });
+    const results: PublishResult[] = [];
+    const publishing = createPublisher({
+      dynamo,
+      outboxTable,
+      targets: { webhookSecret: signingSecret },
+      baseDelayMs: 20,
+      maxDelayMs: 100,
+      retryWindowMs: 10_000,
+      logger,
+      onResult: (result) => results.push(result),
+    })(event);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // well past three quick attempts
+    flakyDown = false;
+
+    expect(await publishing).toEqual({ batchItemFailures: [] });
+    expect(results).toEqual([expect.objectContaining({ messageId, status: 'delivered' })]);
+    const item = await getItem(dynamo, outboxTable, messageId);
+    expect(item?.status).toBe('delivered');
+    expect(item?.attempts).toBeGreaterThan(4);
+    expect(item?.history).toHaveLength(Number(item?.attempts));
+    expect((await getItem(dynamo, receipts, 'inv-outage'))?.applied).toBe(1);
+  });
+
+  it('writes the final status once the database is back, with the attempts it could not record during the outage', async () => {
+    const { dlqUrl: failureQueueUrl } = await createQueues(sqs);
+    const { messageId, event } = await emitted({ destination: webhook('/down'), payload: { invoice: 'inv-db-down' } });
+    const ownDynamo = localClient();
+    const database = outage(ownDynamo);
+    database.down = true;
+    const publishing = createPublisher({
+      dynamo: ownDynamo,
+      outboxTable,
+      targets: { webhookSecret: signingSecret },
+      failureQueue: { client: sqs, queueUrl: failureQueueUrl },
+      baseDelayMs: 20,
+      maxDelayMs: 50,
+      retryWindowMs: 300,
+      logger,
+    })(event);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // the window ends while the database is down
+    expect(database.refused).toBeGreaterThan(0);
+    database.down = false;
+
+    expect(await publishing).toEqual({ batchItemFailures: [] });
+    const item = await getItem(dynamo, outboxTable, messageId);
+    expect(item?.status).toBe('failed');
+    expect(item?.attempts).toBeGreaterThan(1);
+    expect(item?.history).toHaveLength(Number(item?.attempts));
+    expect(await drainMessages(sqs, failureQueueUrl)).toHaveLength(1);
+  });
+
+  it('reports the record as a batch item failure, not a silent success, when its status cannot be written in time', async () => {
+    const { dlqUrl: failureQueueUrl } = await createQueues(sqs);
+    const { messageId, event } = await emitted({ destination: webhook('/hooks'), payload: { invoice: 'inv-no-db' } });
+    const ownDynamo = localClient();
+    outage(ownDynamo).down = true;
+    const response = await createPublisher({
+      dynamo: ownDynamo,
+      outboxTable,
+      targets: { webhookSecret: signingSecret },
+      failureQueue: { client: sqs, queueUrl: failureQueueUrl },
+      baseDelayMs: 20,
+      maxDelayMs: 50,
+      retryWindowMs: 300,
+      invocationBudgetMs: 500,
+      logger,
+    })(event);
+    expect(response.batchItemFailures).toHaveLength(1); // the stream delivers it again: same id, the receiver dedups
+    expect((await getItem(dynamo, outboxTable, messageId))?.status).toBe('pending');
   });
 });
 

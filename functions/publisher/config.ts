@@ -1,4 +1,5 @@
 import { ConfigError } from '../shared/config-error.js';
+import { DEFAULT_RETRY_WINDOW_MS } from './publisher.js';
 
 export { ConfigError };
 
@@ -10,7 +11,9 @@ export interface PublisherConfig {
   signingSecretId: string | undefined;
   /** the signing secret itself, for local use only */
   signingSecret: string | undefined;
-  maxAttempts: number;
+  /** an optional cap on attempts within the retry window */
+  maxAttempts: number | undefined;
+  retryWindowMs: number;
 }
 
 export function readPublisherConfig(env: NodeJS.ProcessEnv): PublisherConfig {
@@ -25,10 +28,22 @@ export function readPublisherConfig(env: NodeJS.ProcessEnv): PublisherConfig {
   if (signingSecretId && signingSecret)
     problems.push('set only one of WEBHOOK_SIGNING_SECRET_ID and WEBHOOK_SIGNING_SECRET');
   const attempts = env.PUBLISH_MAX_ATTEMPTS?.trim();
-  const maxAttempts = attempts ? Number(attempts) : 3;
-  if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1 && maxAttempts <= 10)) {
-    problems.push(`PUBLISH_MAX_ATTEMPTS must be a whole number from 1 to 10, got "${attempts}"`);
+  const maxAttempts = attempts ? Number(attempts) : undefined;
+  if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1 && maxAttempts <= 100)) {
+    problems.push(`PUBLISH_MAX_ATTEMPTS must be a whole number from 1 to 100, got "${attempts}"`);
+  }
+  const window = env.PUBLISH_RETRY_WINDOW_SECONDS?.trim();
+  const windowSeconds = window ? Number(window) : DEFAULT_RETRY_WINDOW_MS / 1000;
+  if (!(Number.isInteger(windowSeconds) && windowSeconds >= 0 && windowSeconds <= 86_400)) {
+    problems.push(`PUBLISH_RETRY_WINDOW_SECONDS must be a whole number of seconds up to 86400, got "${window}"`);
   }
   if (problems.length > 0) throw new ConfigError('publisher', problems);
-  return { outboxTable, failureQueueUrl, signingSecretId, signingSecret, maxAttempts };
+  return {
+    outboxTable,
+    failureQueueUrl,
+    signingSecretId,
+    signingSecret,
+    maxAttempts,
+    retryWindowMs: windowSeconds * 1000,
+  };
 }

@@ -1,20 +1,34 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { AttributeValue, Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { OutboxItem } from '../../lib/index.js';
 import { type DeliveryTargets, deliver, PermanentDeliveryError } from './deliver.js';
+
+/** How long after a message's first attempt the publisher keeps trying: a real outage, not a blip. */
+export const DEFAULT_RETRY_WINDOW_MS = 5 * 60_000;
+/** First backoff; it doubles after each failed attempt, up to DEFAULT_MAX_DELAY_MS. */
+export const DEFAULT_BASE_DELAY_MS = 1000;
+export const DEFAULT_MAX_DELAY_MS = 30_000;
+/** Kept free at the end of a Lambda invocation to report what is left to the stream. */
+const INVOCATION_MARGIN_MS = 5000;
 
 export interface PublisherDependencies {
   dynamo: DynamoDBDocumentClient;
   outboxTable: string;
   targets: DeliveryTargets;
-  /** Where messages go once their attempts are exhausted (or the destination refused them). */
+  /** Where messages go once their retry window ends (or the destination refused them). */
   failureQueue?: { client: SQSClient; queueUrl: string };
-  /** Attempts per message in one invocation, with exponential backoff between them. Default 3. */
-  maxAttempts?: number;
+  /** How long after its first attempt a message is retried. Default 5 minutes. */
+  retryWindowMs?: number;
+  /** Backoff: from baseDelayMs (default 1 s), doubling, capped at maxDelayMs (default 30 s), jittered. */
   baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** An optional cap on attempts inside the window. Default: none, the window decides. */
+  maxAttempts?: number;
+  /** Time one invocation may use when there is no Lambda context (locally). Default 60 s. */
+  invocationBudgetMs?: number;
   logger: Logger;
   /** Told about every message's fate (the local stack prints it). */
   onResult?: (result: PublishResult) => void;
@@ -27,70 +41,170 @@ export interface PublishResult {
   error?: string;
 }
 
+interface Attempt {
+  at: string;
+  ok: boolean;
+  error?: string;
+}
+
+/** The invocation ran out of time before this message was settled: the stream brings it back. */
+class Unsettled extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Unsettled';
+  }
+}
+
 /**
  * The outbox publisher, triggered by the outbox table's stream (INSERTs only): delivers each
- * message to its destination, at least once and always under the same id, records every
- * attempt on the item (attempts, history, deliveredAt), and sends messages whose attempts run
- * out to the failure queue. If even that fails, the record and those after it are reported as
- * batch item failures, so the stream retries them in order.
+ * message to its destination, at least once and always under the same id, retrying with
+ * backoff for a retry window that outlasts a real outage (5 minutes by default, measured from
+ * the message's first attempt and carried across invocations on the item), and records every
+ * attempt on the item (attempts, history, status, deliveredAt). A message whose window ends goes
+ * to the failure queue and is marked `failed`. Bookkeeping that cannot be written is never
+ * dropped: attempts recorded late are written with the final status, and a final status that
+ * cannot be written before the invocation's time runs out makes the record (and those after
+ * it) a batch item failure, so the stream retries them in order.
  */
 export function createPublisher(
   deps: PublisherDependencies,
-): (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse> {
-  const maxAttempts = deps.maxAttempts ?? 3;
-  const baseDelayMs = deps.baseDelayMs ?? 200;
+): (event: DynamoDBStreamEvent, context?: Context) => Promise<DynamoDBBatchResponse> {
+  const retryWindowMs = deps.retryWindowMs ?? DEFAULT_RETRY_WINDOW_MS;
+  const baseDelayMs = deps.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
+  const maxDelayMs = deps.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+  const maxAttempts = deps.maxAttempts ?? Number.POSITIVE_INFINITY;
 
-  const attempt = async (item: OutboxItem): Promise<PublishResult> => {
-    let error: unknown;
-    for (let number = 1; number <= maxAttempts; number++) {
-      try {
-        await deliver(item, deps.targets);
-        await record(item, { ok: true });
-        return { messageId: item.messageId, status: 'delivered', attempts: number };
-      } catch (caught) {
-        error = caught;
-        await record(item, { ok: false, error: (caught as Error).message });
-        if (caught instanceof PermanentDeliveryError) break;
-        if (number < maxAttempts) await sleep(Math.random() * baseDelayMs * 2 ** (number - 1));
-      }
-    }
-    return { messageId: item.messageId, status: 'failed', attempts: maxAttempts, error: (error as Error)?.message };
+  /** Full backoff, jittered between half and all of it. */
+  const backoff = (attempt: number) => {
+    const full = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    return full / 2 + Math.random() * (full / 2);
   };
 
-  /** Bookkeeping on the item; a failure here must not fail a delivery that happened. */
-  const record = async (item: OutboxItem, entry: { ok: boolean; error?: string }) => {
-    const at = new Date().toISOString();
+  const publish = async (streamed: OutboxItem, deadline: number): Promise<PublishResult> => {
+    const stored = await current(streamed);
+    if (stored?.status === 'delivered' || stored?.status === 'failed') {
+      return { messageId: streamed.messageId, status: stored.status, attempts: Number(stored.attempts ?? 0) };
+    }
+    const item = { ...streamed, ...stored } as OutboxItem & { firstAttemptAt?: string };
+    const firstAttemptAt = Date.parse(String(item.firstAttemptAt ?? '')) || Date.now();
+    const unrecorded: Attempt[] = [];
+    let attempts = Number(item.attempts ?? 0);
+    let error: unknown;
+    for (let number = 1; ; number++) {
+      attempts++;
+      try {
+        await deliver(item, deps.targets);
+        unrecorded.push({ at: new Date().toISOString(), ok: true });
+        await settle(item, 'delivered', unrecorded, firstAttemptAt, deadline);
+        return { messageId: item.messageId, status: 'delivered', attempts };
+      } catch (caught) {
+        if (caught instanceof Unsettled) throw caught;
+        error = caught;
+        unrecorded.push({ at: new Date().toISOString(), ok: false, error: (caught as Error).message.slice(0, 500) });
+        // best effort now, so `txonce outbox list` shows the history during an outage; kept if it fails
+        if (await write(item, unrecorded, firstAttemptAt)) unrecorded.length = 0;
+      }
+      if (error instanceof PermanentDeliveryError || number >= maxAttempts) break;
+      const delay = backoff(number);
+      if (Date.now() + delay > firstAttemptAt + retryWindowMs) break;
+      if (Date.now() + delay > deadline) throw new Unsettled('the invocation ends before the next attempt');
+      await sleep(delay);
+    }
+    const result: PublishResult = {
+      messageId: item.messageId,
+      status: 'failed',
+      attempts,
+      error: (error as Error)?.message,
+    };
+    await sendToFailureQueue(item, result);
+    await settle(item, 'failed', unrecorded, firstAttemptAt, deadline);
+    return result;
+  };
+
+  /** The item as stored: a redelivered stream record must not repeat what an earlier invocation settled. */
+  const current = async (item: OutboxItem): Promise<Record<string, unknown> | undefined> => {
+    try {
+      const { Item } = await deps.dynamo.send(
+        new GetCommand({ TableName: deps.outboxTable, Key: { pk: item.pk }, ConsistentRead: true }),
+      );
+      return Item;
+    } catch (error) {
+      // the database is down: deliver from the stream's copy; the final write will wait for it
+      deps.logger.warn('could not read the outbox item', { messageId: item.messageId, error: error as Error });
+      return undefined;
+    }
+  };
+
+  /** Records attempts (and a final status); false if the database did not take it. */
+  const write = async (
+    item: OutboxItem,
+    entries: Attempt[],
+    firstAttemptAt: number,
+    status?: 'delivered' | 'failed',
+  ): Promise<boolean> => {
+    const delivered = entries.find((entry) => entry.ok);
     try {
       await deps.dynamo.send(
         new UpdateCommand({
           TableName: deps.outboxTable,
           Key: { pk: item.pk },
-          UpdateExpression: entry.ok
-            ? 'SET #attempts = if_not_exists(#attempts, :zero) + :one, #history = list_append(if_not_exists(#history, :empty), :entry), #status = :delivered, #deliveredAt = :at'
-            : 'SET #attempts = if_not_exists(#attempts, :zero) + :one, #history = list_append(if_not_exists(#history, :empty), :entry)',
+          UpdateExpression: [
+            'SET #attempts = if_not_exists(#attempts, :zero) + :count',
+            '#history = list_append(if_not_exists(#history, :empty), :entries)',
+            '#firstAttemptAt = if_not_exists(#firstAttemptAt, :first)',
+            ...(status ? ['#status = :status'] : []),
+            ...(delivered ? ['#deliveredAt = :deliveredAt'] : []),
+          ].join(', '),
           ExpressionAttributeNames: {
             '#attempts': 'attempts',
             '#history': 'history',
-            ...(entry.ok ? { '#status': 'status', '#deliveredAt': 'deliveredAt' } : {}),
+            '#firstAttemptAt': 'firstAttemptAt',
+            ...(status ? { '#status': 'status' } : {}),
+            ...(delivered ? { '#deliveredAt': 'deliveredAt' } : {}),
           },
           ExpressionAttributeValues: {
             ':zero': 0,
-            ':one': 1,
+            ':count': entries.length,
             ':empty': [],
-            ':entry': [{ at, ok: entry.ok, ...(entry.error ? { error: entry.error.slice(0, 500) } : {}) }],
-            ...(entry.ok ? { ':delivered': 'delivered', ':at': at } : {}),
+            ':entries': entries,
+            ':first': new Date(firstAttemptAt).toISOString(),
+            ...(status ? { ':status': status } : {}),
+            ...(delivered ? { ':deliveredAt': delivered.at } : {}),
           },
         }),
       );
+      return true;
     } catch (error) {
-      deps.logger.warn('could not record a delivery attempt', { messageId: item.messageId, error: error as Error });
+      deps.logger.warn('could not record on the outbox item; will write it with the next one', {
+        messageId: item.messageId,
+        error: error as Error,
+      });
+      return false;
     }
   };
 
-  const sendToFailureQueue = async (item: OutboxItem, result: PublishResult): Promise<boolean> => {
-    if (!deps.failureQueue) return false;
+  /** The final status must be written: retried with backoff until the invocation's time runs out. */
+  const settle = async (
+    item: OutboxItem,
+    status: 'delivered' | 'failed',
+    entries: Attempt[],
+    firstAttemptAt: number,
+    deadline: number,
+  ) => {
+    for (let number = 1; ; number++) {
+      if (await write(item, entries, firstAttemptAt, status)) return;
+      const delay = backoff(number);
+      if (Date.now() + delay > deadline) {
+        throw new Unsettled(`could not record status ${status} on the outbox item before the invocation ended`);
+      }
+      await sleep(delay);
+    }
+  };
+
+  const sendToFailureQueue = async (item: OutboxItem, result: PublishResult): Promise<void> => {
+    if (!deps.failureQueue) throw new Unsettled('no failure queue is configured');
+    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
     try {
-      const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
       await deps.failureQueue.client.send(
         new SendMessageCommand({
           QueueUrl: deps.failureQueue.queueUrl,
@@ -101,51 +215,40 @@ export function createPublisher(
           },
         }),
       );
-      await deps.dynamo
-        .send(
-          new UpdateCommand({
-            TableName: deps.outboxTable,
-            Key: { pk: item.pk },
-            UpdateExpression: 'SET #status = :failed',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':failed': 'failed' },
-          }),
-        )
-        .catch(() => undefined);
-      return true;
     } catch (error) {
       deps.logger.error('could not send to the failure queue', { messageId: item.messageId, error: error as Error });
-      return false;
+      throw new Unsettled('the failure queue did not take the message');
     }
   };
 
-  return async (event) => {
+  return async (event, context) => {
+    const deadline =
+      Date.now() +
+      (context ? context.getRemainingTimeInMillis() - INVOCATION_MARGIN_MS : (deps.invocationBudgetMs ?? 60_000));
     const records = event.Records ?? [];
     for (const [index, streamRecord] of records.entries()) {
       const item = itemOf(streamRecord);
       if (!item) continue; // not an INSERT: the event filter normally keeps these out
-      const result = await attempt(item);
-      deps.onResult?.(result);
-      if (result.status === 'delivered') {
-        deps.logger.info('message delivered', {
+      let result: PublishResult;
+      try {
+        result = await publish(item, deadline);
+      } catch (error) {
+        if (!(error instanceof Unsettled)) throw error;
+        deps.logger.warn('message not settled in this invocation; the stream retries it', {
           messageId: item.messageId,
-          destination: item.destination.kind,
-          attempts: result.attempts,
+          reason: error.message,
         });
-        continue;
+        // keep order: this record and every later one come back from the stream
+        return {
+          batchItemFailures: records
+            .slice(index)
+            .map((failed) => ({ itemIdentifier: failed.dynamodb?.SequenceNumber as string })),
+        };
       }
-      deps.logger.warn('message not delivered', {
-        messageId: item.messageId,
-        destination: item.destination.kind,
-        error: result.error,
-      });
-      if (await sendToFailureQueue(item, result)) continue;
-      // keep order: this record and every later one come back from the stream
-      return {
-        batchItemFailures: records
-          .slice(index)
-          .map((failed) => ({ itemIdentifier: failed.dynamodb?.SequenceNumber as string })),
-      };
+      deps.onResult?.(result);
+      const details = { messageId: item.messageId, destination: item.destination.kind, attempts: result.attempts };
+      if (result.status === 'delivered') deps.logger.info('message delivered', details);
+      else deps.logger.warn('message not delivered: sent to the failure queue', { ...details, error: result.error });
     }
     return { batchItemFailures: [] };
   };

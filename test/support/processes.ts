@@ -10,6 +10,36 @@ export function runCommand(args: string[], env: Record<string, string> = {}, tim
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/**
+ * Like runCommand, without blocking the test process (a test's own pollers keep running);
+ * a command still running after `timeoutMs` is killed and reported with status null.
+ */
+export function runCommandAsync(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn('npx', args, {
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    }),
+  );
+}
+
 /** Starts a long-running command in its own process group, as a terminal would. */
 export function startCommand(command: string, args: string[], env: Record<string, string>) {
   const child = spawn(command, args, {

@@ -1,0 +1,80 @@
+import { mkdirSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { assertUsableSecret, type WebhookScheme } from '../lib/webhook-schemes.js';
+
+const SCHEMES: WebhookScheme[] = ['standard-webhooks', 'stripe', 'github'];
+
+/** A setting `npm start` cannot use: printed as one sentence, never a stack trace. */
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+export interface StartSettings {
+  port: number;
+  dynamoPort?: number;
+  sqsPort?: number;
+  dataPath?: string;
+  scheme: WebhookScheme;
+  secret?: string;
+  visibilityTimeoutSeconds?: number;
+}
+
+/**
+ * Reads and checks `npm start`'s environment. Every problem is named at once; a relative
+ * TXONCE_DATA_DIR is taken from where `npm start` was typed (npm's INIT_CWD), not from inside
+ * node_modules where DynamoDB Local runs.
+ */
+export function readStartSettings(env: NodeJS.ProcessEnv, cwd = env.INIT_CWD ?? process.cwd()): StartSettings {
+  const problems: string[] = [];
+  const port = (name: string, lowest: number) => {
+    const text = env[name]?.trim();
+    if (!text) return undefined;
+    const value = Number(text);
+    if (/^\d+$/.test(text) && value >= lowest && value <= 65535) return value;
+    problems.push(`${name} must be a port number from ${lowest} to 65535, got "${text}"`);
+    return undefined;
+  };
+  const settings: StartSettings = {
+    port: port('PORT', 0) ?? 3000,
+    dynamoPort: port('DYNAMODB_PORT', 1),
+    sqsPort: port('SQS_PORT', 1),
+    scheme: 'standard-webhooks',
+  };
+  const scheme = env.WEBHOOK_SCHEME?.trim();
+  if (scheme && !SCHEMES.includes(scheme as WebhookScheme)) {
+    problems.push(`WEBHOOK_SCHEME must be one of ${SCHEMES.join(', ')}, got "${scheme}"`);
+  } else if (scheme) settings.scheme = scheme as WebhookScheme;
+  const secret = env.WEBHOOK_SECRET?.trim();
+  if (secret) {
+    try {
+      assertUsableSecret(settings.scheme, secret);
+      settings.secret = secret;
+    } catch (error) {
+      problems.push(`WEBHOOK_SECRET cannot be used: ${(error as Error).message}`);
+    }
+  }
+  const visibility = env.TXONCE_VISIBILITY_TIMEOUT?.trim();
+  if (visibility) {
+    const value = Number(visibility);
+    if (/^\d+$/.test(visibility) && value <= 43_200) settings.visibilityTimeoutSeconds = value;
+    else problems.push(`TXONCE_VISIBILITY_TIMEOUT must be whole seconds from 0 to 43200, got "${visibility}"`);
+  }
+  const dataDir = env.TXONCE_DATA_DIR?.trim();
+  if (dataDir) {
+    const path = isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir);
+    try {
+      mkdirSync(path, { recursive: true });
+      settings.dataPath = path;
+    } catch (error) {
+      problems.push(`TXONCE_DATA_DIR ${path} cannot be created (${(error as NodeJS.ErrnoException).code})`);
+    }
+  }
+  if (settings.dynamoPort && settings.dynamoPort === settings.sqsPort) {
+    problems.push('DYNAMODB_PORT and SQS_PORT must differ');
+  }
+  if (problems.length > 0) throw new SettingsError(`npm start: ${problems.join('; ')}.`);
+  return settings;
+}

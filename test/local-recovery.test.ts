@@ -1,0 +1,122 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { signWebhook } from '../local/sign.js';
+import { type LocalStack, type PipelineEvent, startLocalStack } from '../local/stack.js';
+import { isAlive, startCommand } from './support/processes.js';
+import { eventually } from './support/sqs.js';
+
+const stacks: LocalStack[] = [];
+afterAll(async () => {
+  for (const stack of stacks) await stack.stop();
+});
+
+async function sendInvoice(stack: LocalStack, id: string, customerId: string, amount: number): Promise<number> {
+  const body = JSON.stringify({
+    type: 'invoice.paid',
+    data: { invoiceId: `inv_${id}`, customerId, amount, currency: 'EUR' },
+  });
+  const response = await fetch(stack.webhookUrl, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...signWebhook(stack.scheme, stack.secret, id, body) },
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+function documents(stack: LocalStack) {
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: stack.dynamoEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    }),
+  );
+}
+
+async function paidTotal(stack: LocalStack, customerId: string): Promise<number | undefined> {
+  const { Item } = await documents(stack).send(
+    new GetCommand({ TableName: stack.resources.customersTable, Key: { pk: customerId }, ConsistentRead: true }),
+  );
+  return Item?.paidTotal;
+}
+
+describe('a local stack that loses no accepted event', () => {
+  it('re-delivers on restart what it answered 202 for but had not applied, and applies each once', async () => {
+    const dataPath = mkdtempSync(join(tmpdir(), 'txonce-data-'));
+    const secret = 'whsec_dGhlIHNhbWUgc2VjcmV0IGJvdGggdGltZXM=';
+    // accepts and queues, but applies nothing: what moto held when the stack died
+    const first = await startLocalStack({ port: 0, dataPath, secret, consume: false });
+    for (let index = 0; index < 4; index++)
+      expect(await sendInvoice(first, `msg_restart_${index}`, 'cus_restart', 100)).toBe(202);
+    expect(await sendInvoice(first, 'msg_restart_0', 'cus_restart', 100)).toBe(202); // a resend
+    await first.stop(); // moto's queues are gone with it
+
+    const events: PipelineEvent[] = [];
+    const second = await startLocalStack({ port: 0, dataPath, secret, onEvent: (event) => events.push(event) });
+    stacks.push(second);
+    expect(second.replayed).toEqual({ replayed: 4, committed: 0, torn: 0 });
+    await eventually(
+      'the four invoices are applied',
+      async () => (await paidTotal(second, 'cus_restart')) === 400,
+      30_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await paidTotal(second, 'cus_restart')).toBe(400);
+  }, 120_000);
+});
+
+describe('supervision', () => {
+  it('notices a killed emulator, says so, restarts it with its queues, and re-delivers what it held', async () => {
+    const events: PipelineEvent[] = [];
+    const stack = await startLocalStack({
+      port: 0,
+      healthCheckIntervalMs: 500,
+      onEvent: (event) => events.push(event),
+    });
+    stacks.push(stack);
+    const notices = () =>
+      events.flatMap((event) => (event.stage === 'supervisor' ? [`${event.level}: ${event.message}`] : []));
+    const moto = stack.pids[1];
+
+    process.kill(moto, 'SIGKILL');
+
+    await eventually('the stack says moto died', async () =>
+      notices().some((notice) => /^error: moto server was killed by SIGKILL\. Restarting it/.test(notice)),
+    );
+    await eventually(
+      'moto is back',
+      async () => notices().some((notice) => /^info: moto server is back/.test(notice)),
+      30_000,
+    );
+    expect(stack.pids[1]).not.toBe(moto);
+    expect(await sendInvoice(stack, 'msg_after_restart', 'cus_after_restart', 70)).toBe(202);
+    await eventually('the webhook is applied', async () => (await paidTotal(stack, 'cus_after_restart')) === 70);
+  }, 90_000);
+});
+
+describe('npm start, however it dies', () => {
+  it('leaves no emulator running after a SIGKILL of its own process', async () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'txonce-kill-')), 'local.json');
+    const started = startCommand('npm', ['start'], { PORT: '0', TXONCE_STATE_FILE: stateFile });
+    try {
+      await eventually('npm start is ready', async () => started.output().includes('txonce local stack ready'), 60_000);
+      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number; pids: number[] };
+      expect(state.pids.every(isAlive)).toBe(true);
+
+      process.kill(state.pid, 'SIGKILL');
+
+      await eventually('DynamoDB Local and moto are gone', async () => !state.pids.some(isAlive), 15_000);
+    } finally {
+      try {
+        started.interrupt('SIGKILL');
+      } catch {
+        // npm and tsx ended with the stack
+      }
+    }
+  }, 90_000);
+});
