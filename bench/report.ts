@@ -1,3 +1,4 @@
+import { contentionMarkdown, costMarkdown } from './cost-report.js';
 import type { BenchResults } from './run.js';
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
@@ -124,6 +125,16 @@ ${rows(
   ]),
 )}
 
+## Cost per million events
+
+![dollars per million events and hot-key throughput](cost.svg)
+
+${costMarkdown(results.cost, rows)}
+Cost ratio txonce/peer (0% duplicates, two-item write, the peer's plain write, both on-demand): **${ratios.costTxoncePeer}**.
+
+## Hot key and injected conflicts
+
+${contentionMarkdown(results.contention, rows)}
 ## Cold start (an equivalent SQS consumer on each, esbuild-minified ESM, AWS SDK external)
 
 ${rows(
