@@ -24,8 +24,8 @@ interface Bar {
 export function costChartSvg(cost: CostResults, contention: ContentionResult[]): string {
   const width = 900;
   const parts: string[] = [];
-  const text = (x: number, y: number, content: string, extra = '') =>
-    parts.push(`<text x="${x}" y="${y}" font-family="sans-serif" font-size="12" ${extra}>${content}</text>`);
+  const text = (x: number, y: number, content: string, extra = '', size = 12) =>
+    parts.push(`<text x="${x}" y="${y}" font-family="sans-serif" font-size="${size}" ${extra}>${content}</text>`);
 
   const panel = (top: number, title: string, groups: { label: string; bars: Bar[] }[]) => {
     const chartHeight = 180;
@@ -45,7 +45,7 @@ export function costChartSvg(cost: CostResults, contention: ContentionResult[]):
             `<rect x="${x}" y="${y}" width="${barWidth}" height="${height}" fill="${COLORS[bar.name] ?? '#999'}" opacity="${opacity}"/>`,
           );
         }
-        text(x, y - 4, bar.label, 'font-size="10"');
+        text(x, y - 4, bar.label, '', 10);
       });
       text(groupX, top + chartHeight + 18, group.label);
     });
@@ -100,7 +100,7 @@ export function costChartSvg(cost: CostResults, contention: ContentionResult[]):
       };
     }),
   );
-  y = legend(y - 10, ['txonce', 'peer']);
+  y = legend(y, ['txonce', 'peer']);
 
   const height = y;
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><title>txonce benchmark: cost per million events and hot-key throughput</title><rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>\n`;

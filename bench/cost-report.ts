@@ -22,8 +22,10 @@ export function costMarkdown(cost: CostResults, rows: Rows): string {
     const savedMs = plain.first.ms - tx.first.ms;
     const share = (a: VariantCost, b: VariantCost) => {
       const found = breakEvenShare(a, b);
-      if (found !== undefined) return `break-even at ${(found * 100).toFixed(0)}% duplicates`;
-      return a.perMillion[0].total < b.perMillion[0].total ? 'cheaper at every share' : 'dearer at every share';
+      const cheaperAtZero = a.perMillion[0].total < b.perMillion[0].total;
+      if (found === undefined) return `${cheaperAtZero ? 'cheaper' : 'dearer'} at every duplicate share`;
+      const at = `${(found * 100).toFixed(0)}% duplicates`;
+      return cheaperAtZero ? `cheaper below ${at}, dearer above` : `dearer below ${at}, cheaper above`;
     };
     return `- **${items === 2 ? 'Two-item' : 'One-item'} write, txonce against the peer's plain write**: a first delivery costs
   ${units(tx.first.writeUnits, tx.first.readUnits)} against ${units(plain.first.writeUnits, plain.first.readUnits)}, a duplicate
@@ -74,7 +76,8 @@ write request units and $${(PRICES.dynamoReadRequestUnit * 1e6).toFixed(3)} per 
 class); Lambda (x86) $${PRICES.lambdaGbSecond} per GB-second at the consumer's deployed ${PRICES.lambdaMemoryGb * 1024} MB, from
 the mean handler time above. Lambda's $${(PRICES.lambdaRequest * 1e6).toFixed(2)} per million invocations is the same for every
 contender (one per SQS batch) and left out. Handler times come from DynamoDB Local on a shared machine, so the
-Lambda column is an upper bound on what the saved round trips are worth; the request units are exact.
+Lambda column is rough (what the saved round trips are worth on the service differs); the request
+units are exact.
 
 ${rows(
   ['contender', 'business write', ...cost.variants[0].perMillion.map((row) => `${row.share * 100}% duplicates`)],

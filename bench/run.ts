@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, platform, release, totalmem } from 'node:os';
+import { cpus, freemem, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -53,7 +53,7 @@ export const CONCURRENCY = [1, 10, 50];
 export interface BenchResults {
   date: string;
   scale: Scale;
-  machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string };
+  machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string; load?: string };
   versions: Record<string, string>;
   calls: Record<ContenderName, { first: number; duplicate: number }>;
   latency: Record<ContenderName, { median: number; p99: number; samples: number[] }>;
@@ -181,6 +181,9 @@ export async function runBenchmark(options: {
         memoryGiB: Math.round(totalmem() / 2 ** 30),
         os: `${platform()} ${release()} (${Math.round(freemem() / 2 ** 30)} GiB free)`,
         node: process.version,
+        load: loadavg()
+          .map((value) => value.toFixed(1))
+          .join(', '),
       },
       versions: versions(),
       calls,
