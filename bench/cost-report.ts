@@ -45,7 +45,8 @@ before and after each request), by DynamoDB's published rules:
 - a **cancelled transaction** (a duplicate's failed condition on the dedup record) is billed as if it
   had run: 2 units per item in it. Developer guide,
   [DynamoDB read and write operations](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html)
-  ("consumed even when the transaction is canceled", for example by a failed condition check).
+  ("consumed even when the transaction is canceled", for example by a failed condition check; that
+  sentence is quoted from public copies of the page, which could not be opened from the machine that ran this).
 - a **failed conditional write** (the peer's duplicate: its \`PutItem\` of the record) still consumes write units:
   1 for a new item, else by the item's size. Developer guide,
   [Capacity units consumed by conditional writes](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithItems.html#WorkingWithItems.ConditionalWrites.ReturnConsumedCapacity).
