@@ -1,5 +1,6 @@
 import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { SchemaValidationError } from './schema.js';
 
 export interface DeadLetterOptions {
   /** An SQSClient (@aws-sdk/client-sqs). */
@@ -8,9 +9,10 @@ export interface DeadLetterOptions {
   queueUrl: string;
 }
 
-/** SQS allows 10 message attributes; the reason takes 7 of them. */
+/** SQS allows 10 message attributes; the reason takes 7 of them (8 for an invalid payload). */
 const MAX_ATTRIBUTES = 10;
 const MAX_ERROR_MESSAGE = 1024;
+const MAX_ISSUES_JSON = 4096;
 
 /** Attribute names that say why a message was dead-lettered. */
 export const DEAD_LETTER_ATTRIBUTES = {
@@ -22,6 +24,8 @@ export const DEAD_LETTER_ATTRIBUTES = {
   failedAt: 'txonce.failedAt',
   sourceQueue: 'txonce.sourceQueueArn',
   originalAttributes: 'txonce.originalAttributes',
+  /** a SchemaValidationError's issues, as JSON: [{ message, path }] */
+  validationIssues: 'txonce.validationIssues',
 } as const;
 
 /**
@@ -48,6 +52,9 @@ export async function sendToDeadLetter(
     [DEAD_LETTER_ATTRIBUTES.sourceQueue]: text(record.eventSourceARN || 'unknown'),
   };
   if (key) reason[DEAD_LETTER_ATTRIBUTES.key] = text(key);
+  if (error instanceof SchemaValidationError) {
+    reason[DEAD_LETTER_ATTRIBUTES.validationIssues] = text(truncatedIssues(error));
+  }
 
   const fifo = options.queueUrl.endsWith('.fifo');
   // loaded on first use: a consumer without a DLQ does not pay for the SQS client at cold start
@@ -81,6 +88,17 @@ function originalAttributes(
     );
   }
   return { [DEAD_LETTER_ATTRIBUTES.originalAttributes]: text(JSON.stringify(Object.fromEntries(entries))) };
+}
+
+/** The issues as JSON, dropping trailing issues (never cutting one) to stay readable and small. */
+function truncatedIssues(error: SchemaValidationError): string {
+  const issues = [...error.issues];
+  let json = JSON.stringify(issues);
+  while (json.length > MAX_ISSUES_JSON && issues.length > 1) {
+    issues.pop();
+    json = JSON.stringify([...issues, { message: `(${error.issues.length - issues.length} more)`, path: [] }]);
+  }
+  return json.slice(0, MAX_ISSUES_JSON);
 }
 
 function text(value: string): MessageAttributeValue {

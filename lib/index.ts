@@ -1,5 +1,12 @@
 export { DEAD_LETTER_ATTRIBUTES, type DeadLetterOptions } from './dead-letter.js';
 export {
+  type DynamoDBStreamBatchHandlerOptions,
+  type DynamoDBStreamRecordOutcome,
+  defaultDynamoDBStreamKey,
+  dynamodbStreamBatchHandler,
+  streamImage,
+} from './dynamodb-streams.js';
+export {
   BusinessConditionError,
   IdempotencyError,
   IdempotencyKeyReuseError,
@@ -16,6 +23,13 @@ export {
 export { Idempotency, type IdempotencyOptions, type RunRequest } from './idempotency.js';
 export type { Jsonified } from './jsonified.js';
 export {
+  defaultKinesisKey,
+  type KinesisBatchHandlerOptions,
+  type KinesisRecordOutcome,
+  kinesisBatchHandler,
+  kinesisJson,
+} from './kinesis.js';
+export {
   type IdempotencyHandlerOptions,
   type IdempotentContext,
   type IdempotentResult,
@@ -24,9 +38,17 @@ export {
 } from './middleware.js';
 export { type Destination, type OutboxItem, type OutboxMessage, outboxMessageId } from './outbox.js';
 export { fingerprintOf, recordKey } from './record.js';
+export {
+  type PayloadIssue,
+  SchemaValidationError,
+  type StandardSchemaIssue,
+  type StandardSchemaResult,
+  type StandardSchemaV1,
+} from './schema.js';
 export { type FailureReason, type RecordOutcome, type SqsBatchHandlerOptions, sqsBatchHandler } from './sqs.js';
 export { defaultSqsKey, jsonBody } from './sqs-records.js';
 export type { ConditionCheckWrite, DeleteWrite, PutWrite, Tx, UpdateWrite } from './staged-writes.js';
+export type { StreamBatchResponse, StreamFailureReason, StreamRecordOutcome } from './stream-batch.js';
 export type { RunOutcome, StoredResult } from './transaction.js';
 export {
   lowerCaseHeaders,

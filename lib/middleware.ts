@@ -3,6 +3,7 @@ import { TransactionLimitError } from './errors.js';
 import type { Idempotency } from './idempotency.js';
 import type { Jsonified } from './jsonified.js';
 import { type OptionChecks, optionChecks } from './options.js';
+import { parsePayload, type StandardSchemaV1 } from './schema.js';
 import type { Tx } from './staged-writes.js';
 
 /**
@@ -10,14 +11,31 @@ import type { Tx } from './staged-writes.js';
  * delivery is decided, `idempotencyStatus` says whether it committed or was a duplicate (set
  * before any Middy `after` runs, so middlewares can read it).
  */
-export type IdempotentContext = Context & { tx: Tx; idempotencyStatus?: 'committed' | 'duplicate' };
+export type IdempotentContext<TPayload = unknown> = Context & {
+  tx: Tx;
+  idempotencyStatus?: 'committed' | 'duplicate';
+  /** With a `schema`: the payload as the schema parsed it (typed). Without one: undefined. */
+  payload: TPayload;
+};
 
-export interface IdempotencyHandlerOptions<TEvent> {
+export interface IdempotencyHandlerOptions<TEvent, TPayload = undefined> {
   store: Idempotency;
   /** The event's idempotency key (e.g. a webhook id header). Missing or empty: MissingIdempotencyKeyError (HTTP 400). */
   key: (event: TEvent, context: Context) => unknown;
   /** What must match on a repeat of the key (e.g. the body); a mismatch is IdempotencyKeyReuseError (HTTP 422). */
   fingerprint?: (event: TEvent) => unknown;
+  /**
+   * A Standard Schema (zod, valibot, arktype...) the payload must match before the handler runs;
+   * the handler gets the parsed value as `context.payload`. An invalid payload is a
+   * SchemaValidationError (HTTP 400, with the issues), and nothing runs or is written.
+   */
+  schema?: StandardSchemaV1<unknown, TPayload>;
+  /**
+   * What the schema validates. Default: the event itself (direct invoke, Step Functions, or the
+   * `detail` of EventBridge: pass `(event) => event.detail`). For API Gateway without a body
+   * parser: `(event) => JSON.parse(event.body ?? '')`; if it throws, that is an invalid payload too.
+   */
+  payload?: (event: TEvent) => unknown;
 }
 
 /** What Middy passes a handler as its third argument: the signal it aborts on its early timeout. */
@@ -42,16 +60,22 @@ export type IdempotentResult<TResult> = TResult | Jsonified<TResult>;
  * no middleware returning early can drop the staged writes, and nothing commits for a handler
  * Middy abandoned on its early timeout.
  */
-export function idempotency<TEvent = unknown, TResult = unknown>(
-  options: IdempotencyHandlerOptions<TEvent>,
-  handler: (event: TEvent, context: IdempotentContext, invocation: InvocationOptions) => Promise<TResult> | TResult,
+export function idempotency<TEvent = unknown, TResult = unknown, TPayload = undefined>(
+  options: IdempotencyHandlerOptions<TEvent, TPayload>,
+  handler: (
+    event: TEvent,
+    context: IdempotentContext<TPayload>,
+    invocation: InvocationOptions,
+  ) => Promise<TResult> | TResult,
 ): (event: TEvent, context: Context, invocation?: InvocationOptions) => Promise<IdempotentResult<TResult>> {
   const check: OptionChecks = optionChecks('idempotency()');
   if (!options || typeof options !== 'object') check.fail('options { store, key, fingerprint? } are required.');
-  const { store, key, fingerprint } = options;
+  const { store, key, fingerprint, schema, payload = (event: TEvent) => event } = options;
   check.store(store);
   check.func('key', key, '(event, context) => string');
   check.func('fingerprint', fingerprint, '(event) => payload', true);
+  check.schema(schema);
+  check.func('payload', payload, '(event) => the value the schema validates', true);
   check.func(
     'handler',
     handler,
@@ -59,7 +83,9 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
   );
 
   return async function idempotentHandler(event, context, invocation = {}) {
-    const idempotent = context as IdempotentContext;
+    const idempotent = context as IdempotentContext<TPayload>;
+    // Validated before anything else: an invalid payload runs nothing and writes nothing.
+    idempotent.payload = (schema ? await parsePayload(schema, () => payload(event)) : undefined) as TPayload;
     const outcome = await store.run({ key: key(event, context), fingerprint: fingerprint?.(event) }, async (tx) => {
       idempotent.tx = tx;
       const result = await handler(event, idempotent, invocation);

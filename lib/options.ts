@@ -1,3 +1,5 @@
+import { isStandardSchema } from './schema.js';
+
 /**
  * Option checks shared by every factory: each throws a TypeError that names the factory, the
  * option, what it must be, and what it got. Validated once, at construction.
@@ -9,6 +11,7 @@ export interface OptionChecks {
   wholeNumber(name: string, value: unknown, min: number): asserts value is number;
   nonNegative(name: string, value: unknown, unit: string): asserts value is number;
   store(value: unknown): void;
+  schema(value: unknown): void;
 }
 
 /** Assertion methods need a declared type: `const check: OptionChecks = optionChecks('owner()')`. */
@@ -46,6 +49,12 @@ export function optionChecks(owner: string): OptionChecks {
     store(value: unknown): void {
       if (!value || typeof (value as { run?: unknown }).run !== 'function') {
         fail('`store` must be an Idempotency instance.');
+      }
+    },
+    /** a Standard Schema (`~standard.validate`), or left out */
+    schema(value: unknown): void {
+      if (value !== undefined && !isStandardSchema(value)) {
+        fail('`schema` must be a Standard Schema (a zod, valibot or arktype schema...), or left out.');
       }
     },
   };

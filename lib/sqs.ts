@@ -1,8 +1,10 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { callOutcomeHook, timeBudget } from './batch-budget.js';
 import { type DeadLetterOptions, sendToDeadLetter } from './dead-letter.js';
 import { IdempotencyError } from './errors.js';
 import type { Idempotency } from './idempotency.js';
 import { type OptionChecks, optionChecks } from './options.js';
+import { parsePayload, type StandardSchemaV1 } from './schema.js';
 import { byMessageGroup, defaultSqsKey, isFifoRecord } from './sqs-records.js';
 import type { Tx } from './staged-writes.js';
 import type { StoredResult } from './transaction.js';
@@ -25,10 +27,21 @@ export type RecordOutcome<R> =
   | { status: 'dead-lettered'; record: SQSRecord; key: string | undefined; error: unknown }
   | { status: 'failed'; record: SQSRecord; key: string | undefined; error: unknown; reason: FailureReason };
 
-export interface SqsBatchHandlerOptions<R> {
+export interface SqsBatchHandlerOptions<R, P = undefined> {
   store: Idempotency;
-  /** Runs once per record, in that record's own transaction. Stage business writes on `tx`. */
-  handler: (record: SQSRecord, tx: Tx, context: Context) => Promise<R> | R;
+  /**
+   * Runs once per record, in that record's own transaction. Stage business writes on `tx`.
+   * With a `schema`, `payload` is the body as the schema parsed it; without one, undefined.
+   */
+  handler: (record: SQSRecord, tx: Tx, context: Context, payload: P) => Promise<R> | R;
+  /**
+   * A Standard Schema (zod, valibot, arktype...) the body must match before the handler runs.
+   * A body that does not (or is not JSON) is a permanent failure: a SchemaValidationError, sent
+   * to `deadLetter` with the issues in its `txonce.validationIssues` attribute.
+   */
+  schema?: StandardSchemaV1<unknown, P>;
+  /** What the schema validates. Default: the body parsed as JSON. */
+  payload?: (record: SQSRecord) => unknown;
   /** The record's idempotency key. Default: the `idempotencyKey` string attribute, else the messageId. */
   key?: (record: SQSRecord) => unknown;
   /** What must match on a repeat of the key (e.g. the body). Default: not compared. */
@@ -58,8 +71,8 @@ export interface SqsBatchHandlerOptions<R> {
  * stop a group at its first failure. Duplicates count as done; records that can never succeed
  * go to `deadLetter` when one is given.
  */
-export function sqsBatchHandler<R>(
-  options: SqsBatchHandlerOptions<R>,
+export function sqsBatchHandler<R, P = undefined>(
+  options: SqsBatchHandlerOptions<R, P>,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const settings = resolveOptions(options);
 
@@ -70,15 +83,17 @@ export function sqsBatchHandler<R>(
     const outcomes = new Map<SQSRecord, RecordOutcome<R>>();
     const settle = async (outcome: RecordOutcome<R>) => {
       outcomes.set(outcome.record, outcome);
-      try {
-        await settings.onOutcome?.(outcome, context);
-      } catch (error) {
-        // The record's fate is decided (committed, or already in the DLQ): failing the invocation
-        // would redeliver it, and a standard DLQ would get it twice. Report the hook, not the record.
-        console.error(`sqsBatchHandler: onOutcome threw for message ${outcome.record.messageId}`, error);
-      }
+      // The record's fate is decided (committed, or already in the DLQ): failing the invocation
+      // would redeliver it, and a standard DLQ would get it twice. Report the hook, not the record.
+      await callOutcomeHook(
+        'sqsBatchHandler',
+        settings.onOutcome,
+        outcome,
+        context,
+        `message ${outcome.record.messageId}`,
+      );
     };
-    const outOfTime = timeBudget(context, settings.timeMarginMs);
+    const outOfTime = timeBudget('sqsBatchHandler', context, settings.timeMarginMs);
     const skipped = (record: SQSRecord, reason: FailureReason): RecordOutcome<R> => ({
       status: 'failed',
       record,
@@ -112,37 +127,24 @@ export function sqsBatchHandler<R>(
   };
 }
 
-type Settings<R> = Required<Pick<SqsBatchHandlerOptions<R>, 'store' | 'handler' | 'key' | 'concurrency'>> &
-  Pick<SqsBatchHandlerOptions<R>, 'fingerprint' | 'deadLetter' | 'onOutcome' | 'timeMarginMs'>;
+type Settings<R, P> = Required<Pick<SqsBatchHandlerOptions<R, P>, 'store' | 'handler' | 'key' | 'concurrency'>> &
+  Pick<SqsBatchHandlerOptions<R, P>, 'fingerprint' | 'deadLetter' | 'onOutcome' | 'timeMarginMs' | 'schema'> & {
+    payload: (record: SQSRecord) => unknown;
+  };
 
-/** The default margin: 5 s, but never more than this share of the time the batch starts with. */
-const DEFAULT_MARGIN_MS = 5000;
-const DEFAULT_MARGIN_SHARE = 1 / 5;
-
-/**
- * "Too late to start another record?", measured against the time left when the batch starts:
- * the default margin shrinks to fit a short function; an explicit one it can never meet is an error.
- */
-function timeBudget(context: Context, timeMarginMs: number | undefined): () => boolean {
-  if (typeof context?.getRemainingTimeInMillis !== 'function') return () => false;
-  const atStart = context.getRemainingTimeInMillis();
-  if (timeMarginMs !== undefined && atStart <= timeMarginMs) {
-    throw new RangeError(
-      `sqsBatchHandler: \`timeMarginMs\` is ${timeMarginMs} ms but the invocation started with ${atStart} ms left, ` +
-        'so no record could ever start. Lower timeMarginMs, or raise the function timeout.',
-    );
-  }
-  const margin = timeMarginMs ?? Math.min(DEFAULT_MARGIN_MS, Math.floor(atStart * DEFAULT_MARGIN_SHARE));
-  return () => context.getRemainingTimeInMillis() < margin;
-}
-
-async function processRecord<R>(settings: Settings<R>, record: SQSRecord, context: Context): Promise<RecordOutcome<R>> {
+async function processRecord<R, P>(
+  settings: Settings<R, P>,
+  record: SQSRecord,
+  context: Context,
+): Promise<RecordOutcome<R>> {
   let key: string | undefined;
   try {
     const rawKey = settings.key(record);
     key = typeof rawKey === 'string' ? rawKey : undefined;
+    const { schema } = settings;
+    const payload = (schema ? await parsePayload(schema, () => settings.payload(record)) : undefined) as P;
     const outcome = await settings.store.run({ key: rawKey, fingerprint: settings.fingerprint?.(record) }, (tx) =>
-      settings.handler(record, tx, context),
+      settings.handler(record, tx, context, payload),
     );
     return { ...outcome, record, key: key as string };
   } catch (error) {
@@ -167,12 +169,14 @@ function isPermanent(error: unknown): boolean {
   return error instanceof IdempotencyError && !error.retryable;
 }
 
-function resolveOptions<R>(options: SqsBatchHandlerOptions<R>): Settings<R> {
+function resolveOptions<R, P>(options: SqsBatchHandlerOptions<R, P>): Settings<R, P> {
   const {
     store,
     handler,
     key = defaultSqsKey,
     fingerprint,
+    schema,
+    payload = bodyAsJson,
     concurrency = 10,
     deadLetter,
     timeMarginMs,
@@ -183,6 +187,8 @@ function resolveOptions<R>(options: SqsBatchHandlerOptions<R>): Settings<R> {
   check.func('handler', handler, '(record, tx, context)');
   check.func('key', key, '(record) => string');
   check.func('fingerprint', fingerprint, '(record) => payload', true);
+  check.schema(schema);
+  check.func('payload', payload, '(record) => the value the schema validates');
   check.wholeNumber('concurrency', concurrency, 1);
   if (deadLetter !== undefined) {
     if (typeof deadLetter?.client?.send !== 'function') {
@@ -194,7 +200,11 @@ function resolveOptions<R>(options: SqsBatchHandlerOptions<R>): Settings<R> {
   }
   if (timeMarginMs !== undefined) check.nonNegative('timeMarginMs', timeMarginMs, 'milliseconds');
   check.func('onOutcome', onOutcome, '(outcome, context)', true);
-  return { store, handler, key, fingerprint, concurrency, deadLetter, timeMarginMs, onOutcome };
+  return { store, handler, key, fingerprint, schema, payload, concurrency, deadLetter, timeMarginMs, onOutcome };
+}
+
+function bodyAsJson(record: SQSRecord): unknown {
+  return JSON.parse(record.body);
 }
 
 async function forEachLimited<T>(items: T[], limit: number, each: (item: T) => Promise<void>): Promise<void> {

@@ -1,0 +1,48 @@
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { PermanentError } from './errors.js';
+import { type StreamBatchHandlerOptions, type StreamRecordOutcome, streamBatchHandler } from './stream-batch.js';
+
+export type KinesisBatchHandlerOptions<R, P = undefined> = StreamBatchHandlerOptions<KinesisStreamRecord, R, P>;
+export type KinesisRecordOutcome<R> = StreamRecordOutcome<KinesisStreamRecord, R>;
+
+/**
+ * A Lambda handler for Kinesis Data Streams: the records of the shard run in order, each in its
+ * own transaction; the first failure is the batch item failure (its sequence number), so the
+ * shard resumes there and nothing after it runs. Needs `ReportBatchItemFailures` on the event
+ * source mapping (`StreamConsumer` in `txonce/cdk` sets it, with bisect and an on-failure destination).
+ */
+export function kinesisBatchHandler<R, P = undefined>(
+  options: KinesisBatchHandlerOptions<R, P>,
+): (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse> {
+  return streamBatchHandler<KinesisStreamRecord, R, P>(
+    {
+      owner: 'kinesisBatchHandler',
+      trigger: 'is this function triggered by a Kinesis stream?',
+      sequenceNumber: (record) => record.kinesis?.sequenceNumber,
+      defaultKey: defaultKinesisKey,
+      defaultPayload: kinesisJson,
+    },
+    options,
+  );
+}
+
+/**
+ * The default key: the eventID ("shardId-…:sequenceNumber"), which names the record in its
+ * stream. A producer that retries a PutRecord writes a new record: key on an id in the data to catch that.
+ */
+export function defaultKinesisKey(record: KinesisStreamRecord): string | undefined {
+  return record.eventID || record.kinesis?.sequenceNumber;
+}
+
+/** The record's data (base64, as Lambda delivers it) parsed as JSON; not JSON: a PermanentError. */
+export function kinesisJson<T = unknown>(record: KinesisStreamRecord): T {
+  const text = Buffer.from(record.kinesis.data, 'base64').toString('utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new PermanentError(
+      `Kinesis record ${record.kinesis.sequenceNumber} has data that is not valid JSON: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,95 @@
+import { IdempotencyError } from './errors.js';
+
+/**
+ * The Standard Schema interface (https://standardschema.dev), which zod, valibot, arktype and
+ * others implement as `~standard`. Declared here, so no validator is a dependency of txonce.
+ */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly '~standard': {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (value: unknown) => StandardSchemaResult<Output> | Promise<StandardSchemaResult<Output>>;
+    readonly types?: { readonly input: Input; readonly output: Output } | undefined;
+  };
+}
+
+export type StandardSchemaResult<Output> =
+  | { readonly value: Output; readonly issues?: undefined }
+  | { readonly issues: ReadonlyArray<StandardSchemaIssue> };
+
+export interface StandardSchemaIssue {
+  readonly message: string;
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
+}
+
+/** What a schema gives when it accepts a value. */
+export type SchemaOutput<S> = S extends StandardSchemaV1<unknown, infer Output> ? Output : never;
+
+/** One validation issue, as it travels in errors, HTTP bodies and DLQ attributes: plain JSON. */
+export interface PayloadIssue {
+  message: string;
+  /** where in the payload, e.g. ["items", 0, "sku"]; empty for the payload as a whole */
+  path: (string | number)[];
+}
+
+/**
+ * The payload does not match the handler's schema (or could not be read at all). The work did
+ * not run and nothing was written. Never retryable: the same payload fails the same way.
+ */
+export class SchemaValidationError extends IdempotencyError {
+  /** HTTP meaning, as @middy/http-error-handler reads it: the client sent an invalid body. */
+  readonly statusCode = 400;
+  readonly expose = true;
+  readonly issues: PayloadIssue[];
+
+  constructor(issues: PayloadIssue[], options: { cause?: unknown } = {}) {
+    super(`Invalid payload: ${issues.map(describeIssue).join('; ')}`, { retryable: false, cause: options.cause });
+    this.name = 'SchemaValidationError';
+    this.issues = issues;
+  }
+}
+
+function describeIssue(issue: PayloadIssue): string {
+  return issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
+}
+
+/** Checks once, at construction, that `schema` is a Standard Schema (or left out). */
+export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
+  const standard = (value as { '~standard'?: { validate?: unknown } } | null | undefined)?.['~standard'];
+  return typeof standard?.validate === 'function';
+}
+
+/**
+ * Reads the payload and validates it: the schema's (possibly transformed) output, or a
+ * SchemaValidationError. A payload that cannot even be read (a body that is not JSON) is an
+ * invalid payload too.
+ */
+export async function parsePayload<Output>(
+  schema: StandardSchemaV1<unknown, Output>,
+  read: () => unknown,
+): Promise<Output> {
+  let payload: unknown;
+  try {
+    payload = read();
+  } catch (error) {
+    throw new SchemaValidationError(
+      [{ message: `the payload could not be read: ${(error as Error)?.message ?? String(error)}`, path: [] }],
+      {
+        cause: error,
+      },
+    );
+  }
+  const result = await schema['~standard'].validate(payload);
+  if (result.issues) {
+    throw new SchemaValidationError(
+      result.issues.map((issue) => ({
+        message: issue.message,
+        path: (issue.path ?? []).map((segment) => {
+          const key = typeof segment === 'object' ? segment.key : segment;
+          return typeof key === 'number' ? key : String(key);
+        }),
+      })),
+    );
+  }
+  return result.value;
+}

@@ -1,0 +1,169 @@
+import type { Context } from 'aws-lambda';
+import { callOutcomeHook, timeBudget } from './batch-budget.js';
+import type { Idempotency } from './idempotency.js';
+import { type OptionChecks, optionChecks } from './options.js';
+import { parsePayload, type StandardSchemaV1 } from './schema.js';
+import type { Tx } from './staged-writes.js';
+import type { StoredResult } from './transaction.js';
+
+/** Why a stream record was not done: the first one named is where the shard resumes. */
+export type StreamFailureReason =
+  /** the handler, the schema or the commit failed: this record is the checkpoint */
+  | 'error'
+  /** not started: the Lambda was too close to its timeout */
+  | 'time-budget'
+  /** not started: an earlier record of the batch (the same shard) failed, and order must hold */
+  | 'earlier-in-shard-failed';
+
+/** What happened to one stream record; every record of a batch gets exactly one. */
+export type StreamRecordOutcome<Rec, R> =
+  | { status: 'committed'; record: Rec; key: string; result: R }
+  | ({ status: 'duplicate'; record: Rec; key: string; firstSeenAt: string } & StoredResult<R>)
+  | { status: 'failed'; record: Rec; key: string | undefined; error: unknown; reason: StreamFailureReason };
+
+export interface StreamBatchHandlerOptions<Rec, R, P> {
+  store: Idempotency;
+  /**
+   * Runs once per record, in order, each in its own transaction. Stage business writes on `tx`.
+   * With a `schema`, `payload` is the record's payload as the schema parsed it; without, undefined.
+   */
+  handler: (record: Rec, tx: Tx, context: Context, payload: P) => Promise<R> | R;
+  /** The record's idempotency key. Default: its eventID (else its sequence number). */
+  key?: (record: Rec) => unknown;
+  /** What must match on a repeat of the key. Default: not compared. */
+  fingerprint?: (record: Rec) => unknown;
+  /**
+   * A Standard Schema (zod, valibot, arktype...) the payload must match before the handler runs.
+   * A record that does not is a SchemaValidationError: it fails (and stops the shard) without running.
+   */
+  schema?: StandardSchemaV1<unknown, P>;
+  /** What the schema validates. Default: see the handler (Kinesis: the data as JSON; DynamoDB: the NewImage). */
+  payload?: (record: Rec) => unknown;
+  /**
+   * No record starts once the Lambda has less than this left; the first one not started is the
+   * checkpoint. Default: 5000, or a fifth of the time left when the batch starts if that is less.
+   */
+  timeMarginMs?: number;
+  /** Called with each record's outcome, in order. If it throws, the error is logged and the batch goes on. */
+  onOutcome?: (outcome: StreamRecordOutcome<Rec, R>, context: Context) => void | Promise<void>;
+}
+
+/** What sets one stream source apart from another. */
+export interface StreamSource<Rec> {
+  /** the factory's name, for errors and logs */
+  owner: string;
+  /** what the event is when it is not one of this source's ("is this function triggered by Kinesis?") */
+  trigger: string;
+  sequenceNumber: (record: Rec) => string | undefined;
+  defaultKey: (record: Rec) => unknown;
+  defaultPayload: (record: Rec) => unknown;
+}
+
+export interface StreamBatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/**
+ * The batch handler for ordered streams (Kinesis, DynamoDB Streams): records run one after the
+ * other; the first that fails is reported as the only batch item failure, so Lambda checkpoints
+ * before it and the shard resumes there, and nothing after it runs (it would run out of order).
+ * Duplicates count as done, so a retried or bisected batch skips what it already committed.
+ */
+export function streamBatchHandler<Rec, R, P>(
+  source: StreamSource<Rec>,
+  options: StreamBatchHandlerOptions<Rec, R, P>,
+): (event: { Records: Rec[] }, context: Context) => Promise<StreamBatchResponse> {
+  const settings = resolveOptions(source, options);
+
+  return async (event, context) => {
+    if (!Array.isArray(event?.Records)) {
+      throw new TypeError(`${source.owner}: the event has no Records array; ${source.trigger}`);
+    }
+    const outOfTime = timeBudget(source.owner, context, settings.timeMarginMs);
+    let checkpoint: { itemIdentifier: string } | undefined;
+    let blocked: StreamFailureReason | undefined;
+
+    for (const record of event.Records) {
+      let outcome: StreamRecordOutcome<Rec, R>;
+      if (blocked) {
+        outcome = skipped(record, blocked === 'time-budget' ? 'time-budget' : 'earlier-in-shard-failed');
+      } else if (outOfTime()) {
+        outcome = skipped(record, 'time-budget');
+      } else {
+        outcome = await processRecord(settings, record, context);
+      }
+      if (!blocked && outcome.status === 'failed') {
+        blocked = outcome.reason;
+        const sequenceNumber = source.sequenceNumber(record);
+        if (!sequenceNumber) {
+          // Lambda reads a missing identifier as "the whole batch failed": say so plainly instead.
+          throw new TypeError(`${source.owner}: a record that failed has no sequence number to checkpoint at`, {
+            cause: outcome.error,
+          });
+        }
+        checkpoint = { itemIdentifier: sequenceNumber };
+      }
+      await callOutcomeHook(source.owner, settings.onOutcome, outcome, context, `record ${describe(source, record)}`);
+    }
+    return { batchItemFailures: checkpoint ? [checkpoint] : [] };
+  };
+}
+
+function skipped<Rec, R>(record: Rec, reason: StreamFailureReason): StreamRecordOutcome<Rec, R> {
+  return { status: 'failed', record, key: undefined, error: undefined, reason };
+}
+
+function describe<Rec>(source: StreamSource<Rec>, record: Rec): string {
+  return source.sequenceNumber(record) ?? '(no sequence number)';
+}
+
+type Settings<Rec, R, P> = Required<
+  Pick<StreamBatchHandlerOptions<Rec, R, P>, 'store' | 'handler' | 'key' | 'payload'>
+> &
+  Pick<StreamBatchHandlerOptions<Rec, R, P>, 'fingerprint' | 'schema' | 'timeMarginMs' | 'onOutcome'>;
+
+async function processRecord<Rec, R, P>(
+  settings: Settings<Rec, R, P>,
+  record: Rec,
+  context: Context,
+): Promise<StreamRecordOutcome<Rec, R>> {
+  let key: string | undefined;
+  try {
+    const rawKey = settings.key(record);
+    key = typeof rawKey === 'string' ? rawKey : undefined;
+    const { schema } = settings;
+    const payload = (schema ? await parsePayload(schema, () => settings.payload(record)) : undefined) as P;
+    const outcome = await settings.store.run({ key: rawKey, fingerprint: settings.fingerprint?.(record) }, (tx) =>
+      settings.handler(record, tx, context, payload),
+    );
+    return { ...outcome, record, key: key as string };
+  } catch (error) {
+    return { status: 'failed', record, key, error, reason: 'error' };
+  }
+}
+
+function resolveOptions<Rec, R, P>(
+  source: StreamSource<Rec>,
+  options: StreamBatchHandlerOptions<Rec, R, P>,
+): Settings<Rec, R, P> {
+  const {
+    store,
+    handler,
+    key = source.defaultKey,
+    fingerprint,
+    schema,
+    payload = source.defaultPayload,
+    timeMarginMs,
+    onOutcome,
+  } = options ?? {};
+  const check: OptionChecks = optionChecks(`${source.owner}()`);
+  check.store(store);
+  check.func('handler', handler, '(record, tx, context, payload)');
+  check.func('key', key, '(record) => string');
+  check.func('fingerprint', fingerprint, '(record) => payload', true);
+  check.schema(schema);
+  check.func('payload', payload, '(record) => the value the schema validates');
+  if (timeMarginMs !== undefined) check.nonNegative('timeMarginMs', timeMarginMs, 'milliseconds');
+  check.func('onOutcome', onOutcome, '(outcome, context)', true);
+  return { store, handler, key, fingerprint, schema, payload, timeMarginMs, onOutcome };
+}

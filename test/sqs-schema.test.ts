@@ -1,0 +1,103 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DEAD_LETTER_ATTRIBUTES, Idempotency, type RecordOutcome, sqsBatchHandler } from '../lib/index.js';
+import { lambdaContext } from '../local/lambda-context.js';
+import { createTable, getItem, localClient } from './support/dynamo.js';
+import { createQueues, drainMessages, localSqs } from './support/sqs.js';
+import { sqsEvent, sqsRecord } from './support/sqs-events.js';
+
+const dynamo = localClient();
+const sqs = localSqs();
+let store: Idempotency;
+let counters: string;
+
+beforeAll(async () => {
+  const [dedupTable, countersTable] = await Promise.all([
+    createTable(dynamo, 'dedup'),
+    createTable(dynamo, 'counters'),
+  ]);
+  counters = countersTable;
+  store = new Idempotency({ client: dynamo, tableName: dedupTable, source: 'sqs-schema' });
+});
+
+const InvoicePaid = z.object({ counter: z.string(), amount: z.coerce.number().positive() });
+
+function paidHandler(dlqUrl?: string) {
+  const parsed: z.infer<typeof InvoicePaid>[] = [];
+  const outcomes: RecordOutcome<number>[] = [];
+  const handler = sqsBatchHandler({
+    store,
+    schema: InvoicePaid,
+    handler: (_record, tx, _context, paid) => {
+      parsed.push(paid);
+      tx.update({
+        TableName: counters,
+        Key: { pk: paid.counter },
+        UpdateExpression: 'ADD applied :a',
+        ExpressionAttributeValues: { ':a': paid.amount },
+      });
+      return paid.amount;
+    },
+    deadLetter: dlqUrl ? { client: sqs, queueUrl: dlqUrl } : undefined,
+    onOutcome: (outcome) => {
+      outcomes.push(outcome);
+    },
+  });
+  return { handler, parsed, outcomes };
+}
+
+describe('sqsBatchHandler with a schema', () => {
+  it('hands the handler the parsed body, and sends an invalid one to the DLQ with the validation issues', async () => {
+    const { dlqUrl } = await createQueues(sqs);
+    const { handler, parsed, outcomes } = paidHandler(dlqUrl);
+    const good = sqsRecord({ counter: 'schema-good', amount: '12' });
+    const invalid = sqsRecord({ counter: 'schema-bad', amount: -5 }, { idempotencyKey: 'evt-invalid-1' });
+
+    const response = await handler(sqsEvent([good, invalid]), lambdaContext());
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(parsed).toEqual([{ counter: 'schema-good', amount: 12 }]);
+    expect((await getItem(dynamo, counters, 'schema-good'))?.applied).toBe(12);
+    expect(await getItem(dynamo, counters, 'schema-bad')).toBeUndefined();
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['committed', 'dead-lettered']);
+
+    const [dead] = await drainMessages(sqs, dlqUrl);
+    const attributes = dead.MessageAttributes ?? {};
+    expect(dead.Body).toBe(invalid.body);
+    expect(attributes[DEAD_LETTER_ATTRIBUTES.errorName]?.StringValue).toBe('SchemaValidationError');
+    expect(attributes[DEAD_LETTER_ATTRIBUTES.key]?.StringValue).toBe('evt-invalid-1');
+    expect(JSON.parse(attributes[DEAD_LETTER_ATTRIBUTES.validationIssues]?.StringValue ?? '[]')).toEqual([
+      { message: expect.any(String), path: ['amount'] },
+    ]);
+  });
+
+  it('counts a body that is not JSON as invalid; without a DLQ, reports it back like any permanent failure', async () => {
+    const { handler, outcomes } = paidHandler();
+    const notJson = sqsRecord('{"counter": ');
+
+    const response = await handler(sqsEvent([notJson]), lambdaContext());
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: notJson.messageId }]);
+    expect(outcomes[0]).toMatchObject({
+      status: 'failed',
+      reason: 'error',
+      error: {
+        name: 'SchemaValidationError',
+        issues: [{ path: [], message: expect.stringMatching(/could not be read/) }],
+      },
+    });
+  });
+
+  it('leaves handlers without a schema as they were: the body is not parsed, the payload argument is undefined', async () => {
+    const seen: unknown[] = [];
+    const handler = sqsBatchHandler({
+      store,
+      handler: (_record, _tx, _context, payload) => {
+        seen.push(payload);
+      },
+    });
+    const response = await handler(sqsEvent([sqsRecord('not json at all')]), lambdaContext());
+    expect(response.batchItemFailures).toEqual([]);
+    expect(seen).toEqual([undefined]);
+  });
+});
