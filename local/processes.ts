@@ -33,13 +33,16 @@ export function killWithParent(child: ChildProcess): void {
   child.once('exit', () => process.off('exit', kill));
 }
 
-/** Polls `ready` until it resolves, the child exits, or `timeoutMs` passes. */
+/**
+ * Polls `ready` until it resolves, the child exits, or `timeoutMs` passes. The JVM of DynamoDB
+ * Local answers in about 2 s on an idle machine but took over 30 s on a loaded 2-core one.
+ */
 export async function waitUntilReady(
   name: string,
   child: ChildProcess,
   output: () => string,
   ready: () => Promise<unknown>,
-  timeoutMs = 30_000,
+  timeoutMs = 90_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
