@@ -1,5 +1,5 @@
-import type { WebhookScheme } from '../../lib/index.js';
 import { MESSAGE_GROUP_PATHS } from '../../infra/settings.js';
+import type { WebhookScheme } from '../../lib/index.js';
 import { ConfigError } from '../shared/config-error.js';
 
 export { ConfigError };
