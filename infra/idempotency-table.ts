@@ -3,7 +3,6 @@ import {
   AttributeType,
   Billing,
   type CfnGlobalTable,
-  type ITableV2,
   type TableEncryptionV2,
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
