@@ -1,11 +1,5 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import {
-  AttributeType,
-  Billing,
-  type CfnGlobalTable,
-  type TableEncryptionV2,
-  TableV2,
-} from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, type CfnGlobalTable, type TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { DEDUP_TABLE } from './settings.js';
