@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { Alarm, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
-import { AttributeType, Billing, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, StreamViewType, type TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, type Function as LambdaFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -14,6 +14,7 @@ import { thresholdAlarm } from './alarms.js';
 import { txonceFunction } from './lambda-function.js';
 import { acknowledgeOutboxFindings } from './nag-acknowledgements.js';
 import { EVENT_QUEUE, OUTBOX } from './settings.js';
+import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
 
 export interface OutboxProps {
   /** Destinations the publisher may deliver to; each gets exactly the grant its kind needs. */
@@ -28,8 +29,14 @@ export interface OutboxProps {
   batchSize?: number;
   /** Retries of a failing stream batch before its metadata goes to the on-failure queue. Default 5. */
   retryAttempts?: number;
-  /** The outbox table's removal policy. Default RETAIN. */
+  /** The outbox table's, failure queue's and generated secret's removal policy. Default RETAIN. */
   removalPolicy?: RemovalPolicy;
+  /** The outbox table's deletion protection. Default true. */
+  deletionProtection?: boolean;
+  /** Default: the AWS managed key, as every txonce table. */
+  encryption?: TableEncryptionV2;
+  /** How long a delivered message stays in the table before TTL deletes it. Default 7 days. */
+  deliveredRetention?: Duration;
   /** The publisher's log retention. Default one month. */
   retention?: RetentionDays;
 }
@@ -49,17 +56,24 @@ export class Outbox extends Construct {
 
   constructor(scope: Construct, id: string, props: OutboxProps = {}) {
     super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.table = new TableV2(this, 'Table', {
       partitionKey: { name: OUTBOX.partitionKey, type: AttributeType.STRING },
       billing: Billing.onDemand(),
       dynamoStream: StreamViewType.NEW_IMAGE,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      // the publisher stamps delivered messages with an expiry: the table does not grow without bound
+      // (TTL deletions are REMOVE stream events, which the INSERT filter below ignores)
+      timeToLiveAttribute: OUTBOX.ttlAttribute,
+      encryption: props.encryption ?? DEFAULT_TABLE_ENCRYPTION,
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy,
     });
     this.failureQueue = new Queue(this, 'FailureQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(EVENT_QUEUE.deadLetterRetentionDays),
+      removalPolicy,
     });
     this.signingSecret =
       props.webhookSigningSecret ??
@@ -68,6 +82,7 @@ export class Outbox extends Construct {
           'Standard Webhooks signing secret the outbox publisher signs webhooks with (give it to the receivers)',
         // 32 letters and digits: valid base64, as a Standard Webhooks secret must be
         generateSecretString: { passwordLength: 32, excludePunctuation: true },
+        removalPolicy,
       });
 
     this.publisher = txonceFunction(this, 'Publisher', {
@@ -80,6 +95,11 @@ export class Outbox extends Construct {
         FAILURE_QUEUE_URL: this.failureQueue.queueUrl,
         WEBHOOK_SIGNING_SECRET_ID: this.signingSecret.secretArn,
         PUBLISH_MAX_ATTEMPTS: String(props.maxAttempts ?? 3),
+        // the publisher sets OUTBOX_TTL_ATTRIBUTE = now + this on a message once it is delivered
+        OUTBOX_TTL_ATTRIBUTE: OUTBOX.ttlAttribute,
+        DELIVERED_RETENTION_SECONDS: String(
+          (props.deliveredRetention ?? Duration.days(OUTBOX.deliveredRetentionDays)).toSeconds(),
+        ),
         POWERTOOLS_SERVICE_NAME: 'txonce-publisher',
       },
     });

@@ -1,15 +1,17 @@
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   type Alarm,
   Dashboard,
   GraphWidget,
   type IMetric,
+  MathExpression,
   Metric,
   SingleValueWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -25,6 +27,10 @@ export interface PipelineMonitoringProps {
   /** the consumer's Powertools service name: the dimension of its EMF metrics */
   consumerService: string;
   alarmTopic?: ITopic;
+  /** a production stage: alarms without an action fail synthesis instead of warning */
+  production?: boolean;
+  /** the ingest's log group: its "webhook rejected" lines with status 401 are counted */
+  signatureRejections?: ILogGroup;
   maxMessageAge: Duration;
   outbox?: Outbox;
 }
@@ -32,10 +38,17 @@ export interface PipelineMonitoringProps {
 /** The EMF metrics functions/consumer publishes, one count per record outcome. */
 export const OUTCOME_METRIC_NAMES = ['committed', 'duplicate', 'failed', 'deadLettered'] as const;
 
+/** Alarm when this share of webhook requests (Average of 4XXError) gets a 4xx in five minutes. */
+const CLIENT_ERROR_RATE = 0.1;
+/** Alarm when this percentage of webhook requests fails signature verification in five minutes. */
+const SIGNATURE_REJECTION_PERCENT = 10;
+
 /** Alarms for what needs a person, and one dashboard for the whole pipeline. */
 export class PipelineMonitoring extends Construct {
   readonly alarms: Alarm[] = [];
   readonly dashboard: Dashboard;
+  /** the share of requests (percent) that failed signature verification */
+  readonly signatureRejectionRate: MathExpression | undefined;
 
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
     super(scope, id);
@@ -81,9 +94,51 @@ export class PipelineMonitoring extends Construct {
       1,
       'The webhook endpoint answered 5xx: senders will retry, but something is broken.',
     );
+    // 4xx: a rate, so a quiet endpoint's single bad request is not a page; includes 429 throttling
+    const ingest4xxRate = props.api.metricClientError({ period: fiveMinutes, statistic: 'Average' });
+    this.alarm(
+      'Ingest4xxSpike',
+      ingest4xxRate,
+      CLIENT_ERROR_RATE,
+      'Over 10% of webhook requests got a 4xx (bad signature, throttled 429, bad body): senders that do not retry (GitHub) lose those events.',
+    );
+    if (props.signatureRejections) {
+      // the ingest logs each rejection as JSON: { message: "webhook rejected", statusCode: 401, function_name }
+      const rejected = props.signatureRejections
+        .addMetricFilter('SignatureRejectionsFilter', {
+          filterPattern: FilterPattern.all(
+            FilterPattern.stringValue('$.message', '=', 'webhook rejected'),
+            FilterPattern.numberValue('$.statusCode', '=', 401),
+          ),
+          metricNamespace: 'txonce',
+          metricName: 'SignatureRejections',
+          metricValue: '1',
+          dimensions: { FunctionName: '$.function_name' },
+        })
+        .metric({ period: fiveMinutes, statistic: 'Sum', dimensionsMap: { FunctionName: props.ingest.functionName } });
+      this.signatureRejectionRate = new MathExpression({
+        expression: 'IF(requests > 0, 100 * rejected / requests, 0)',
+        usingMetrics: { rejected, requests: props.api.metricCount({ period: fiveMinutes, statistic: 'Sum' }) },
+        period: fiveMinutes,
+        label: 'Signature rejections (% of requests)',
+      });
+      this.alarm(
+        'SignatureRejections',
+        this.signatureRejectionRate,
+        SIGNATURE_REJECTION_PERCENT,
+        "Over 10% of webhooks failed signature verification (401): the secret in Secrets Manager does not match the provider's (first deploy, bad rotation), or someone is probing the endpoint.",
+      );
+    }
+    const withOutbox = [...this.alarms, ...(props.outbox?.alarms ?? [])];
     if (props.alarmTopic) {
-      for (const alarm of [...this.alarms, ...(props.outbox?.alarms ?? [])])
-        alarm.addAlarmAction(new SnsAction(props.alarmTopic));
+      for (const alarm of withOutbox) alarm.addAlarmAction(new SnsAction(props.alarmTopic));
+    } else {
+      const message =
+        `${withOutbox.length} alarms have no action: nobody is told when events pile up in the DLQ or webhooks are ` +
+        'rejected. Give the pipeline an alarmTopic (the stack: -c alarmEmail=you@example.com).';
+      // a validation error fails every synth, in the CLI and in app.synth() alike
+      if (props.production) this.node.addValidation({ validate: () => [message] });
+      else Annotations.of(this).addWarningV2('txonce:alarmsWithoutAction', message);
     }
 
     const outcome = (name: string) =>

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   EndpointType,
@@ -9,20 +9,23 @@ import {
   MethodLoggingLevel,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
-import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { ITableV2, TableEncryptionV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Code, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { IdempotencyTable } from './idempotency-table.js';
 import { type FunctionSource, txonceFunction } from './lambda-function.js';
 import { acknowledgePipelineFindings } from './nag-acknowledgements.js';
 import { Outbox, type OutboxProps } from './outbox.js';
 import { PipelineMonitoring } from './pipeline-monitoring.js';
-import { EVENT_QUEUE, WEBHOOK_ENDPOINT } from './settings.js';
+import { allowRedriveFrom } from './redrive-allow-policy.js';
+import { EVENT_QUEUE, MESSAGE_GROUP_PATHS, WEBHOOK_ENDPOINT } from './settings.js';
+import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
 
 export type WebhookScheme = 'standard-webhooks' | 'stripe' | 'github';
 
@@ -45,7 +48,7 @@ export interface ConsumerProps {
   tables?: ITableV2[];
   /** Extra environment for the consumer (e.g. its table names). */
   environment?: Record<string, string>;
-  /** Default 30 s; the queue's visibility timeout is 6x this. */
+  /** Default 30 s; the queue's visibility timeout is 6x this plus the batching window. */
   timeout?: Duration;
   /** Default 512. */
   memorySize?: number;
@@ -56,36 +59,69 @@ export interface WebhookPipelineProps {
   scheme?: WebhookScheme;
   /** Namespace of the idempotency keys (records are "<source>#<key>"). Default: the scheme. */
   source?: string;
-  /** The webhook secret. Default: a new secret with a random value; put the provider's secret in it. */
+  /** The webhook secret. Default: a new secret with a random value; put the provider's secret in it before the first webhook. */
   webhookSecret?: ISecret;
   consumer?: ConsumerProps;
-  /** A FIFO queue and DLQ (order per source). Default false. */
+  /** A FIFO queue and DLQ, with a message group per entity (see `messageGroupPaths`). Default false. */
   fifo?: boolean;
+  /**
+   * FIFO only: dot paths into the verified JSON body naming the entity an event is about, tried
+   * in order (e.g. ["data.object.customer"]). Events of one entity are ordered and run one at a
+   * time; other entities run in parallel. An event with none of them gets a group of its own.
+   * Default: per scheme (Stripe: the object's customer, else the object; GitHub: the repository;
+   * Standard Webhooks: `data.id`).
+   */
+  messageGroupPaths?: string[];
   /** Receives before SQS moves a message to the DLQ. Default 5. */
   maxReceiveCount?: number;
   /** Event source mapping: records per invocation. Default 10. */
   batchSize?: number;
-  /** Event source mapping: how long to gather a batch. Default none. */
+  /** Event source mapping: how long to gather a batch. Default none. Added to the visibility timeout. */
   maxBatchingWindow?: Duration;
-  /** Event source mapping: at most this many concurrent consumers (2 to 1000). Default: no cap. */
+  /**
+   * Event source mapping: at most this many concurrent consumer invocations (2 to 1000).
+   * Default 10: a backlog after an outage or a redrive drains at 10 x batchSize records at a time
+   * instead of scaling toward the account's whole concurrency.
+   */
   maxConcurrency?: number;
-  /** API Gateway stage throttling. Defaults 50 requests/s, burst 100. */
+  /**
+   * API Gateway stage throttling (requests/s and burst). Defaults: 50/100 for Stripe and Standard
+   * Webhooks (their senders retry a 429 for hours or days); 500/1000 for GitHub, which does not
+   * retry: a 429 there is a lost delivery until someone redelivers it.
+   */
   throttlingRateLimit?: number;
   throttlingBurstLimit?: number;
   /** Largest webhook body accepted, in bytes. Default 262144. */
   maxBodyBytes?: number;
   /** Log retention for functions and API access logs. Default one month. */
   logRetention?: RetentionDays;
-  /** The dedup table's removal policy. Default RETAIN: its records are what stop replays. */
+  /**
+   * API Gateway access logs and execution logs (ERROR, no bodies). Both need the account's API
+   * Gateway CloudWatch role, one per account and region, which this construct never sets: set
+   * it once per account and region first (see the README), then turn this on. Default false:
+   * the ingest function logs every rejection itself.
+   */
+  apiLogging?: boolean;
+  /** A WAFv2 regional web ACL to associate with the API stage. Default: none. */
+  webAclArn?: string;
+  /**
+   * What happens to the data when the stack is deleted: the dedup and outbox tables, the queue,
+   * the DLQ, the outbox failure queue and the generated secrets. Default RETAIN: dedup records
+   * are what stop replays, and queued or dead-lettered events are not yet applied.
+   */
   removalPolicy?: RemovalPolicy;
-  /** The dedup table's deletion protection. Default true. */
+  /** Deletion protection of the dedup and outbox tables. Default true. */
   deletionProtection?: boolean;
-  /** Where alarms notify. Default: alarms without actions (visible in the console). */
+  /** Encryption of the dedup and outbox tables (use the same for your business tables). Default: the AWS managed key. */
+  tableEncryption?: TableEncryptionV2;
+  /** Where alarms notify. Without one, synth warns (fails when `production`). */
   alarmTopic?: ITopic;
+  /** A production stage: alarms without an action are a synth error, not a warning. Default false. */
+  production?: boolean;
   /** Age of the oldest queued message that raises an alarm. Default 15 minutes. */
   maxMessageAge?: Duration;
   /** A transactional outbox for the consumer (`tx.emit`) and its publisher. Default: none. */
-  outbox?: Omit<OutboxProps, 'retention' | 'removalPolicy'>;
+  outbox?: Omit<OutboxProps, 'retention' | 'removalPolicy' | 'deletionProtection' | 'encryption'>;
 }
 
 /**
@@ -103,6 +139,11 @@ export class WebhookPipeline extends Construct {
   readonly webhookSecret: ISecret;
   readonly monitoring: PipelineMonitoring;
   readonly outbox: Outbox | undefined;
+  /** Sets the DLQ's redrive-allow policy (only the queue may use it) once both queues exist. */
+  readonly redriveAllowPolicy: Construct;
+  readonly webAclAssociation: CfnWebACLAssociation | undefined;
+  /** API Gateway access and execution logs are on (the account's CloudWatch role must be set). */
+  readonly apiLogging: boolean;
 
   constructor(scope: Construct, id: string, props: WebhookPipelineProps = {}) {
     super(scope, id);
@@ -111,38 +152,48 @@ export class WebhookPipeline extends Construct {
     const retention = props.logRetention ?? RetentionDays.ONE_MONTH;
     const consumerTimeout = props.consumer?.timeout ?? Duration.seconds(EVENT_QUEUE.consumerTimeoutSeconds);
     const fifo = props.fifo ?? false;
+    this.apiLogging = props.apiLogging ?? false;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const tableEncryption = props.tableEncryption ?? DEFAULT_TABLE_ENCRYPTION;
+    const maxConcurrency = props.maxConcurrency ?? EVENT_QUEUE.maxConcurrency;
+    validateProps(props, maxConcurrency);
 
     this.idempotency = new IdempotencyTable(this, 'Idempotency', {
-      removalPolicy: props.removalPolicy,
+      removalPolicy,
       deletionProtection: props.deletionProtection,
+      encryption: tableEncryption,
     });
 
-    // The DLQ names its source queue in the redrive-allow policy; a queue name known up front
-    // avoids a dependency cycle (the queue already points at the DLQ).
-    const queueName = this.queueName(fifo);
+    // Generated names: two pipelines never collide and a replacement needs no rename. The DLQ's
+    // redrive-allow policy names the queue, which already names the DLQ, so it is set once both
+    // exist (a custom resource) instead of in the template, which would be a dependency cycle.
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       fifo: fifo || undefined,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(EVENT_QUEUE.deadLetterRetentionDays),
-      redriveAllowPolicy: {
-        redrivePermission: RedrivePermission.BY_QUEUE,
-        sourceQueues: [
-          Queue.fromQueueArn(this, 'SourceQueueRef', Stack.of(this).formatArn({ service: 'sqs', resource: queueName })),
-        ],
-      },
+      removalPolicy,
     });
+    // AWS: at least 6x the function timeout, plus the batching window, so a batch still being
+    // gathered or processed is not delivered a second time.
+    const visibilityTimeout = Duration.seconds(
+      consumerTimeout.toSeconds() * 6 + (props.maxBatchingWindow?.toSeconds() ?? 0),
+    );
     this.queue = new Queue(this, 'Queue', {
-      queueName,
       fifo: fifo || undefined,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: Duration.seconds(consumerTimeout.toSeconds() * 6),
+      visibilityTimeout,
       retentionPeriod: Duration.days(EVENT_QUEUE.retentionDays),
+      removalPolicy,
       deadLetterQueue: {
         queue: this.deadLetterQueue,
         maxReceiveCount: props.maxReceiveCount ?? EVENT_QUEUE.maxReceiveCount,
       },
+    });
+    this.redriveAllowPolicy = allowRedriveFrom(this, 'RedriveAllowPolicy', {
+      deadLetterQueue: this.deadLetterQueue,
+      sourceQueue: this.queue,
     });
 
     this.webhookSecret =
@@ -151,6 +202,7 @@ export class WebhookPipeline extends Construct {
         description: `Webhook signing secret(s) for ${source}: one secret, or a JSON array during a rotation`,
         // 32 letters and digits: valid base64, so usable by every scheme until the provider's secret replaces it
         generateSecretString: { passwordLength: 32, excludePunctuation: true },
+        removalPolicy,
       });
 
     this.ingest = txonceFunction(this, 'Ingest', {
@@ -164,6 +216,9 @@ export class WebhookPipeline extends Construct {
         WEBHOOK_SOURCE: source,
         WEBHOOK_SECRET_ID: this.webhookSecret.secretArn,
         MAX_BODY_BYTES: String(props.maxBodyBytes ?? WEBHOOK_ENDPOINT.maxBodyBytes),
+        ...(fifo
+          ? { MESSAGE_GROUP_PATHS: JSON.stringify(props.messageGroupPaths ?? MESSAGE_GROUP_PATHS[scheme]) }
+          : {}),
         POWERTOOLS_SERVICE_NAME: 'txonce-ingest',
       },
     });
@@ -200,18 +255,30 @@ export class WebhookPipeline extends Construct {
       new SqsEventSource(this.queue, {
         batchSize: props.batchSize ?? 10,
         maxBatchingWindow: props.maxBatchingWindow,
-        maxConcurrency: props.maxConcurrency,
+        maxConcurrency,
         reportBatchItemFailures: true,
       }),
     );
 
     if (props.outbox) {
-      this.outbox = new Outbox(this, 'Outbox', { ...props.outbox, retention, removalPolicy: props.removalPolicy });
+      this.outbox = new Outbox(this, 'Outbox', {
+        ...props.outbox,
+        retention,
+        removalPolicy,
+        deletionProtection: props.deletionProtection,
+        encryption: tableEncryption,
+      });
       this.outbox.grantEmit(this.consumer);
       this.consumer.addEnvironment('OUTBOX_TABLE', this.outbox.table.tableName);
     }
 
     this.api = this.restApi(scheme, retention, props);
+    this.webAclAssociation = props.webAclArn
+      ? new CfnWebACLAssociation(this, 'WebAcl', {
+          resourceArn: this.api.deploymentStage.stageArn,
+          webAclArn: props.webAclArn,
+        })
+      : undefined;
 
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       api: this.api,
@@ -221,6 +288,8 @@ export class WebhookPipeline extends Construct {
       consumer: this.consumer,
       consumerService,
       alarmTopic: props.alarmTopic,
+      production: props.production ?? false,
+      signatureRejections: this.ingest.logGroup,
       maxMessageAge: props.maxMessageAge ?? Duration.minutes(15),
       outbox: this.outbox,
     });
@@ -246,27 +315,30 @@ export class WebhookPipeline extends Construct {
     acknowledgePipelineFindings(this);
   }
 
-  private queueName(fifo: boolean): string {
-    const base = `${Stack.of(this).stackName}-${this.node.id}-events`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 75);
-    return fifo ? `${base}.fifo` : base;
-  }
-
   private restApi(scheme: WebhookScheme, retention: RetentionDays, props: WebhookPipelineProps): RestApi {
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    const throttling = THROTTLING[scheme];
+    // Access and execution logs need the account's API Gateway CloudWatch role (one per account and
+    // region, shared by every REST API there): never created or changed here, so opt-in.
+    const logging = props.apiLogging
+      ? {
+          accessLogDestination: new LogGroupLogDestination(
+            new LogGroup(this, 'ApiAccessLogs', { retention, removalPolicy: RemovalPolicy.DESTROY }),
+          ),
+          accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+          loggingLevel: MethodLoggingLevel.ERROR,
+        }
+      : { loggingLevel: MethodLoggingLevel.OFF };
     const api = new RestApi(this, 'Api', {
       description: 'txonce webhook receiver',
       endpointTypes: [EndpointType.REGIONAL],
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      cloudWatchRole: false,
       deployOptions: {
-        accessLogDestination: new LogGroupLogDestination(accessLogs),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
-        loggingLevel: MethodLoggingLevel.ERROR,
+        ...logging,
         dataTraceEnabled: false, // execution logs must not hold webhook bodies
         metricsEnabled: true,
         tracingEnabled: true,
-        throttlingRateLimit: props.throttlingRateLimit ?? 50,
-        throttlingBurstLimit: props.throttlingBurstLimit ?? 100,
+        throttlingRateLimit: props.throttlingRateLimit ?? throttling.rateLimit,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? throttling.burstLimit,
       },
     });
     const validator = api.addRequestValidator('SignatureAndBody', {
@@ -318,3 +390,32 @@ const SIGNATURE_HEADERS: Record<WebhookScheme, string[]> = {
   stripe: ['Stripe-Signature'],
   github: ['X-Hub-Signature-256', 'X-GitHub-Delivery'],
 };
+
+/**
+ * Stage throttling per scheme. Stripe and Standard Webhooks senders retry a 429 with backoff for
+ * hours to days, so a tight limit only delays. GitHub never retries a failed delivery: a 429 is
+ * a lost event until it is redelivered by hand, so its limit is set well above a burst.
+ */
+const THROTTLING: Record<WebhookScheme, { rateLimit: number; burstLimit: number }> = {
+  'standard-webhooks': { rateLimit: 50, burstLimit: 100 },
+  stripe: { rateLimit: 50, burstLimit: 100 },
+  github: { rateLimit: 500, burstLimit: 1000 },
+};
+
+const SCHEMES = Object.keys(SIGNATURE_HEADERS);
+
+function validateProps(props: WebhookPipelineProps, maxConcurrency: number): void {
+  const problems: string[] = [];
+  if (props.scheme !== undefined && !SCHEMES.includes(props.scheme))
+    problems.push(`scheme must be one of ${SCHEMES.join(', ')} (got "${props.scheme}")`);
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000)
+    problems.push(`maxConcurrency must be a whole number from 2 to 1000 (got ${maxConcurrency})`);
+  if (props.messageGroupPaths !== undefined && !props.fifo)
+    problems.push('messageGroupPaths applies to FIFO queues only: set fifo: true or leave it out');
+  for (const path of props.messageGroupPaths ?? [])
+    if (!/^[^.\s]+(\.[^.\s]+)*$/.test(path))
+      problems.push(`messageGroupPaths: "${path}" is not a dot path like data.object.id`);
+  if (props.messageGroupPaths?.length === 0)
+    problems.push('messageGroupPaths: give at least one path, or leave it out');
+  if (problems.length > 0) throw new Error(`WebhookPipeline: ${problems.join('; ')}.`);
+}

@@ -13,9 +13,15 @@ export const DEDUP_TABLE = {
 export const EVENT_QUEUE = {
   /** receives before SQS moves a message to the DLQ */
   maxReceiveCount: 5,
-  /** at least 6x the consumer's timeout, as AWS advises for Lambda event sources */
+  /** the queue's visibility timeout is 6x this plus the batching window, as AWS advises for Lambda event sources */
   consumerTimeoutSeconds: 30,
   visibilityTimeoutSeconds: 180,
+  /**
+   * Most concurrent consumer invocations the event source mapping starts (SQS allows 2 to 1000).
+   * 10 invocations x 10 records = 100 transactions in flight: enough to drain a backlog quickly
+   * without a redrive taking the account's whole Lambda concurrency (1,000 by default).
+   */
+  maxConcurrency: 10,
   /** the DLQ keeps messages longer than the queue, so nothing expires before it is looked at */
   retentionDays: 4,
   deadLetterRetentionDays: 14,
@@ -29,7 +35,23 @@ export const BUSINESS_TABLES = {
 /** The outbox table: string partition key (the message id), a NEW_IMAGE stream. */
 export const OUTBOX = {
   partitionKey: 'pk',
+  /** TTL attribute (epoch seconds) the publisher sets on a delivered message, so the table does not grow without bound */
+  ttlAttribute: 'expiresAt',
+  /** how long a delivered message stays in the table (for inspection) before DynamoDB deletes it */
+  deliveredRetentionDays: 7,
 } as const;
+
+/**
+ * FIFO queues: where the ingest finds the entity an event is about, as dot paths into the
+ * verified JSON body, tried in order. Events about one entity share a message group (ordered,
+ * one at a time); unrelated entities run in parallel, and a poison message blocks only its group.
+ * An event with none of them gets a group of its own (its idempotency key): no order, no blocking.
+ */
+export const MESSAGE_GROUP_PATHS = {
+  stripe: ['data.object.customer', 'data.object.id'],
+  github: ['repository.id', 'organization.id', 'installation.id'],
+  'standard-webhooks': ['data.id'],
+} as const satisfies Record<'standard-webhooks' | 'stripe' | 'github', readonly string[]>;
 
 /** The webhook endpoint: largest body accepted (SQS takes 1 MiB with attributes; 256 KiB leaves room). */
 export const WEBHOOK_ENDPOINT = {

@@ -1,5 +1,5 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
@@ -13,8 +13,14 @@ export interface TxonceStackProps extends StackProps {
   fifo?: boolean;
   /** An address that receives the alarms (confirm the SNS subscription). Default: none. */
   alarmEmail?: string;
-  /** Delete the tables with the stack (throwaway stages). Default false: tables are retained. */
+  /** Delete the tables, queues and secrets with the stack (throwaway stages). Default false: they are retained. */
   destroyData?: boolean;
+  /** A production stage: alarms without an action fail synthesis. Default false. */
+  production?: boolean;
+  /** API Gateway access and execution logs; needs the account's API Gateway CloudWatch role. Default false. */
+  apiLogging?: boolean;
+  /** A regional WAFv2 web ACL to associate with the API stage. Default: none. */
+  webAclArn?: string;
 }
 
 /**
@@ -30,12 +36,15 @@ export class TxonceStack extends Stack {
   constructor(scope: Construct, id: string, props: TxonceStackProps = {}) {
     super(scope, id, props);
     const removalPolicy = props.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    // one encryption choice for every table: the AWS managed key (visible in CloudTrail, no key cost)
+    const encryption = TableEncryptionV2.awsManagedKey();
     const businessTable = (name: string) =>
       new TableV2(this, name, {
         partitionKey: { name: BUSINESS_TABLES.partitionKey, type: AttributeType.STRING },
         billing: Billing.onDemand(),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         deletionProtection: !props.destroyData,
+        encryption,
         removalPolicy,
       });
     this.invoices = businessTable('Invoices');
@@ -45,15 +54,26 @@ export class TxonceStack extends Stack {
     this.receipts = new Topic(this, 'Receipts', { enforceSSL: true });
 
     const alarmTopic = props.alarmEmail ? new Topic(this, 'Alarms', { enforceSSL: true }) : undefined;
-    if (alarmTopic && props.alarmEmail) alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+    if (alarmTopic && props.alarmEmail) {
+      alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+      Validations.of(alarmTopic).acknowledge({
+        id: 'Serverless-SNSRedrivePolicy',
+        reason:
+          'An email subscription for alarm notifications: a DLQ would hold undeliverable emails nobody reads; the alarms stay visible in CloudWatch.',
+      });
+    }
 
     this.pipeline = new WebhookPipeline(this, 'Pipeline', {
       scheme: props.scheme,
       source: props.source,
       fifo: props.fifo,
       alarmTopic,
+      production: props.production,
+      apiLogging: props.apiLogging,
+      webAclArn: props.webAclArn,
       removalPolicy,
       deletionProtection: !props.destroyData,
+      tableEncryption: encryption,
       consumer: {
         tables: [this.invoices, this.customers],
         environment: {

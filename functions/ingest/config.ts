@@ -1,3 +1,4 @@
+import { MESSAGE_GROUP_PATHS } from '../../infra/settings.js';
 import type { WebhookScheme } from '../../lib/index.js';
 import { ConfigError } from '../shared/config-error.js';
 
@@ -14,6 +15,8 @@ export interface IngestConfig {
   secret: string | undefined;
   maxBodyBytes: number;
   toleranceSeconds: number;
+  /** FIFO queues: dot paths into the body naming the event's entity (its message group), tried in order */
+  messageGroupPaths: string[];
 }
 
 const SCHEMES: WebhookScheme[] = ['standard-webhooks', 'stripe', 'github'];
@@ -36,8 +39,9 @@ export function readIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
   if (source?.includes('#')) problems.push(`WEBHOOK_SOURCE may not contain "#" (got "${source}")`);
   const maxBodyBytes = positiveInteger(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, 'MAX_BODY_BYTES', problems);
   const toleranceSeconds = positiveInteger(env.WEBHOOK_TOLERANCE_SECONDS, 300, 'WEBHOOK_TOLERANCE_SECONDS', problems);
+  const messageGroupPaths = pathList(env.MESSAGE_GROUP_PATHS, scheme, problems);
   if (problems.length > 0) throw new ConfigError('ingest function', problems);
-  return { queueUrl, scheme, source, secretId, secret, maxBodyBytes, toleranceSeconds };
+  return { queueUrl, scheme, source, secretId, secret, maxBodyBytes, toleranceSeconds, messageGroupPaths };
 }
 
 function positiveInteger(text: string | undefined, fallback: number, name: string, problems: string[]): number {
@@ -46,4 +50,16 @@ function positiveInteger(text: string | undefined, fallback: number, name: strin
   if (Number.isSafeInteger(value) && value > 0) return value;
   problems.push(`${name} must be a positive whole number (got "${text}")`);
   return fallback;
+}
+
+/** MESSAGE_GROUP_PATHS: a JSON array of dot paths; default the scheme's (infra/settings.ts). */
+function pathList(text: string | undefined, scheme: WebhookScheme, problems: string[]): string[] {
+  if (!text?.trim()) return [...(MESSAGE_GROUP_PATHS[scheme] ?? [])];
+  try {
+    const paths: unknown = JSON.parse(text);
+    if (Array.isArray(paths) && paths.length > 0 && paths.every((path) => typeof path === 'string' && path.length > 0))
+      return paths;
+  } catch {}
+  problems.push(`MESSAGE_GROUP_PATHS must be a JSON array of dot paths like ["data.object.id"] (got "${text}")`);
+  return [];
 }

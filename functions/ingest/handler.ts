@@ -21,5 +21,6 @@ export const handler = createIngest({
   queueUrl: config.queueUrl,
   maxBodyBytes: config.maxBodyBytes,
   toleranceSeconds: config.toleranceSeconds,
+  messageGroupPaths: config.messageGroupPaths,
   logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'txonce-ingest' }),
 });

@@ -11,6 +11,7 @@ import {
   verifyWebhook,
   type WebhookScheme,
 } from '../../lib/index.js';
+import { messageGroupId } from './message-group.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -22,6 +23,8 @@ export interface IngestDependencies {
   queueUrl: string;
   maxBodyBytes: number;
   toleranceSeconds?: number;
+  /** FIFO: dot paths into the body naming the entity (the message group); default: every event its own group */
+  messageGroupPaths?: readonly string[];
   logger: Logger;
 }
 
@@ -81,8 +84,9 @@ export function createIngest(
               // GitHub: the unsigned delivery id, for tracing only (the key is the body's digest)
               ...(webhook.deliveryId ? { deliveryId: attribute(webhook.deliveryId) } : {}),
             },
-            // FIFO: one group per source keeps its order; SQS drops a resend of the same key for 5 minutes.
-            MessageGroupId: fifo ? deps.source : undefined,
+            // FIFO: one group per entity keeps its events in order while other entities run in
+            // parallel; SQS drops a resend of the same key for 5 minutes.
+            MessageGroupId: fifo ? messageGroupId(body, deps.messageGroupPaths ?? [], deps.source, key) : undefined,
             MessageDeduplicationId: fifo ? createHash('sha256').update(key).digest('hex') : undefined,
           }),
         );

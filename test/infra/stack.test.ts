@@ -1,11 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readAppContext } from '../../infra/app-context.js';
 import { TxonceStack, type TxonceStackProps } from '../../infra/stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation is untyped JSON
@@ -15,11 +18,35 @@ type Resources = Record<string, { Type: string; Properties: Record<string, CfnJs
 /** The feature flags cdk.json sets, so the assertions see what `cdk deploy` deploys. */
 const context = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
 
-function synth(props: TxonceStackProps = {}) {
+/** Every variant is synthesized once, under both cdk-nag packs (a finding throws here), and shared. */
+function synthesize(props: TxonceStackProps) {
   const app = new App({ context });
   const stack = new TxonceStack(app, 'txonce-test', props);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  app.synth();
   const template = Template.fromStack(stack);
   return { app, stack, template, resources: template.toJSON().Resources as Resources };
+}
+
+const VARIANTS = {
+  default: {},
+  fifo: { fifo: true },
+  stripe: { scheme: 'stripe' },
+  github: { scheme: 'github' },
+  throwaway: { destroyData: true },
+  alarmed: { alarmEmail: 'ops@example.com' },
+  production: { production: true, alarmEmail: 'ops@example.com' },
+  hardened: { apiLogging: true, webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/webhooks/abc' },
+} satisfies Record<string, TxonceStackProps>;
+type Variant = keyof typeof VARIANTS;
+const synthesized = new Map<Variant, ReturnType<typeof synthesize>>();
+function synth(variant: Variant = 'default') {
+  let result = synthesized.get(variant);
+  if (!result) {
+    result = synthesize(VARIANTS[variant]);
+    synthesized.set(variant, result);
+  }
+  return result;
 }
 
 let main: ReturnType<typeof synth>;
@@ -46,6 +73,30 @@ describe('SQS: queue, DLQ and redrive', () => {
     expect(queue.Properties.VisibilityTimeout).toBe(6 * consumer.Properties.Timeout);
   });
 
+  it('adds the batching window to the visibility timeout', async () => {
+    const { WebhookPipeline } = await import('txonce/cdk');
+    const stack = new Stack(new App(), 'window');
+    new WebhookPipeline(stack, 'P', {
+      consumer: { timeout: Duration.seconds(20) },
+      maxBatchingWindow: Duration.seconds(30),
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 6 * 20 + 30 });
+  });
+
+  it('retains the queues and generated secrets with the data unless destroyData, as the tables', () => {
+    for (const [variant, policy] of [
+      ['default', 'Retain'],
+      ['throwaway', 'Delete'],
+    ] as const) {
+      const resources = Object.values(synth(variant).resources);
+      const data = resources.filter((r) =>
+        ['AWS::SQS::Queue', 'AWS::SecretsManager::Secret', 'AWS::DynamoDB::GlobalTable'].includes(r.Type),
+      );
+      expect(data.length).toBe(3 + 2 + 4); // queue, DLQ, outbox failure queue; two secrets; four tables
+      for (const resource of data) expect([resource.Type, resource.DeletionPolicy]).toEqual([resource.Type, policy]);
+    }
+  });
+
   it('encrypts every queue at rest and refuses requests without TLS', () => {
     const queues = ofType('AWS::SQS::Queue');
     expect(queues).toHaveLength(3); // events, DLQ, outbox failure queue
@@ -64,21 +115,47 @@ describe('SQS: queue, DLQ and redrive', () => {
     const dlq = main.resources[logicalId(main.stack.pipeline.deadLetterQueue)];
     expect(dlq.Properties.MessageRetentionPeriod).toBe(14 * 86400);
     expect(dlq.Properties.MessageRetentionPeriod).toBeGreaterThan(queue.Properties.MessageRetentionPeriod);
-    expect(dlq.Properties.RedriveAllowPolicy.redrivePermission).toBe('byQueue');
-    const [sourceArn] = dlq.Properties.RedriveAllowPolicy.sourceQueueArns;
-    expect(JSON.stringify(sourceArn)).toContain(queue.Properties.QueueName);
+    // set once both queues exist (in the template it would be a cycle), by SetQueueAttributes on the DLQ
+    const [[, setter]] = ofType('Custom::AWS');
+    const create = JSON.stringify(setter.Properties.Create);
+    expect(create).toContain('setQueueAttributes');
+    expect(create).toContain(`"Ref":"${logicalId(main.stack.pipeline.deadLetterQueue)}"`);
+    expect(create).toContain('byQueue');
+    expect(create).toContain(`"Fn::GetAtt":["${logicalId(main.stack.pipeline.queue)}","Arn"]`);
+    expect(setter.Properties.Delete).toBeUndefined();
   });
 
-  it('offers FIFO queues as an option', () => {
-    const { template } = synth({ fifo: true });
-    const resources = template.toJSON().Resources as Resources;
+  it('lets CloudFormation name the queues, so two pipelines never collide and a replacement needs no rename', () => {
+    for (const variant of ['default', 'fifo'] as const) {
+      for (const [, queue] of Object.entries(synth(variant).resources).filter(([, r]) => r.Type === 'AWS::SQS::Queue'))
+        expect(queue.Properties.QueueName).toBeUndefined();
+    }
+  });
+
+  it('offers FIFO queues as an option, with a message group per entity named by paths into the event', () => {
+    const { resources, stack } = synth('fifo');
     const queue = Object.values(resources).find(
       (resource) => resource.Type === 'AWS::SQS::Queue' && resource.Properties.RedrivePolicy,
     );
     expect(queue?.Properties.FifoQueue).toBe(true);
-    expect(String(queue?.Properties.QueueName)).toMatch(/\.fifo$/);
     const dlq = resources[queue?.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]];
     expect(dlq.Properties.FifoQueue).toBe(true);
+    const ingest = resources[stack.getLogicalId(stack.pipeline.ingest.node.defaultChild as never)];
+    expect(JSON.parse(ingest.Properties.Environment.Variables.MESSAGE_GROUP_PATHS)).toEqual(['data.id']);
+    const standard = main.resources[logicalId(main.stack.pipeline.ingest)];
+    expect(standard.Properties.Environment.Variables.MESSAGE_GROUP_PATHS).toBeUndefined();
+  });
+
+  it('takes the message group paths as a prop, and refuses them without FIFO', async () => {
+    const { WebhookPipeline } = await import('txonce/cdk');
+    const stack = new Stack(new App(), 'groups');
+    new WebhookPipeline(stack, 'P', { fifo: true, scheme: 'github', messageGroupPaths: ['issue.id', 'repository.id'] });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MESSAGE_GROUP_PATHS: '["issue.id","repository.id"]' }) },
+    });
+    expect(() => new WebhookPipeline(new Stack(new App(), 'x'), 'P', { messageGroupPaths: ['issue.id'] })).toThrow(
+      /messageGroupPaths applies to FIFO queues only/,
+    );
   });
 });
 
@@ -101,11 +178,27 @@ describe('the event source mapping', () => {
       ScalingConfig: { MaximumConcurrency: 4 },
     });
   });
+
+  it('bounds consumer concurrency by default (10), so a redrive cannot take the whole account', () => {
+    main.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(main.stack.pipeline.queue), 'Arn'] },
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+  });
+
+  it('refuses a maximum concurrency SQS does not accept', async () => {
+    const { WebhookPipeline } = await import('txonce/cdk');
+    for (const maxConcurrency of [1, 1001, 2.5])
+      expect(() => new WebhookPipeline(new Stack(new App(), 'c'), 'P', { maxConcurrency })).toThrow(
+        /maxConcurrency must be a whole number from 2 to 1000/,
+      );
+  });
 });
 
 describe('functions', () => {
   it('run on arm64 and the newest Node.js runtime, traced, logging JSON to their own log groups with retention', () => {
-    const functions = ofType('AWS::Lambda::Function');
+    // aws-cdk-lib's AwsCustomResource provider (the DLQ's redrive-allow policy) is not txonce's
+    const functions = ofType('AWS::Lambda::Function').filter(([id]) => id.startsWith('Pipeline'));
     expect(functions).toHaveLength(3); // ingest, consumer, outbox publisher
     for (const [, fn] of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
@@ -119,7 +212,9 @@ describe('functions', () => {
 
   it('bundle with local esbuild, leave the AWS SDK to the runtime, and load as ES modules', async () => {
     const outdir = main.app.synth().directory;
-    const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
+    const assets = readdirSync(outdir).filter(
+      (name) => name.startsWith('asset.') && !readdirSync(join(outdir, name)).includes('index.js'), // not aws-cdk-lib's provider
+    );
     expect(assets).toHaveLength(3);
     const env = {
       OUTBOX_TABLE: 'outbox',
@@ -158,8 +253,36 @@ describe('DynamoDB', () => {
     main.template.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain' });
   });
 
+  it('protects the outbox table too, expires delivered outbox messages, and encrypts every table the same way', () => {
+    const outbox = main.resources[logicalId(main.stack.pipeline.outbox?.table as never)];
+    expect(outbox.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(outbox.Properties.Replicas[0].DeletionProtectionEnabled).toBe(true);
+    const publisher = main.resources[logicalId(main.stack.pipeline.outbox?.publisher as never)];
+    expect(publisher.Properties.Environment.Variables).toMatchObject({
+      OUTBOX_TTL_ATTRIBUTE: 'expiresAt',
+      DELIVERED_RETENTION_SECONDS: String(7 * 86400),
+    });
+    const tables = ofType('AWS::DynamoDB::GlobalTable');
+    expect(tables).toHaveLength(4);
+    for (const [, table] of tables)
+      expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+  });
+
+  it('refuses replicas of the dedup table unless per-region exactly-once is acknowledged', async () => {
+    const { IdempotencyTable } = await import('txonce/cdk');
+    const replicated = (acknowledgePerRegionExactlyOnce: boolean) => {
+      const app = new App();
+      const stack = new Stack(app, 'replicated', { env: { region: 'eu-west-1' } });
+      const dedup = new IdempotencyTable(stack, 'Dedup', { acknowledgePerRegionExactlyOnce });
+      dedup.table.addReplica({ region: 'us-east-1' });
+      return () => app.synth();
+    };
+    expect(replicated(false)).toThrow(/acknowledgePerRegionExactlyOnce/);
+    expect(replicated(true)).not.toThrow();
+  });
+
   it('makes removal policy and deletion protection props (throwaway stages)', () => {
-    const { template } = synth({ destroyData: true });
+    const { template } = synth('throwaway');
     const tables = Object.values(template.toJSON().Resources as Resources).filter(
       (r) => r.Type === 'AWS::DynamoDB::GlobalTable',
     );
@@ -331,14 +454,14 @@ describe('API Gateway', () => {
       ([, method]) => method.Properties.HttpMethod === 'POST',
     );
     expect(standardMethod.Properties.RequestParameters ?? {}).toEqual({});
-    synth({ scheme: 'stripe' }).template.hasResourceProperties('AWS::ApiGateway::Method', {
+    synth('stripe').template.hasResourceProperties('AWS::ApiGateway::Method', {
       RequestParameters: { 'method.request.header.Stripe-Signature': true },
     });
     main.template.hasResourceProperties('AWS::ApiGateway::Model', {
       ContentType: 'application/json',
       Schema: Match.objectLike({ type: 'object' }),
     });
-    const github = synth({ scheme: 'github' }).template;
+    const github = synth('github').template;
     github.hasResourceProperties('AWS::ApiGateway::Method', {
       RequestParameters: {
         'method.request.header.X-Hub-Signature-256': true,
@@ -347,13 +470,21 @@ describe('API Gateway', () => {
     });
   });
 
-  it('logs access and execution (without bodies), throttles the stage and traces', () => {
+  it('creates no account- or region-wide resource: no API Gateway account setting, no CloudWatch role', () => {
+    for (const variant of Object.keys(VARIANTS) as Variant[]) {
+      const types = Object.values(synth(variant).resources).map((resource) => resource.Type);
+      expect(types).not.toContain('AWS::ApiGateway::Account');
+    }
+    expect(Object.keys(main.resources).some((id) => id.includes('CloudWatchRole'))).toBe(false);
+  });
+
+  it('logs nothing through API Gateway by default (that needs the account role), throttles the stage and traces', () => {
     main.template.hasResourceProperties('AWS::ApiGateway::Stage', {
-      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      AccessLogSetting: Match.absent(),
       TracingEnabled: true,
       MethodSettings: [
         Match.objectLike({
-          LoggingLevel: 'ERROR',
+          LoggingLevel: 'OFF',
           DataTraceEnabled: false,
           ThrottlingRateLimit: 50,
           ThrottlingBurstLimit: 100,
@@ -361,13 +492,56 @@ describe('API Gateway', () => {
       ],
     });
   });
+
+  it('turns on access and execution logs (without bodies) when asked, and associates a WAF web ACL when given', () => {
+    const { template } = synth('hardened');
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: [Match.objectLike({ LoggingLevel: 'ERROR', DataTraceEnabled: false })],
+    });
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      WebACLArn: VARIANTS.hardened.webAclArn,
+    });
+    expect(ofType('AWS::WAFv2::WebACLAssociation')).toHaveLength(0);
+  });
+
+  it('throttles GitHub, which never retries a 429, far above a burst', () => {
+    synth('github').template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 })],
+    });
+  });
+});
+
+describe('app context', () => {
+  const read = (values: Record<string, string>) => readAppContext((name) => values[name]);
+
+  it('reads the documented defaults', () => {
+    expect(read({})).toMatchObject({ stage: 'dev', scheme: 'standard-webhooks', fifo: false, production: false });
+    expect(read({ stage: 'prod' }).production).toBe(true);
+  });
+
+  it('refuses an unknown scheme, a bad flag or a bad email with one clear message', () => {
+    expect(() => read({ scheme: 'bogus' })).toThrow(
+      /Invalid CDK context: scheme must be one of standard-webhooks, stripe, github \(got "bogus"\)/,
+    );
+    expect(() => read({ fifo: 'yes' })).toThrow(/fifo must be true or false/);
+    expect(() => read({ alarmEmail: 'ops' })).toThrow(/alarmEmail must be an email address/);
+    expect(() => read({ stage: 'prod', destroyData: 'true' })).toThrow(/refused for a production stage/);
+  });
 });
 
 describe('alarms, dashboard and outputs', () => {
-  it('alarms on dead letters, queue age, consumer errors and throttles, and ingest 5xx', () => {
+  it('alarms on dead letters, queue age, consumer errors and throttles, ingest 5xx, 4xx spikes and signature rejections', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
-    expect(alarms.map((alarm) => `${alarm.Namespace}:${alarm.MetricName}`).sort()).toEqual(
+    const named = alarms.map((alarm) =>
+      alarm.Metrics ? `rate:${JSON.stringify(alarm.Metrics)}` : `${alarm.Namespace}:${alarm.MetricName}`,
+    );
+    const rejections = named.filter((name) => name.startsWith('rate:'));
+    expect(rejections).toHaveLength(1);
+    expect(rejections[0]).toContain('SignatureRejections');
+    expect(named.filter((name) => !name.startsWith('rate:')).sort()).toEqual(
       [
+        'AWS/ApiGateway:4XXError',
         'AWS/SQS:ApproximateNumberOfMessagesVisible',
         'AWS/SQS:ApproximateAgeOfOldestMessage',
         'AWS/Lambda:Errors',
@@ -381,8 +555,32 @@ describe('alarms, dashboard and outputs', () => {
     expect(alarms.every((alarm) => alarm.AlarmActions === undefined)).toBe(true);
   });
 
+  it("counts the ingest's 401s from its JSON logs", () => {
+    main.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ ($.message = "webhook rejected") && ($.statusCode = 401) }',
+      MetricTransformations: [
+        Match.objectLike({ MetricNamespace: 'txonce', MetricName: 'SignatureRejections', MetricValue: '1' }),
+      ],
+    });
+  });
+
+  it('warns at synth when alarms notify no one, and fails a production stage', () => {
+    const warnings = Annotations.fromStack(main.stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('alarms have no action'),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(
+      Annotations.fromStack(synth('alarmed').stack).findWarning('*', Match.stringLikeRegexp('alarms have no action')),
+    ).toHaveLength(0);
+    const app = new App({ context });
+    new TxonceStack(app, 'prod-silent', { production: true });
+    expect(() => app.synth()).toThrow(/alarms have no action/);
+    expect(() => synth('production')).not.toThrow();
+  });
+
   it('sends every alarm to an SNS topic when one is configured', () => {
-    const { template } = synth({ alarmEmail: 'ops@example.com' });
+    const { template } = synth('alarmed');
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
     const alarms = Object.values(template.toJSON().Resources as Resources).filter(
       (r) => r.Type === 'AWS::CloudWatch::Alarm',
@@ -414,13 +612,41 @@ describe('alarms, dashboard and outputs', () => {
   });
 });
 
-describe('cdk-nag AwsSolutions', () => {
-  it('passes with every finding either fixed or acknowledged with a reason', () => {
-    const app = new App({ context });
-    new TxonceStack(app, 'nag-clean');
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    expect(() => app.synth()).not.toThrow();
+describe('cdk-nag AwsSolutions and Serverless, and cfn-lint', () => {
+  it('passes both packs in every variant, with every finding either fixed or acknowledged with a reason', () => {
+    for (const variant of Object.keys(VARIANTS) as Variant[]) expect(() => synth(variant)).not.toThrow();
   });
+
+  it('is really checking Serverless too: a function without tracing fails synthesis', async () => {
+    const { Function: Fn, Code, Runtime } = await import('aws-cdk-lib/aws-lambda');
+    const app = new App({ context });
+    const stack = new Stack(app, 'serverless-dirty');
+    new Fn(stack, 'Bare', { runtime: Runtime.NODEJS_24_X, handler: 'index.handler', code: Code.fromInline('x') });
+    Validations.of(app).addPlugins(new ServerlessChecks(app));
+    expect(() => app.synth()).toThrow(/Serverless-Lambda/);
+  });
+
+  it('cfn-lint reports no errors in any variant', () => {
+    const probe = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+    if (probe.error || probe.status !== 0)
+      throw new Error(
+        'cfn-lint is not installed or does not run: install it with `pip install cfn-lint` (1.x) to run this test.',
+      );
+    const dir = mkdtempSync(join(tmpdir(), 'txonce-cfn-lint-'));
+    try {
+      const files = (Object.keys(VARIANTS) as Variant[]).map((variant) => {
+        const file = join(dir, `${variant}.template.json`);
+        writeFileSync(file, JSON.stringify(synth(variant).template.toJSON()));
+        return file;
+      });
+      const lint = spawnSync('cfn-lint', ['--format', 'parseable', '--', ...files], { encoding: 'utf8' });
+      const errors = lint.stdout.split('\n').filter((line) => /:E\d+:/.test(line));
+      expect(errors, lint.stdout + lint.stderr).toEqual([]);
+      expect(lint.status ?? 0, lint.stdout + lint.stderr).toSatisfy((status: number) => (status & 2) === 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('is really checking: an unencrypted queue without TLS fails synthesis', () => {
     const app = new App({ context });
