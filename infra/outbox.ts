@@ -23,7 +23,9 @@ export interface OutboxProps {
   queues?: IQueue[];
   /** Deliver to HTTPS endpoints, signed with this Standard Webhooks secret. Default: a generated one. */
   webhookSigningSecret?: ISecret;
-  /** Attempts per message inside one invocation. Default 3. */
+  /** How long after its first attempt a message is retried before it goes to the failure queue. Default 5 minutes. */
+  retryWindow?: Duration;
+  /** An optional cap on attempts inside the retry window. Default: none, the window decides. */
   maxAttempts?: number;
   /** Stream records per invocation. Default 10. */
   batchSize?: number;
@@ -94,7 +96,8 @@ export class Outbox extends Construct {
         OUTBOX_TABLE: this.table.tableName,
         FAILURE_QUEUE_URL: this.failureQueue.queueUrl,
         WEBHOOK_SIGNING_SECRET_ID: this.signingSecret.secretArn,
-        PUBLISH_MAX_ATTEMPTS: String(props.maxAttempts ?? 3),
+        ...(props.maxAttempts !== undefined ? { PUBLISH_MAX_ATTEMPTS: String(props.maxAttempts) } : {}),
+        ...(props.retryWindow ? { PUBLISH_RETRY_WINDOW_SECONDS: String(props.retryWindow.toSeconds()) } : {}),
         // the publisher sets OUTBOX_TTL_ATTRIBUTE = now + this on a message once it is delivered
         OUTBOX_TTL_ATTRIBUTE: OUTBOX.ttlAttribute,
         DELIVERED_RETENTION_SECONDS: String(

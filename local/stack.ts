@@ -12,7 +12,7 @@ import { createConsumer } from '../functions/consumer/consumer.js';
 import type { InvoiceResult } from '../functions/consumer/invoice-paid.js';
 import { createIngest } from '../functions/ingest/ingest.js';
 import { createPublisher, type PublishResult } from '../functions/publisher/publisher.js';
-import { WEBHOOK_ENDPOINT } from '../infra/settings.js';
+import { MESSAGE_GROUP_PATHS, OUTBOX, WEBHOOK_ENDPOINT } from '../infra/settings.js';
 import { Idempotency, type RecordOutcome, type WebhookScheme } from '../lib/index.js';
 import { type RunningServer, startDynamoDbLocal } from './dynamodb-local.js';
 import { type RunningGateway, startHttpGateway } from './http-gateway.js';
@@ -169,6 +169,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sqs: ingestSqs,
       queueUrl: resources.queueUrl,
       maxBodyBytes: WEBHOOK_ENDPOINT.maxBodyBytes,
+      // FIFO: a message group per entity, as the deployed ingest does
+      messageGroupPaths: MESSAGE_GROUP_PATHS[scheme],
       logger: silent('txonce-ingest'),
     });
     const gateway: RunningGateway = await startHttpGateway({
@@ -245,6 +247,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           outboxTable: resources.outboxTable,
           targets: { sqs: () => sqs, webhookSecret: signingSecret },
           failureQueue: { client: sqs, queueUrl: resources.outboxFailureQueueUrl },
+          deliveredExpiry: { attribute: OUTBOX.ttlAttribute, seconds: OUTBOX.deliveredRetentionDays * 86_400 },
           logger: silent('txonce-publisher'),
           onResult: (result) => options.onEvent?.({ stage: 'publisher', result }),
         }),

@@ -10,6 +10,8 @@ describe('publisher configuration', () => {
         WEBHOOK_SIGNING_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:1:secret:signing',
         PUBLISH_MAX_ATTEMPTS: '5',
         PUBLISH_RETRY_WINDOW_SECONDS: '900',
+        OUTBOX_TTL_ATTRIBUTE: 'expiresAt',
+        DELIVERED_RETENTION_SECONDS: '604800',
       }),
     ).toEqual({
       outboxTable: 'outbox',
@@ -18,6 +20,7 @@ describe('publisher configuration', () => {
       signingSecret: undefined,
       maxAttempts: 5,
       retryWindowMs: 900_000,
+      deliveredExpiry: { attribute: 'expiresAt', seconds: 604800 },
     });
   });
 
@@ -34,9 +37,11 @@ describe('publisher configuration', () => {
         FAILURE_QUEUE_URL: 'failures',
         PUBLISH_MAX_ATTEMPTS: '0',
         PUBLISH_RETRY_WINDOW_SECONDS: 'soon',
+        OUTBOX_TTL_ATTRIBUTE: 'expiresAt',
+        DELIVERED_RETENTION_SECONDS: 'a week',
       }),
     ).toThrow(
-      /OUTBOX_TABLE is not set[\s\S]*FAILURE_QUEUE_URL must be a queue URL[\s\S]*PUBLISH_MAX_ATTEMPTS[\s\S]*PUBLISH_RETRY_WINDOW_SECONDS/,
+      /OUTBOX_TABLE is not set[\s\S]*FAILURE_QUEUE_URL must be a queue URL[\s\S]*PUBLISH_MAX_ATTEMPTS[\s\S]*PUBLISH_RETRY_WINDOW_SECONDS[\s\S]*DELIVERED_RETENTION_SECONDS/,
     );
   });
 

@@ -119,6 +119,7 @@ function publisher(options: { failureQueueUrl?: string; results?: PublishResult[
     failureQueue: options.failureQueueUrl ? { client: sqs, queueUrl: options.failureQueueUrl } : undefined,
     maxAttempts: 3,
     baseDelayMs: 10,
+    deliveredExpiry: { attribute: 'expiresAt', seconds: 3600 },
     logger,
     onResult: (result) => options.results?.push(result),
   });
@@ -203,6 +204,9 @@ describe('the publisher', () => {
       expect(item).toMatchObject({ status: 'delivered', attempts: 1 });
       expect(Date.parse(String(item?.deliveredAt))).toBeGreaterThan(0);
       expect(item?.history).toEqual([expect.objectContaining({ ok: true })]);
+      // kept an hour for inspection, then DynamoDB's TTL removes it
+      expect(Number(item?.expiresAt) - Date.now() / 1000).toBeGreaterThan(3600 - 120);
+      expect(Number(item?.expiresAt) - Date.now() / 1000).toBeLessThanOrEqual(3600);
     }
   });
 
@@ -232,6 +236,7 @@ describe('the publisher', () => {
     expect(failed.MessageAttributes?.['txonce.errorMessage']?.StringValue).toMatch(/answered 503/);
     const item = await getItem(dynamo, outboxTable, messageId);
     expect(item).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(item?.expiresAt).toBeUndefined(); // a failed message stays until someone republishes it
   });
 
   it('does not retry a message the receiver refuses with a 4xx', async () => {

@@ -14,6 +14,8 @@ export interface PublisherConfig {
   /** an optional cap on attempts within the retry window */
   maxAttempts: number | undefined;
   retryWindowMs: number;
+  /** OUTBOX_TTL_ATTRIBUTE and DELIVERED_RETENTION_SECONDS: when a delivered message expires */
+  deliveredExpiry: { attribute: string; seconds: number } | undefined;
 }
 
 export function readPublisherConfig(env: NodeJS.ProcessEnv): PublisherConfig {
@@ -37,6 +39,14 @@ export function readPublisherConfig(env: NodeJS.ProcessEnv): PublisherConfig {
   if (!(Number.isInteger(windowSeconds) && windowSeconds >= 0 && windowSeconds <= 86_400)) {
     problems.push(`PUBLISH_RETRY_WINDOW_SECONDS must be a whole number of seconds up to 86400, got "${window}"`);
   }
+  const ttlAttribute = env.OUTBOX_TTL_ATTRIBUTE?.trim() || undefined;
+  const retention = env.DELIVERED_RETENTION_SECONDS?.trim();
+  const retentionSeconds = retention ? Number(retention) : undefined;
+  if (ttlAttribute && !(Number.isInteger(retentionSeconds) && (retentionSeconds as number) > 0)) {
+    problems.push(
+      `DELIVERED_RETENTION_SECONDS must be a positive whole number with OUTBOX_TTL_ATTRIBUTE, got "${retention ?? ''}"`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError('publisher', problems);
   return {
     outboxTable,
@@ -45,5 +55,6 @@ export function readPublisherConfig(env: NodeJS.ProcessEnv): PublisherConfig {
     signingSecret,
     maxAttempts,
     retryWindowMs: windowSeconds * 1000,
+    deliveredExpiry: ttlAttribute ? { attribute: ttlAttribute, seconds: retentionSeconds as number } : undefined,
   };
 }

@@ -37,5 +37,6 @@ export const handler = createPublisher({
   failureQueue: config.failureQueueUrl ? { client: sqs(), queueUrl: config.failureQueueUrl } : undefined,
   maxAttempts: config.maxAttempts,
   retryWindowMs: config.retryWindowMs,
+  deliveredExpiry: config.deliveredExpiry,
   logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'txonce-publisher' }),
 });

@@ -27,6 +27,8 @@ export interface PublisherDependencies {
   maxDelayMs?: number;
   /** An optional cap on attempts inside the window. Default: none, the window decides. */
   maxAttempts?: number;
+  /** Once delivered, a message expires (DynamoDB TTL on `attribute`) after `seconds`. Default: kept. */
+  deliveredExpiry?: { attribute: string; seconds: number };
   /** Time one invocation may use when there is no Lambda context (locally). Default 60 s. */
   invocationBudgetMs?: number;
   logger: Logger;
@@ -143,6 +145,8 @@ export function createPublisher(
     status?: 'delivered' | 'failed',
   ): Promise<boolean> => {
     const delivered = entries.find((entry) => entry.ok);
+    // a delivered message is kept for inspection, then DynamoDB's TTL removes it; failed ones stay
+    const expiry = status === 'delivered' ? deps.deliveredExpiry : undefined;
     try {
       await deps.dynamo.send(
         new UpdateCommand({
@@ -154,6 +158,7 @@ export function createPublisher(
             '#firstAttemptAt = if_not_exists(#firstAttemptAt, :first)',
             ...(status ? ['#status = :status'] : []),
             ...(delivered ? ['#deliveredAt = :deliveredAt'] : []),
+            ...(expiry ? ['#expiresAt = :expiresAt'] : []),
           ].join(', '),
           ExpressionAttributeNames: {
             '#attempts': 'attempts',
@@ -161,6 +166,7 @@ export function createPublisher(
             '#firstAttemptAt': 'firstAttemptAt',
             ...(status ? { '#status': 'status' } : {}),
             ...(delivered ? { '#deliveredAt': 'deliveredAt' } : {}),
+            ...(expiry ? { '#expiresAt': expiry.attribute } : {}),
           },
           ExpressionAttributeValues: {
             ':zero': 0,
@@ -170,6 +176,7 @@ export function createPublisher(
             ':first': new Date(firstAttemptAt).toISOString(),
             ...(status ? { ':status': status } : {}),
             ...(delivered ? { ':deliveredAt': delivered.at } : {}),
+            ...(expiry ? { ':expiresAt': Math.floor(Date.now() / 1000) + expiry.seconds } : {}),
           },
         }),
       );

@@ -262,6 +262,8 @@ describe('DynamoDB', () => {
       OUTBOX_TTL_ATTRIBUTE: 'expiresAt',
       DELIVERED_RETENTION_SECONDS: String(7 * 86400),
     });
+    // the publisher's retry window (5 minutes by default) decides, with no cap on attempts
+    expect(publisher.Properties.Environment.Variables.PUBLISH_MAX_ATTEMPTS).toBeUndefined();
     const tables = ofType('AWS::DynamoDB::GlobalTable');
     expect(tables).toHaveLength(4);
     for (const [, table] of tables)
