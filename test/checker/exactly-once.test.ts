@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FaultCounts } from './harness.js';
-import { exactlyOnce, replaySettings } from './property.js';
+import { checkSchedule, exactlyOnce, replaySettings } from './property.js';
+import { regressions } from './regressions.js';
 import { createWorld, type World } from './world.js';
 
 // 200 random fault schedules against the real library, DynamoDB Local and moto's SQS.
@@ -31,4 +32,10 @@ describe('exactly-once under random fault schedules', () => {
     }
     console.log(`checker: ${runs} schedules, faults injected: ${JSON.stringify(faults)}`);
   }, 600_000);
+});
+
+describe('shrunk schedules kept as regressions', () => {
+  it.each(regressions)('$name', async ({ schedule }) => {
+    await checkSchedule(world, schedule);
+  });
 });

@@ -17,19 +17,38 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     path: { type: 'string' },
     every: { type: 'string', default: '100' },
+    // emulators already running (e.g. another soak's): their own tables keep the runs apart
+    dynamo: { type: 'string' },
+    sqs: { type: 'string' },
   },
 });
 const runs = Number(values.runs);
 const every = Number(values.every);
 const seed = values.seed === undefined ? Date.now() ^ (Math.random() * 0x100000000) : Number(values.seed);
 
-const [dynamo, moto] = await Promise.all([startDynamoDbLocal(), startMotoServer()]);
+/** A loaded machine can keep an emulator from answering within its start timeout: try again. */
+async function started<T>(start: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      console.error(`soak: ${(error as Error).message.split('\n')[0]}; trying again`);
+    }
+  }
+}
+
+const given = (endpoint: string) => ({ endpoint, stop: async () => undefined });
+const [dynamo, moto] = await Promise.all([
+  values.dynamo ? given(values.dynamo) : started(() => startDynamoDbLocal()),
+  values.sqs ? given(values.sqs) : started(() => startMotoServer()),
+]);
 const world = await createWorld({ dynamo: dynamo.endpoint, sqs: moto.endpoint });
 const faults: FaultCounts = {};
-const started = Date.now();
+const startedAt = Date.now();
 let count = 0;
 const summary = () =>
-  `${count} schedules in ${((Date.now() - started) / 1000).toFixed(0)} s; faults injected: ${JSON.stringify(faults)}`;
+  `${count} schedules in ${((Date.now() - startedAt) / 1000).toFixed(0)} s; faults injected: ${JSON.stringify(faults)}`;
 
 console.log(`soak: ${runs} schedules, seed ${seed}`);
 try {
