@@ -205,14 +205,11 @@ class ScheduleRun {
         }
       },
     });
-    const single = middy(async (event: MiddlewareEvent, context: Context) =>
-      this.work((context as IdempotentContext).tx, event.event),
-    ).use(
-      idempotency<MiddlewareEvent, Result>({
-        store,
-        key: (event) => event.key,
-        fingerprint: (event) => event.payload,
-      }),
+    const single = middy<MiddlewareEvent, unknown>().handler(
+      idempotency<MiddlewareEvent, Result>(
+        { store, key: (event) => event.key, fingerprint: (event) => event.payload },
+        async (event, context) => this.work(context.tx, event.event),
+      ),
     );
     return {
       batch: (records, context, hooks) => {
