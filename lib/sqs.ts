@@ -1,10 +1,11 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { callOutcomeHook, timeBudget } from './batch-budget.js';
+import { runRecord } from './batch-record.js';
 import { type DeadLetterOptions, sendToDeadLetter } from './dead-letter.js';
 import { IdempotencyError } from './errors.js';
 import type { Idempotency } from './idempotency.js';
 import { type OptionChecks, optionChecks } from './options.js';
-import { parsePayload, type StandardSchemaV1 } from './schema.js';
+import type { StandardSchemaV1 } from './schema.js';
 import { byMessageGroup, defaultSqsKey, isFifoRecord } from './sqs-records.js';
 import type { Tx } from './staged-writes.js';
 import type { StoredResult } from './transaction.js';
@@ -137,30 +138,21 @@ async function processRecord<R, P>(
   record: SQSRecord,
   context: Context,
 ): Promise<RecordOutcome<R>> {
-  let key: string | undefined;
+  const run = await runRecord(settings, record, context);
+  if ('outcome' in run) return { ...run.outcome, record, key: run.key };
+  const { error, key } = run;
+  if (!isPermanent(error) || !settings.deadLetter) return { status: 'failed', record, key, error, reason: 'error' };
   try {
-    const rawKey = settings.key(record);
-    key = typeof rawKey === 'string' ? rawKey : undefined;
-    const { schema } = settings;
-    const payload = (schema ? await parsePayload(schema, () => settings.payload(record)) : undefined) as P;
-    const outcome = await settings.store.run({ key: rawKey, fingerprint: settings.fingerprint?.(record) }, (tx) =>
-      settings.handler(record, tx, context, payload),
-    );
-    return { ...outcome, record, key: key as string };
-  } catch (error) {
-    if (!isPermanent(error) || !settings.deadLetter) return { status: 'failed', record, key, error, reason: 'error' };
-    try {
-      await sendToDeadLetter(settings.deadLetter, record, key, error);
-      return { status: 'dead-lettered', record, key, error };
-    } catch (sendError) {
-      return {
-        status: 'failed',
-        record,
-        key,
-        error: new AggregateError([error, sendError], 'Could not send a permanently failing record to the DLQ'),
-        reason: 'dead-letter-send-failed',
-      };
-    }
+    await sendToDeadLetter(settings.deadLetter, record, key, error);
+    return { status: 'dead-lettered', record, key, error };
+  } catch (sendError) {
+    return {
+      status: 'failed',
+      record,
+      key,
+      error: new AggregateError([error, sendError], 'Could not send a permanently failing record to the DLQ'),
+      reason: 'dead-letter-send-failed',
+    };
   }
 }
 

@@ -1,8 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { callOutcomeHook, timeBudget } from './batch-budget.js';
+import { runRecord } from './batch-record.js';
 import type { Idempotency } from './idempotency.js';
 import { type OptionChecks, optionChecks } from './options.js';
-import { parsePayload, type StandardSchemaV1 } from './schema.js';
+import type { StandardSchemaV1 } from './schema.js';
 import type { Tx } from './staged-writes.js';
 import type { StoredResult } from './transaction.js';
 
@@ -127,19 +128,9 @@ async function processRecord<Rec, R, P>(
   record: Rec,
   context: Context,
 ): Promise<StreamRecordOutcome<Rec, R>> {
-  let key: string | undefined;
-  try {
-    const rawKey = settings.key(record);
-    key = typeof rawKey === 'string' ? rawKey : undefined;
-    const { schema } = settings;
-    const payload = (schema ? await parsePayload(schema, () => settings.payload(record)) : undefined) as P;
-    const outcome = await settings.store.run({ key: rawKey, fingerprint: settings.fingerprint?.(record) }, (tx) =>
-      settings.handler(record, tx, context, payload),
-    );
-    return { ...outcome, record, key: key as string };
-  } catch (error) {
-    return { status: 'failed', record, key, error, reason: 'error' };
-  }
+  const run = await runRecord(settings, record, context);
+  if ('outcome' in run) return { ...run.outcome, record, key: run.key };
+  return { status: 'failed', record, key: run.key, error: run.error, reason: 'error' };
 }
 
 function resolveOptions<Rec, R, P>(

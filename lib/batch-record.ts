@@ -1,0 +1,39 @@
+import type { Context } from 'aws-lambda';
+import type { Idempotency } from './idempotency.js';
+import { parsePayload, type StandardSchemaV1 } from './schema.js';
+import type { Tx } from './staged-writes.js';
+import type { RunOutcome } from './transaction.js';
+
+/** What every batch handler (SQS, Kinesis, DynamoDB Streams) needs to run one record. */
+export interface RecordRunSettings<Rec, R, P> {
+  store: Idempotency;
+  handler: (record: Rec, tx: Tx, context: Context, payload: P) => Promise<R> | R;
+  key: (record: Rec) => unknown;
+  fingerprint?: (record: Rec) => unknown;
+  schema?: StandardSchemaV1;
+  payload: (record: Rec) => unknown;
+}
+
+/**
+ * Runs one record in its own transaction: its key, its payload parsed by the schema (if any),
+ * then the handler's staged writes with the dedup record. What a failure means is the caller's.
+ */
+export async function runRecord<Rec, R, P>(
+  settings: RecordRunSettings<Rec, R, P>,
+  record: Rec,
+  context: Context,
+): Promise<{ outcome: RunOutcome<R>; key: string } | { error: unknown; key: string | undefined }> {
+  let key: string | undefined;
+  try {
+    const rawKey = settings.key(record);
+    key = typeof rawKey === 'string' ? rawKey : undefined;
+    const { schema } = settings;
+    const payload = (schema ? await parsePayload(schema, () => settings.payload(record)) : undefined) as P;
+    const outcome = await settings.store.run({ key: rawKey, fingerprint: settings.fingerprint?.(record) }, (tx) =>
+      settings.handler(record, tx, context, payload),
+    );
+    return { outcome, key: key as string };
+  } catch (error) {
+    return { error, key };
+  }
+}
