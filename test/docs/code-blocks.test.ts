@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/package.js';
@@ -13,12 +13,29 @@ import { documentationFiles, markdownBlocks, type ReadmeBlock } from '../support
 //   snippets can `import { store } from './store.js'`.
 //   ```ts nocheck <reason> opts a block out; such blocks are listed below and must give a reason.
 // - json: parses.
+// - the ```ts @example of every doc comment in lib/ and infra/ (the API reference's examples),
+//   type-checked the same way in the same run.
 // - sh: every `npm run <script>` names a script of package.json, every txonce command exists.
 
 const files = documentationFiles();
 const blocksByFile = new Map(files.map((file) => [file, markdownBlocks(file)]));
 const isTs = (block: ReadmeBlock) => block.language === 'ts' || block.language === 'typescript';
 const where = (file: string, block: ReadmeBlock) => `${file}:${block.line}`;
+
+/** The ```ts blocks after `@example` in the doc comments of lib/ and infra/, named by file and line. */
+function tsdocExamples(): { name: string; code: string }[] {
+  return ['lib', 'infra'].flatMap((dir) =>
+    readdirSync(join(repoRoot, dir))
+      .filter((file) => file.endsWith('.ts'))
+      .flatMap((file) => {
+        const source = readFileSync(join(repoRoot, dir, file), 'utf8');
+        return [...source.matchAll(/@example\s*\n\s*\* ```ts\n([\s\S]*?)\n\s*\* ```/g)].map((match) => ({
+          name: `${dir}-${file.replace(/\.ts$/, '')}-${source.slice(0, match.index).split('\n').length}`,
+          code: (match[1] as string).replace(/^\s*\* ?/gm, ''),
+        }));
+      }),
+  );
+}
 
 /** The only blocks exempt from type-checking, each with why. */
 const NOCHECK_ALLOWED = new Set<string>([]);
@@ -67,6 +84,16 @@ describe('documentation code blocks', () => {
         }
       }
       expect(count).toBeGreaterThanOrEqual(15);
+
+      // the TSDoc @example of every public export (lib/, infra/), in the same run
+      const examples = tsdocExamples();
+      expect(examples.length).toBeGreaterThan(60);
+      const project = join(root, 'tsdoc-examples');
+      mkdirSync(join(project, 'src'), { recursive: true });
+      writeFileSync(join(project, 'src/store.ts'), store?.code as string);
+      for (const example of examples) {
+        writeFileSync(join(project, 'src', `${example.name}.ts`), `${example.code}\nexport {};\n`);
+      }
       writeFileSync(
         join(root, 'tsconfig.json'),
         JSON.stringify({
