@@ -32,7 +32,7 @@ export interface IdempotencyTableProps {
   /**
    * Replicas in other regions are refused unless this is true. Each region commits its own
    * transactions: one key can be committed once per region, so exactly-once holds per region
-   * only (see the README, "Multi-region and exactly-once"). Default false.
+   * only (see docs/cdk.md, "Multi-region and exactly-once"). Default false.
    */
   acknowledgePerRegionExactlyOnce?: boolean;
 }

@@ -146,7 +146,7 @@ export interface WebhookPipelineProps {
   /**
    * API Gateway access logs and execution logs (ERROR, no bodies). Both need the account's API
    * Gateway CloudWatch role, one per account and region, which this construct never sets: set
-   * it once per account and region first (see the README), then turn this on. Default false:
+   * it once per account and region first (see docs/cdk.md), then turn this on. Default false:
    * the ingest function logs every rejection itself.
    */
   apiLogging?: boolean;
