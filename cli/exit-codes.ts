@@ -1,4 +1,4 @@
-/** What `txonce` exits with; the README's CLI section lists the same. */
+/** What `txonce` exits with; docs/operations.md (The CLI) lists the same. */
 export const EXIT = {
   ok: 0,
   /** the operation failed: AWS or the endpoint said no, or did not answer */

@@ -16,6 +16,21 @@ import { acknowledgeOutboxFindings } from './nag-acknowledgements.js';
 import { EVENT_QUEUE, OUTBOX } from './settings.js';
 import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
 
+/**
+ * Props of `Outbox`: the destinations the publisher may reach, the webhook signing secret,
+ * retries, retention and encryption.
+ *
+ * @example
+ * ```ts
+ * import { App, Duration, Stack } from 'aws-cdk-lib';
+ * import { Queue } from 'aws-cdk-lib/aws-sqs';
+ * import { Outbox, type OutboxProps } from 'txonce/cdk';
+ *
+ * const stack = new Stack(new App(), 'billing');
+ * const props: OutboxProps = { queues: [new Queue(stack, 'Partner')], retryWindow: Duration.minutes(15) };
+ * new Outbox(stack, 'Outbox', props);
+ * ```
+ */
 export interface OutboxProps {
   /** Destinations the publisher may deliver to; each gets exactly the grant its kind needs. */
   eventBuses?: IEventBus[];
@@ -48,6 +63,18 @@ export interface OutboxProps {
  * business writes, and a publisher triggered by its stream (INSERTs only) that delivers each
  * message at least once under a stable id. Messages that exhaust their attempts, and stream
  * batches that exhaust theirs, land in the failure queue.
+ *
+ * @example
+ * ```ts
+ * import { App, Stack } from 'aws-cdk-lib';
+ * import { Topic } from 'aws-cdk-lib/aws-sns';
+ * import { Outbox } from 'txonce/cdk';
+ *
+ * const stack = new Stack(new App(), 'billing');
+ * const receipts = new Topic(stack, 'Receipts');
+ * const outbox = new Outbox(stack, 'Outbox', { topics: [receipts] });
+ * export const outboxTableName = outbox.table.tableName; // the store's outboxTable; grant emitters with outbox.grantEmit(fn)
+ * ```
  */
 export class Outbox extends Construct {
   readonly table: TableV2;

@@ -18,6 +18,37 @@ import { Construct } from 'constructs';
 import { thresholdAlarm } from './alarms.js';
 import type { Outbox } from './outbox.js';
 
+/**
+ * What `PipelineMonitoring` watches: the API, the queue and DLQ, the two functions, and where
+ * alarms go.
+ *
+ * @example
+ * ```ts
+ * import { App, Duration, Stack } from 'aws-cdk-lib';
+ * import { LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
+ * import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+ * import { Queue } from 'aws-cdk-lib/aws-sqs';
+ * import { PipelineMonitoring, type PipelineMonitoringProps } from 'txonce/cdk';
+ *
+ * // a pipeline assembled from parts of your own
+ * const stack = new Stack(new App(), 'billing');
+ * const fn = (id: string) =>
+ *   new LambdaFunction(stack, id, { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('') });
+ * const ingest = fn('Ingest');
+ * const api = new RestApi(stack, 'Api');
+ * api.root.addMethod('POST', new LambdaIntegration(ingest));
+ * const props: PipelineMonitoringProps = {
+ *   api,
+ *   queue: new Queue(stack, 'Queue'),
+ *   deadLetterQueue: new Queue(stack, 'Dlq'),
+ *   ingest,
+ *   consumer: fn('Consumer'),
+ *   consumerService: 'billing-consumer',
+ *   maxMessageAge: Duration.minutes(15),
+ * };
+ * new PipelineMonitoring(stack, 'Monitoring', props);
+ * ```
+ */
 export interface PipelineMonitoringProps {
   api: RestApi;
   queue: IQueue;
@@ -43,7 +74,20 @@ const CLIENT_ERROR_RATE = 0.1;
 /** Alarm when this percentage of webhook requests fails signature verification in five minutes. */
 const SIGNATURE_REJECTION_PERCENT = 10;
 
-/** Alarms for what needs a person, and one dashboard for the whole pipeline. */
+/**
+ * Alarms for what needs a person, and one dashboard for the whole pipeline.
+ *
+ * @example
+ * ```ts
+ * import { App, Stack } from 'aws-cdk-lib';
+ * import { WebhookPipeline } from 'txonce/cdk';
+ *
+ * const stack = new Stack(new App(), 'billing');
+ * const pipeline = new WebhookPipeline(stack, 'Pipeline'); // builds its own PipelineMonitoring
+ * export const alarmNames = pipeline.monitoring.alarms.map((alarm) => alarm.alarmName);
+ * export const dashboard = pipeline.monitoring.dashboard;
+ * ```
+ */
 export class PipelineMonitoring extends Construct {
   readonly alarms: Alarm[] = [];
   readonly dashboard: Dashboard;

@@ -27,9 +27,37 @@ import { allowRedriveFrom } from './redrive-allow-policy.js';
 import { EVENT_QUEUE, MESSAGE_GROUP_PATHS, WEBHOOK_ENDPOINT } from './settings.js';
 import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
 
+/**
+ * The signature scheme a `WebhookPipeline`'s ingest verifies.
+ *
+ * @example
+ * ```ts
+ * import type { WebhookScheme } from 'txonce/cdk';
+ *
+ * export const scheme: WebhookScheme = 'stripe';
+ * ```
+ */
 export type WebhookScheme = 'standard-webhooks' | 'stripe' | 'github';
 
-/** The SQS consumer the pipeline runs: your handler and the tables it writes. */
+/**
+ * The SQS consumer the pipeline runs: your handler and the tables it writes.
+ *
+ * @example
+ * ```ts
+ * import { App, Stack } from 'aws-cdk-lib';
+ * import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+ * import { type ConsumerProps, WebhookPipeline } from 'txonce/cdk';
+ *
+ * const stack = new Stack(new App(), 'billing');
+ * const customers = new TableV2(stack, 'Customers', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+ * const consumer: ConsumerProps = {
+ *   entry: 'src/consumer.ts',
+ *   tables: [customers],
+ *   environment: { CUSTOMERS_TABLE: customers.tableName },
+ * };
+ * new WebhookPipeline(stack, 'Pipeline', { consumer });
+ * ```
+ */
 export interface ConsumerProps {
   /**
    * Your handler file (exporting `handler`), bundled in your project by your own esbuild
@@ -54,6 +82,26 @@ export interface ConsumerProps {
   memorySize?: number;
 }
 
+/**
+ * Props of `WebhookPipeline`: the scheme, your consumer, the queue and event source mapping, the
+ * API's limits and logs, retention, alarms and the outbox. Every prop has a default.
+ *
+ * @example
+ * ```ts
+ * import { App, Stack } from 'aws-cdk-lib';
+ * import { Topic } from 'aws-cdk-lib/aws-sns';
+ * import { WebhookPipeline, type WebhookPipelineProps } from 'txonce/cdk';
+ *
+ * const stack = new Stack(new App(), 'billing');
+ * const props: WebhookPipelineProps = {
+ *   scheme: 'github',
+ *   fifo: true, // one repository's events in order
+ *   alarmTopic: new Topic(stack, 'Alarms'),
+ *   production: true,
+ * };
+ * new WebhookPipeline(stack, 'Pipeline', props);
+ * ```
+ */
 export interface WebhookPipelineProps {
   /** The signature scheme the ingest verifies. Default "standard-webhooks". */
   scheme?: WebhookScheme;
@@ -98,7 +146,7 @@ export interface WebhookPipelineProps {
   /**
    * API Gateway access logs and execution logs (ERROR, no bodies). Both need the account's API
    * Gateway CloudWatch role, one per account and region, which this construct never sets: set
-   * it once per account and region first (see the README), then turn this on. Default false:
+   * it once per account and region first (see docs/cdk.md), then turn this on. Default false:
    * the ingest function logs every rejection itself.
    */
   apiLogging?: boolean;
@@ -128,6 +176,20 @@ export interface WebhookPipelineProps {
  * The whole pipeline: API Gateway (REST) → ingest Lambda (signature check) → SQS → consumer
  * Lambda → DynamoDB, with a DLQ and redrive, alarms and a dashboard. Each function gets a role
  * of its own with exactly the calls it makes.
+ *
+ * @example
+ * ```ts
+ * import { App, CfnOutput, Stack } from 'aws-cdk-lib';
+ * import { WebhookPipeline } from 'txonce/cdk';
+ *
+ * const app = new App();
+ * const stack = new Stack(app, 'billing-webhooks');
+ * const pipeline = new WebhookPipeline(stack, 'Pipeline', {
+ *   scheme: 'stripe',
+ *   consumer: { entry: 'src/consumer.ts' },
+ * });
+ * new CfnOutput(stack, 'WebhookUrl', { value: pipeline.api.urlForPath('/webhooks') });
+ * ```
  */
 export class WebhookPipeline extends Construct {
   readonly api: RestApi;

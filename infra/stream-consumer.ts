@@ -9,9 +9,45 @@ import { Construct } from 'constructs';
 import type { IdempotencyTable } from './idempotency-table.js';
 import { type FunctionSource, txonceFunction } from './lambda-function.js';
 
-/** The ordered stream a consumer reads: a Kinesis data stream, or a DynamoDB table's stream. */
+/**
+ * The ordered stream a consumer reads: a Kinesis data stream, or a DynamoDB table's stream.
+ *
+ * @example
+ * ```ts
+ * import { App, Stack } from 'aws-cdk-lib';
+ * import { Stream } from 'aws-cdk-lib/aws-kinesis';
+ * import type { StreamSourceProps } from 'txonce/cdk';
+ *
+ * const stack = new Stack(new App(), 'deposits');
+ * export const source: StreamSourceProps = { kinesis: new Stream(stack, 'Events') }; // or { dynamodbTable: table }
+ * ```
+ */
 export type StreamSourceProps = { kinesis: IStream } | { dynamodbTable: ITable };
 
+/**
+ * Props of `StreamConsumer`: the stream, your handler, the dedup table, the tables it writes, and
+ * the event source mapping's batching, retries and failure destination.
+ *
+ * @example
+ * ```ts
+ * import { App, Stack } from 'aws-cdk-lib';
+ * import { AttributeType, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+ * import { IdempotencyTable, StreamConsumer, type StreamConsumerProps } from 'txonce/cdk';
+ *
+ * const stack = new Stack(new App(), 'orders');
+ * const orders = new TableV2(stack, 'Orders', {
+ *   partitionKey: { name: 'pk', type: AttributeType.STRING },
+ *   dynamoStream: StreamViewType.NEW_IMAGE,
+ * });
+ * const props: StreamConsumerProps = {
+ *   stream: { dynamodbTable: orders },
+ *   source: { entry: 'src/orders-stream.ts' },
+ *   idempotency: new IdempotencyTable(stack, 'Dedup'),
+ *   retryAttempts: 3,
+ * };
+ * new StreamConsumer(stack, 'OrdersStream', props);
+ * ```
+ */
 export interface StreamConsumerProps {
   /** What triggers the consumer. A table must have its stream enabled (`stream` / `dynamoStream`). */
   stream: StreamSourceProps;
@@ -53,6 +89,20 @@ export interface StreamConsumerProps {
  * failures (the checkpoint txonce's stream handlers return), bisects a batch whose invocation
  * fails, retries a bounded number of times and then sends the failed records' description to
  * an on-failure destination, so a poisoned record cannot stall its shard for good.
+ *
+ * @example
+ * ```ts
+ * import { App, Stack } from 'aws-cdk-lib';
+ * import { Stream } from 'aws-cdk-lib/aws-kinesis';
+ * import { IdempotencyTable, StreamConsumer } from 'txonce/cdk';
+ *
+ * const stack = new Stack(new App(), 'deposits');
+ * new StreamConsumer(stack, 'Deposits', {
+ *   stream: { kinesis: new Stream(stack, 'Events') },
+ *   source: { entry: 'src/deposits.ts' }, // exporting a kinesisBatchHandler as `handler`
+ *   idempotency: new IdempotencyTable(stack, 'Dedup'),
+ * });
+ * ```
  */
 export class StreamConsumer extends Construct {
   readonly function: LambdaFunction;

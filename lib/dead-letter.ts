@@ -2,6 +2,20 @@ import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { SchemaValidationError } from './schema.js';
 
+/**
+ * Where `sqsBatchHandler` sends a record that can never succeed, at once, instead of letting it
+ * burn `maxReceiveCount` retries.
+ *
+ * @example
+ * ```ts
+ * import { SQSClient } from '@aws-sdk/client-sqs';
+ * import { type DeadLetterOptions, sqsBatchHandler } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * const deadLetter: DeadLetterOptions = { client: new SQSClient({}), queueUrl: process.env.DLQ_URL ?? '' };
+ * export const handler = sqsBatchHandler({ store, handler: () => {}, deadLetter });
+ * ```
+ */
 export interface DeadLetterOptions {
   /** An SQSClient (@aws-sdk/client-sqs). */
   client: SQSClient;
@@ -14,7 +28,20 @@ const MAX_ATTRIBUTES = 10;
 const MAX_ERROR_MESSAGE = 1024;
 const MAX_ISSUES_JSON = 4096;
 
-/** Attribute names that say why a message was dead-lettered. */
+/**
+ * Attribute names that say why a message was dead-lettered.
+ *
+ * @example
+ * ```ts
+ * import type { SQSRecord } from 'aws-lambda';
+ * import { DEAD_LETTER_ATTRIBUTES } from 'txonce';
+ *
+ * // reading a dead-lettered message: why it failed
+ * export function whyDeadLettered(record: SQSRecord): string | undefined {
+ *   return record.messageAttributes[DEAD_LETTER_ATTRIBUTES.errorName]?.stringValue;
+ * }
+ * ```
+ */
 export const DEAD_LETTER_ATTRIBUTES = {
   key: 'idempotencyKey',
   messageId: 'txonce.failedMessageId',

@@ -2,6 +2,22 @@
  * Every error txonce throws on its own account extends IdempotencyError.
  * `retryable` tells a consumer whether delivering the same event again can succeed:
  * true for contention and throttling, false for input that will fail the same way every time.
+ *
+ * @example
+ * ```ts
+ * import { IdempotencyError } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export async function apply(event: { id: string }) {
+ *   try {
+ *     return await store.run({ key: event.id }, () => 'done');
+ *   } catch (error) {
+ *     if (error instanceof IdempotencyError && error.retryable) throw error; // let the caller retry
+ *     console.error('will never apply', error);
+ *     return undefined;
+ *   }
+ * }
+ * ```
  */
 export class IdempotencyError extends Error {
   readonly retryable: boolean;
@@ -14,7 +30,24 @@ export class IdempotencyError extends Error {
   }
 }
 
-/** The key was delivered before with a different payload (fingerprint). Never retryable. */
+/**
+ * The key was delivered before with a different payload (fingerprint). Never retryable.
+ *
+ * @example
+ * ```ts
+ * import { IdempotencyKeyReuseError } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export async function charge(key: string, body: { amount: number }) {
+ *   try {
+ *     return await store.run({ key, fingerprint: body }, () => ({ charged: body.amount }));
+ *   } catch (error) {
+ *     if (error instanceof IdempotencyKeyReuseError) return { statusCode: 422 }; // same key, other body
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class IdempotencyKeyReuseError extends IdempotencyError {
   /** HTTP meaning, as @middy/http-error-handler reads it: the request conflicts with the key's first one. */
   readonly statusCode = 422;
@@ -35,7 +68,24 @@ export class IdempotencyKeyReuseError extends IdempotencyError {
   }
 }
 
-/** No usable idempotency key: missing, empty or not a string. Never retryable. */
+/**
+ * No usable idempotency key: missing, empty or not a string. Never retryable.
+ *
+ * @example
+ * ```ts
+ * import { MissingIdempotencyKeyError } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export async function submit(headers: Record<string, string | undefined>) {
+ *   try {
+ *     return await store.run({ key: headers['idempotency-key'] }, () => 'ok');
+ *   } catch (error) {
+ *     if (error instanceof MissingIdempotencyKeyError) return { statusCode: error.statusCode }; // 400
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class MissingIdempotencyKeyError extends IdempotencyError {
   /** HTTP meaning, as @middy/http-error-handler reads it: the client sent no usable key. */
   readonly statusCode = 400;
@@ -50,7 +100,18 @@ export class MissingIdempotencyKeyError extends IdempotencyError {
   }
 }
 
-/** Which staged write a cancellation reason points at. */
+/**
+ * Which staged write a cancellation reason points at.
+ *
+ * @example
+ * ```ts
+ * import { BusinessConditionError, type StagedWriteRef } from 'txonce';
+ *
+ * export function whichWrite(error: unknown): StagedWriteRef | undefined {
+ *   return error instanceof BusinessConditionError ? error.write : undefined; // { index, action, tableName, key }
+ * }
+ * ```
+ */
 export interface StagedWriteRef {
   /** position among the writes the handler staged, from 0 */
   index: number;
@@ -65,6 +126,32 @@ export interface StagedWriteRef {
  * (the dedup record neither), so the event is not marked handled. Retryable: in event
  * consumers the usual cause is order (an "invoice.paid" before its "invoice.created"), which
  * a later delivery fixes; a handler that knows the event can never apply throws PermanentError.
+ *
+ * @example
+ * ```ts
+ * import { BusinessConditionError } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export async function ship(order: { id: string }) {
+ *   try {
+ *     return await store.run({ key: `ship-${order.id}` }, (tx) => {
+ *       tx.update({
+ *         TableName: 'orders',
+ *         Key: { pk: order.id },
+ *         UpdateExpression: 'SET #s = :shipped',
+ *         ConditionExpression: '#s = :paid', // your own rule
+ *         ExpressionAttributeNames: { '#s': 'status' },
+ *         ExpressionAttributeValues: { ':shipped': 'shipped', ':paid': 'paid' },
+ *         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+ *       });
+ *     });
+ *   } catch (error) {
+ *     // not a duplicate: nothing was written and the key is not spent, so a later delivery may succeed
+ *     if (error instanceof BusinessConditionError) console.warn(error.write.tableName, error.item);
+ *     throw error;
+ *   }
+ * }
+ * ```
  */
 export class BusinessConditionError extends IdempotencyError {
   readonly write: StagedWriteRef;
@@ -87,6 +174,23 @@ export class BusinessConditionError extends IdempotencyError {
 /**
  * The transaction breaks a DynamoDB limit (actions, size, one action per item) or a staged
  * write is malformed. Checked before the network where it can be; nothing was written.
+ *
+ * @example
+ * ```ts
+ * import { TransactionLimitError } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export async function importRows(batchId: string, rows: { id: string }[]) {
+ *   try {
+ *     return await store.run({ key: batchId }, (tx) => {
+ *       for (const row of rows) tx.put({ TableName: 'rows', Item: { pk: row.id } }); // at most 99
+ *     });
+ *   } catch (error) {
+ *     if (error instanceof TransactionLimitError) console.error('split the batch:', error.message);
+ *     throw error;
+ *   }
+ * }
+ * ```
  */
 export class TransactionLimitError extends IdempotencyError {
   constructor(message: string, options: { cause?: unknown } = {}) {
@@ -95,7 +199,18 @@ export class TransactionLimitError extends IdempotencyError {
   }
 }
 
-/** Concurrent transactions kept conflicting after the bounded retries. Retry the event later. */
+/**
+ * Concurrent transactions kept conflicting after the bounded retries. Retry the event later.
+ *
+ * @example
+ * ```ts
+ * import { TransactionConflictError } from 'txonce';
+ *
+ * export function shouldRetryLater(error: unknown): boolean {
+ *   return error instanceof TransactionConflictError; // retryable: still conflicting after maxAttempts
+ * }
+ * ```
+ */
 export class TransactionConflictError extends IdempotencyError {
   readonly attempts: number;
 
@@ -110,7 +225,18 @@ export class TransactionConflictError extends IdempotencyError {
   }
 }
 
-/** DynamoDB throttled the transaction (after the SDK's own retries). Retry the event later. */
+/**
+ * DynamoDB throttled the transaction (after the SDK's own retries). Retry the event later.
+ *
+ * @example
+ * ```ts
+ * import { ThrottlingError } from 'txonce';
+ *
+ * export function isThrottled(error: unknown): boolean {
+ *   return error instanceof ThrottlingError && error.retryable; // always retryable
+ * }
+ * ```
+ */
 export class ThrottlingError extends IdempotencyError {
   constructor(cause: unknown) {
     super(
@@ -126,6 +252,19 @@ export class ThrottlingError extends IdempotencyError {
  * Thrown by a handler for an event that can never succeed (malformed, unknown, refused by a
  * rule that will not change). sqsBatchHandler sends such records straight to the DLQ when it
  * has one, instead of letting them burn every retry.
+ *
+ * @example
+ * ```ts
+ * import { PermanentError, sqsBatchHandler } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export const handler = sqsBatchHandler({
+ *   store,
+ *   handler: (record) => {
+ *     if (!record.body.startsWith('{')) throw new PermanentError('not an event'); // straight to the DLQ
+ *   },
+ * });
+ * ```
  */
 export class PermanentError extends IdempotencyError {
   constructor(message: string, options: { cause?: unknown } = {}) {
@@ -134,10 +273,37 @@ export class PermanentError extends IdempotencyError {
   }
 }
 
-/** Why a webhook was refused; the 401 body names it and nothing more. */
+/**
+ * Why a webhook was refused; the 401 body names it and nothing more.
+ *
+ * @example
+ * ```ts
+ * import { type WebhookRejection, WebhookVerificationError } from 'txonce';
+ *
+ * export function rejection(error: unknown): WebhookRejection | undefined {
+ *   return error instanceof WebhookVerificationError ? error.reason : undefined;
+ * }
+ * ```
+ */
 export type WebhookRejection = 'missing-header' | 'malformed-header' | 'bad-signature' | 'timestamp-out-of-tolerance';
 
-/** A webhook failed verification: answer 401 (400 for a malformed header), enqueue nothing. */
+/**
+ * A webhook failed verification: answer 401 (400 for a malformed header), enqueue nothing.
+ *
+ * @example
+ * ```ts
+ * import { verifyWebhookSignature, WebhookVerificationError } from 'txonce';
+ *
+ * export function check(headers: Record<string, string | undefined>, rawBody: Buffer) {
+ *   try {
+ *     return verifyWebhookSignature({ scheme: 'github', secrets: process.env.SECRET ?? '', headers, rawBody });
+ *   } catch (error) {
+ *     if (error instanceof WebhookVerificationError) return { statusCode: error.statusCode, reason: error.reason };
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class WebhookVerificationError extends IdempotencyError {
   readonly reason: WebhookRejection;
   readonly statusCode: 400 | 401;
@@ -150,7 +316,23 @@ export class WebhookVerificationError extends IdempotencyError {
   }
 }
 
-/** A fingerprint payload that canonical JSON cannot represent faithfully (a Map, a cycle...). Never retryable. */
+/**
+ * A fingerprint payload that canonical JSON cannot represent faithfully (a Map, a cycle...). Never retryable.
+ *
+ * @example
+ * ```ts
+ * import { fingerprintOf, UnfingerprintablePayloadError } from 'txonce';
+ *
+ * export function safeFingerprint(payload: unknown): string | undefined {
+ *   try {
+ *     return fingerprintOf(payload);
+ *   } catch (error) {
+ *     if (error instanceof UnfingerprintablePayloadError) return undefined; // a Map, a Set, a cycle...
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class UnfingerprintablePayloadError extends IdempotencyError {
   constructor(detail: string) {
     super(

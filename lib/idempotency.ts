@@ -6,6 +6,26 @@ import { fingerprintOf, RECORD, recordKey } from './record.js';
 import type { Tx } from './staged-writes.js';
 import { type CommitSettings, PendingRun, type RunOutcome } from './transaction.js';
 
+/**
+ * Options of `new Idempotency(options)`: the dedup table, the key namespace, expiry, conflict
+ * retries, result storage, the outbox table, precheck and cache.
+ *
+ * @example
+ * ```ts
+ * import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+ * import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+ * import { Idempotency, type IdempotencyOptions } from 'txonce';
+ *
+ * const options: IdempotencyOptions = {
+ *   client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+ *   tableName: 'dedup',
+ *   source: 'orders',
+ *   ttlSeconds: 30 * 24 * 3600, // records expire after 30 days; leave out for durable records
+ *   precheck: true,
+ * };
+ * export const store = new Idempotency(options);
+ * ```
+ */
 export interface IdempotencyOptions {
   /** A DynamoDBDocumentClient (@aws-sdk/lib-dynamodb). Its own retry settings apply to each call. */
   client: DynamoDBDocumentClient;
@@ -42,6 +62,21 @@ export interface IdempotencyOptions {
   cache?: boolean | { maxEntries?: number };
 }
 
+/**
+ * What `store.run` needs to know about one delivery: its idempotency key and, optionally, the
+ * payload a repeat must match.
+ *
+ * @example
+ * ```ts
+ * import type { RunRequest } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export async function record(eventId: string, body: { invoice: string; amount: number }) {
+ *   const request: RunRequest = { key: eventId, fingerprint: body }; // same key, other body: IdempotencyKeyReuseError
+ *   return store.run(request, () => ({ invoice: body.invoice }));
+ * }
+ * ```
+ */
 export interface RunRequest {
   /** The event's idempotency key: a non-empty string, ideally the producer's event id. */
   key: unknown;
@@ -52,6 +87,32 @@ export interface RunRequest {
 /**
  * The dedup store. `run` executes the work, then commits the dedup record together with the
  * writes the work staged in one TransactWriteItems: both happen, or neither does.
+ *
+ * @example
+ * ```ts
+ * import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+ * import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+ * import { Idempotency } from 'txonce';
+ *
+ * const store = new Idempotency({
+ *   client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+ *   tableName: 'dedup',
+ *   source: 'billing',
+ * });
+ *
+ * export async function applyPayment(event: { id: string; customer: string; amount: number }) {
+ *   const outcome = await store.run({ key: event.id, fingerprint: event }, async (tx) => {
+ *     tx.update({
+ *       TableName: 'customers',
+ *       Key: { pk: event.customer },
+ *       UpdateExpression: 'ADD paidTotal :a',
+ *       ExpressionAttributeValues: { ':a': event.amount },
+ *     });
+ *     return { customer: event.customer };
+ *   });
+ *   return outcome.status; // 'committed' the first time, 'duplicate' after
+ * }
+ * ```
  */
 export class Idempotency {
   readonly tableName: string;

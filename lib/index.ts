@@ -1,3 +1,12 @@
+/**
+ * `txonce`: exactly-once effects for AWS Lambda webhook and queue consumers. The dedup record
+ * commits in the same DynamoDB `TransactWriteItems` as the business writes.
+ *
+ * Start with {@link Idempotency} (the store and `run`), {@link idempotency} (a single-event
+ * handler), {@link sqsBatchHandler} (SQS batches) and {@link verifyWebhook} (webhooks in).
+ *
+ * @module txonce
+ */
 export { DEAD_LETTER_ATTRIBUTES, type DeadLetterOptions } from './dead-letter.js';
 export {
   type DynamoDBStreamBatchHandlerOptions,

@@ -10,6 +10,21 @@ import type { Tx } from './staged-writes.js';
  * The Lambda context as an idempotent handler sees it: stage business writes on `tx`. Once the
  * delivery is decided, `idempotencyStatus` says whether it committed or was a duplicate (set
  * before any Middy `after` runs, so middlewares can read it).
+ *
+ * @example
+ * ```ts
+ * import type { IdempotentContext } from 'txonce';
+ * import { idempotency } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * async function placeOrder(event: { id: string }, context: IdempotentContext) {
+ *   context.tx.put({ TableName: 'orders', Item: { pk: event.id } }); // commits once the handler returned
+ *   return { id: event.id };
+ * }
+ *
+ * export const handler = idempotency({ store, key: (event: { id: string }) => event.id }, placeOrder);
+ * // afterwards (e.g. in a Middy `after`), context.idempotencyStatus is 'committed' or 'duplicate'
+ * ```
  */
 export type IdempotentContext<TPayload = unknown> = Context & {
   tx: Tx;
@@ -18,6 +33,29 @@ export type IdempotentContext<TPayload = unknown> = Context & {
   payload: TPayload;
 };
 
+/**
+ * Options of `idempotency(options, handler)`: the store, how to read the key and the fingerprint
+ * from the event, and an optional payload schema.
+ *
+ * @example
+ * ```ts
+ * import type { EventBridgeEvent } from 'aws-lambda';
+ * import { type IdempotencyHandlerOptions, idempotency } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * type OrderPlaced = EventBridgeEvent<'OrderPlaced', { id: string; quantity: number }>;
+ *
+ * const options: IdempotencyHandlerOptions<OrderPlaced> = {
+ *   store,
+ *   key: (event) => event.id,
+ *   fingerprint: (event) => event.detail, // a repeat of the key with another detail: IdempotencyKeyReuseError
+ * };
+ *
+ * export const handler = idempotency(options, async (event, context) => {
+ *   context.tx.put({ TableName: 'orders', Item: { pk: event.detail.id, quantity: event.detail.quantity } });
+ * });
+ * ```
+ */
 export interface IdempotencyHandlerOptions<TEvent, TPayload = undefined> {
   store: Idempotency;
   /** The event's idempotency key (e.g. a webhook id header). Missing or empty: MissingIdempotencyKeyError (HTTP 400). */
@@ -38,7 +76,24 @@ export interface IdempotencyHandlerOptions<TEvent, TPayload = undefined> {
   payload?: (event: TEvent) => unknown;
 }
 
-/** What Middy passes a handler as its third argument: the signal it aborts on its early timeout. */
+/**
+ * What Middy passes a handler as its third argument: the signal it aborts on its early timeout.
+ *
+ * @example
+ * ```ts
+ * import { idempotency, type InvocationOptions } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export const handler = idempotency(
+ *   { store, key: (event: { id: string }) => event.id },
+ *   async (event, context, invocation: InvocationOptions) => {
+ *     // Middy aborts the signal on its early timeout: nothing commits after that
+ *     if (invocation.signal?.aborted) throw new Error('timed out');
+ *     context.tx.put({ TableName: 'orders', Item: { pk: event.id } });
+ *   },
+ * );
+ * ```
+ */
 export interface InvocationOptions {
   signal?: AbortSignal;
 }
@@ -46,6 +101,20 @@ export interface InvocationOptions {
 /**
  * The handler's own result on the first delivery; on a repeat, the stored first result, which
  * went through JSON (a Date comes back as a string).
+ *
+ * @example
+ * ```ts
+ * import type { IdempotentResult } from 'txonce';
+ *
+ * interface Created {
+ *   id: string;
+ *   at: Date;
+ * }
+ * // the first delivery gets the handler's own result, a repeat the stored one (at is then a string)
+ * export function createdAt(result: IdempotentResult<Created>): string {
+ *   return typeof result.at === 'string' ? result.at : result.at.toISOString();
+ * }
+ * ```
  */
 export type IdempotentResult<TResult> = TResult | Jsonified<TResult>;
 
@@ -59,6 +128,22 @@ export type IdempotentResult<TResult> = TResult | Jsonified<TResult>;
  * settling: a repeat answers through every middleware's `after` like the first delivery did,
  * no middleware returning early can drop the staged writes, and nothing commits for a handler
  * Middy abandoned on its early timeout.
+ *
+ * @example
+ * ```ts
+ * import type { EventBridgeEvent } from 'aws-lambda';
+ * import { idempotency } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * // a Lambda handler on its own; with Middy: middy().use(...).handler(idempotency(options, handler))
+ * export const handler = idempotency(
+ *   { store, key: (event: EventBridgeEvent<'OrderPlaced', { id: string }>) => event.id },
+ *   async (event, context) => {
+ *     context.tx.put({ TableName: 'orders', Item: { pk: event.detail.id } });
+ *     return { accepted: event.detail.id };
+ *   },
+ * );
+ * ```
  */
 export function idempotency<TEvent = unknown, TResult = unknown, TPayload = undefined>(
   options: IdempotencyHandlerOptions<TEvent, TPayload>,

@@ -1,6 +1,20 @@
 import { createHash } from 'node:crypto';
 
-/** Where an emitted message goes. The publisher delivers it at least once, always with the same id. */
+/**
+ * Where an emitted message goes. The publisher delivers it at least once, always with the same id.
+ *
+ * @example
+ * ```ts
+ * import type { Destination } from 'txonce';
+ *
+ * export const destinations: Destination[] = [
+ *   { kind: 'webhook', url: 'https://partner.example/hooks' },
+ *   { kind: 'sqs', queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/receipts' },
+ *   { kind: 'sns', topicArn: 'arn:aws:sns:eu-west-1:123456789012:receipts' },
+ *   { kind: 'eventbridge', busName: 'default', source: 'billing' },
+ * ];
+ * ```
+ */
 export type Destination =
   | { kind: 'eventbridge'; busName: string; source?: string }
   | { kind: 'sns'; topicArn: string }
@@ -8,6 +22,32 @@ export type Destination =
   /** an HTTPS endpoint, signed as a Standard Webhooks sender (webhook-id = the message id) */
   | { kind: 'webhook'; url: string };
 
+/**
+ * A message staged with `tx.emit`: where it goes, its type and its JSON data.
+ *
+ * @example
+ * ```ts
+ * import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+ * import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+ * import { Idempotency, type OutboxMessage } from 'txonce';
+ *
+ * const store = new Idempotency({
+ *   client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+ *   tableName: 'dedup',
+ *   outboxTable: 'outbox',
+ * });
+ *
+ * export const pay = (event: { id: string; invoice: string }) =>
+ *   store.run({ key: event.id }, (tx) => {
+ *     const receipt: OutboxMessage = {
+ *       destination: { kind: 'webhook', url: 'https://partner.example/receipts' },
+ *       type: 'receipt.requested',
+ *       payload: { invoice: event.invoice },
+ *     };
+ *     return tx.emit(receipt); // the message id
+ *   });
+ * ```
+ */
 export interface OutboxMessage {
   destination: Destination;
   /** the message's type, e.g. "receipt.requested" (EventBridge detail-type, webhook "type") */
@@ -16,7 +56,17 @@ export interface OutboxMessage {
   payload: unknown;
 }
 
-/** The outbox item as the publisher reads it from the stream. */
+/**
+ * The outbox item as the publisher reads it from the stream.
+ *
+ * @example
+ * ```ts
+ * import type { OutboxItem } from 'txonce';
+ *
+ * // what `txonce outbox list` shows of an item
+ * export const summary = (item: OutboxItem) => `${item.messageId} ${item.status} after ${item.attempts} attempts`;
+ * ```
+ */
 export interface OutboxItem {
   pk: string;
   messageId: string;
@@ -36,6 +86,15 @@ const KINDS = ['eventbridge', 'sns', 'sqs', 'webhook'];
 /**
  * A stable id for the message at `position` among those a delivery emits: the same event
  * emits the same ids however often it runs, so receivers can deduplicate on them.
+ *
+ * @example
+ * ```ts
+ * import { outboxMessageId } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * // the id of the first message the delivery of evt_1 emits: the same for every delivery of evt_1
+ * export const firstReceiptId = outboxMessageId(store.recordKey('evt_1'), 0);
+ * ```
  */
 export function outboxMessageId(recordKey: string, position: number): string {
   return `msg_${createHash('sha256').update(`${recordKey}#${position}`).digest('hex').slice(0, 32)}`;

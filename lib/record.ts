@@ -23,6 +23,13 @@ export const HASHED_KEY_MARKER = ':sha256:';
 /**
  * The dedup record's partition key: "<source>#<key>". A key too long for a DynamoDB partition
  * key is replaced by its SHA-256 ("<source>:sha256:<hex>"), so any key length works.
+ *
+ * @example
+ * ```ts
+ * import { recordKey } from 'txonce';
+ *
+ * export const pk = recordKey('billing', 'evt_1'); // "billing#evt_1": the dedup record's partition key
+ * ```
  */
 export function recordKey(source: string, key: unknown): string {
   if (typeof key !== 'string') {
@@ -40,6 +47,14 @@ export function recordKey(source: string, key: unknown): string {
  * called, undefined members dropped); a BigInt is told apart from the string of its digits.
  * What JSON cannot represent faithfully (Map, Set, functions, symbols, cycles) would give
  * different payloads one fingerprint: it is an UnfingerprintablePayloadError instead.
+ *
+ * @example
+ * ```ts
+ * import { fingerprintOf } from 'txonce';
+ *
+ * // key order does not matter: both are the same fingerprint
+ * export const same = fingerprintOf({ a: 1, b: 2 }) === fingerprintOf({ b: 2, a: 1 });
+ * ```
  */
 export function fingerprintOf(payload: unknown): string {
   return sha256(canonicalJson(payload, []) ?? 'undefined');

@@ -5,6 +5,19 @@ import { MissingIdempotencyKeyError, PermanentError } from './errors.js';
  * The default key. A key set by the producer (the webhook id, the event id) names the event
  * itself, so the same event sent twice is caught; the messageId names one SQS message, and a
  * producer that retries a send creates a new message with a new id.
+ *
+ * @example
+ * ```ts
+ * import { defaultSqsKey, sqsBatchHandler } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export const handler = sqsBatchHandler({
+ *   store,
+ *   // a producer's event id when the body has one, else the default (idempotencyKey attribute, else messageId)
+ *   key: (record) => (JSON.parse(record.body) as { eventId?: string }).eventId ?? defaultSqsKey(record),
+ *   handler: () => {},
+ * });
+ * ```
  */
 export function defaultSqsKey(record: SQSRecord): string {
   const attribute = record.messageAttributes?.idempotencyKey;
@@ -17,7 +30,23 @@ export function defaultSqsKey(record: SQSRecord): string {
   return attribute.stringValue;
 }
 
-/** The record's body parsed as JSON; a body that is not JSON is a PermanentError (a poison message). */
+/**
+ * The record's body parsed as JSON; a body that is not JSON is a PermanentError (a poison message).
+ *
+ * @example
+ * ```ts
+ * import { jsonBody, sqsBatchHandler } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export const handler = sqsBatchHandler({
+ *   store,
+ *   handler: (record, tx) => {
+ *     const event = jsonBody<{ id: string }>(record); // not JSON: a PermanentError (to the DLQ)
+ *     tx.put({ TableName: 'events', Item: { pk: event.id } });
+ *   },
+ * });
+ * ```
+ */
 export function jsonBody<T = unknown>(record: SQSRecord): T {
   try {
     return JSON.parse(record.body) as T;

@@ -10,7 +10,16 @@ import { byMessageGroup, defaultSqsKey, isFifoRecord } from './sqs-records.js';
 import type { Tx } from './staged-writes.js';
 import type { StoredResult } from './transaction.js';
 
-/** Why a record was reported back to SQS for redelivery. */
+/**
+ * Why a record was reported back to SQS for redelivery.
+ *
+ * @example
+ * ```ts
+ * import type { FailureReason } from 'txonce';
+ *
+ * export const retriedSoon: FailureReason[] = ['time-budget', 'earlier-in-group-failed'];
+ * ```
+ */
 export type FailureReason =
   /** the handler or the commit failed (retryable, or no DLQ to send a permanent failure to) */
   | 'error'
@@ -21,13 +30,49 @@ export type FailureReason =
   /** a permanent failure whose send to the DLQ failed too: SQS keeps the record */
   | 'dead-letter-send-failed';
 
-/** What happened to one record; every record of a batch gets exactly one. */
+/**
+ * What happened to one record; every record of a batch gets exactly one.
+ *
+ * @example
+ * ```ts
+ * import { type RecordOutcome, sqsBatchHandler } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * function log(outcome: RecordOutcome<void>) {
+ *   const reason = outcome.status === 'failed' ? outcome.reason : undefined;
+ *   console.log(JSON.stringify({ id: outcome.record.messageId, key: outcome.key, status: outcome.status, reason }));
+ * }
+ *
+ * export const handler = sqsBatchHandler({ store, handler: () => {}, onOutcome: log });
+ * ```
+ */
 export type RecordOutcome<R> =
   | { status: 'committed'; record: SQSRecord; key: string; result: R }
   | ({ status: 'duplicate'; record: SQSRecord; key: string; firstSeenAt: string } & StoredResult<R>)
   | { status: 'dead-lettered'; record: SQSRecord; key: string | undefined; error: unknown }
   | { status: 'failed'; record: SQSRecord; key: string | undefined; error: unknown; reason: FailureReason };
 
+/**
+ * Options of `sqsBatchHandler(options)`: the store, the per-record handler, how to key and
+ * fingerprint a record, a schema, the DLQ fast path, concurrency, the time margin and the outcome
+ * hook.
+ *
+ * @example
+ * ```ts
+ * import { type SqsBatchHandlerOptions, sqsBatchHandler } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * const options: SqsBatchHandlerOptions<void> = {
+ *   store,
+ *   handler: (record, tx) => {
+ *     tx.put({ TableName: 'events', Item: { pk: record.messageId, body: record.body } });
+ *   },
+ *   key: (record) => record.messageAttributes.eventId?.stringValue, // default: idempotencyKey, else messageId
+ *   concurrency: 5,
+ * };
+ * export const handler = sqsBatchHandler(options);
+ * ```
+ */
 export interface SqsBatchHandlerOptions<R, P = undefined> {
   store: Idempotency;
   /**
@@ -71,6 +116,28 @@ export interface SqsBatchHandlerOptions<R, P = undefined> {
  * Standard queues run records concurrently; FIFO queues run each message group in order and
  * stop a group at its first failure. Duplicates count as done; records that can never succeed
  * go to `deadLetter` when one is given.
+ *
+ * @example
+ * ```ts
+ * import { SQSClient } from '@aws-sdk/client-sqs';
+ * import { jsonBody, PermanentError, sqsBatchHandler } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export const handler = sqsBatchHandler({
+ *   store,
+ *   handler: async (record, tx) => {
+ *     const paid = jsonBody<{ customer: string; amount: number }>(record);
+ *     if (paid.amount <= 0) throw new PermanentError('amount must be positive');
+ *     tx.update({
+ *       TableName: 'customers',
+ *       Key: { pk: paid.customer },
+ *       UpdateExpression: 'ADD paidTotal :a',
+ *       ExpressionAttributeValues: { ':a': paid.amount },
+ *     });
+ *   },
+ *   deadLetter: { client: new SQSClient({}), queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq' },
+ * });
+ * ```
  */
 export function sqsBatchHandler<R, P = undefined>(
   options: SqsBatchHandlerOptions<R, P>,

@@ -4,20 +4,108 @@ import { itemBytes, MAX_ITEM_BYTES, MAX_TRANSACTION_ACTIONS } from './limits.js'
 import { type OutboxMessage, outboxItem } from './outbox.js';
 
 export type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+/**
+ * A Put as a `TransactWriteCommand` item takes it (`@aws-sdk/lib-dynamodb`), for `tx.put`.
+ *
+ * @example
+ * ```ts
+ * import type { PutWrite } from 'txonce';
+ *
+ * export const write: PutWrite = { TableName: 'invoices', Item: { pk: 'inv_1', status: 'paid' } };
+ * ```
+ */
 export type PutWrite = NonNullable<TransactWriteItem['Put']>;
+/**
+ * An Update as a `TransactWriteCommand` item takes it (`@aws-sdk/lib-dynamodb`), for `tx.update`.
+ *
+ * @example
+ * ```ts
+ * import type { UpdateWrite } from 'txonce';
+ *
+ * export const write: UpdateWrite = {
+ *   TableName: 'customers',
+ *   Key: { pk: 'cus_1' },
+ *   UpdateExpression: 'ADD paidTotal :a',
+ *   ExpressionAttributeValues: { ':a': 1250 },
+ * };
+ * ```
+ */
 export type UpdateWrite = NonNullable<TransactWriteItem['Update']>;
+/**
+ * A Delete as a `TransactWriteCommand` item takes it (`@aws-sdk/lib-dynamodb`), for `tx.delete`.
+ *
+ * @example
+ * ```ts
+ * import type { DeleteWrite } from 'txonce';
+ *
+ * export const write: DeleteWrite = { TableName: 'holds', Key: { pk: 'hold_1' } };
+ * ```
+ */
 export type DeleteWrite = NonNullable<TransactWriteItem['Delete']>;
+/**
+ * A ConditionCheck as a `TransactWriteCommand` item takes it (`@aws-sdk/lib-dynamodb`), for
+ * `tx.conditionCheck`: the transaction commits only if it holds.
+ *
+ * @example
+ * ```ts
+ * import type { ConditionCheckWrite } from 'txonce';
+ *
+ * export const write: ConditionCheckWrite = {
+ *   TableName: 'orders',
+ *   Key: { pk: 'ord_1' },
+ *   ConditionExpression: '#status = :open',
+ *   ExpressionAttributeNames: { '#status': 'status' },
+ *   ExpressionAttributeValues: { ':open': 'open' },
+ * };
+ * ```
+ */
 export type ConditionCheckWrite = NonNullable<TransactWriteItem['ConditionCheck']>;
 type Action = StagedWriteRef['action'];
 
 /**
  * What a handler stages its business writes on. Each method takes the same object as the
  * matching member of a `TransactWriteCommand` item; nothing is sent until the work returns.
+ *
+ * @example
+ * ```ts
+ * import type { Tx } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * function transfer(tx: Tx, transfer: { id: string; from: string; to: string; amount: number }) {
+ *   tx.conditionCheck({
+ *     TableName: 'accounts-open',
+ *     Key: { pk: transfer.to },
+ *     ConditionExpression: 'attribute_exists(pk)',
+ *   });
+ *   tx.update({
+ *     TableName: 'accounts',
+ *     Key: { pk: transfer.from },
+ *     UpdateExpression: 'ADD balance :minus',
+ *     ConditionExpression: 'balance >= :amount',
+ *     ExpressionAttributeValues: { ':minus': -transfer.amount, ':amount': transfer.amount },
+ *   });
+ *   tx.update({
+ *     TableName: 'accounts',
+ *     Key: { pk: transfer.to },
+ *     UpdateExpression: 'ADD balance :amount',
+ *     ExpressionAttributeValues: { ':amount': transfer.amount },
+ *   });
+ *   tx.put({ TableName: 'ledger', Item: { pk: transfer.id, ...transfer } });
+ *   tx.delete({ TableName: 'holds', Key: { pk: transfer.id } });
+ * }
+ *
+ * export const apply = (event: { id: string; from: string; to: string; amount: number }) =>
+ *   store.run({ key: event.id }, (tx) => transfer(tx, event));
+ * ```
  */
 export interface Tx {
+  /** Stages a Put (an item written whole). */
   put(write: PutWrite): void;
+  /** Stages an Update (an `UpdateExpression` on one item). */
   update(write: UpdateWrite): void;
+  /** Stages a Delete. */
   delete(write: DeleteWrite): void;
+  /** Stages a ConditionCheck: the transaction commits only if its condition holds; it writes nothing. */
   conditionCheck(write: ConditionCheckWrite): void;
   /**
    * Stages a message for the outbox table, in the same transaction: it exists if and only if

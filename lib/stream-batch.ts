@@ -7,7 +7,17 @@ import type { StandardSchemaV1 } from './schema.js';
 import type { Tx } from './staged-writes.js';
 import type { StoredResult } from './transaction.js';
 
-/** Why a stream record was not done: the first one named is where the shard resumes. */
+/**
+ * Why a stream record was not done: the first one named is where the shard resumes.
+ *
+ * @example
+ * ```ts
+ * import type { StreamFailureReason } from 'txonce';
+ *
+ * // the checkpoint is the first record whose reason is 'error' or 'time-budget'
+ * export const notStarted: StreamFailureReason[] = ['time-budget', 'earlier-in-shard-failed'];
+ * ```
+ */
 export type StreamFailureReason =
   /** the handler, the schema or the commit failed: this record is the checkpoint */
   | 'error'
@@ -16,7 +26,19 @@ export type StreamFailureReason =
   /** not started: an earlier record of the batch (the same shard) failed, and order must hold */
   | 'earlier-in-shard-failed';
 
-/** What happened to one stream record; every record of a batch gets exactly one. */
+/**
+ * What happened to one stream record; every record of a batch gets exactly one.
+ *
+ * @example
+ * ```ts
+ * import type { KinesisStreamRecord } from 'aws-lambda';
+ * import type { StreamRecordOutcome } from 'txonce';
+ *
+ * export function checkpointOf(outcomes: StreamRecordOutcome<KinesisStreamRecord, void>[]) {
+ *   return outcomes.find((outcome) => outcome.status === 'failed')?.record.kinesis.sequenceNumber;
+ * }
+ * ```
+ */
 export type StreamRecordOutcome<Rec, R> =
   | { status: 'committed'; record: Rec; key: string; result: R }
   | ({ status: 'duplicate'; record: Rec; key: string; firstSeenAt: string } & StoredResult<R>)
@@ -60,6 +82,23 @@ export interface StreamSource<Rec> {
   defaultPayload: (record: Rec) => unknown;
 }
 
+/**
+ * What a stream batch handler answers Lambda: at most one batch item failure, the record where
+ * the shard resumes.
+ *
+ * @example
+ * ```ts
+ * import type { KinesisStreamEvent } from 'aws-lambda';
+ * import { kinesisBatchHandler, type StreamBatchResponse } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * const inner = kinesisBatchHandler({ store, handler: () => {} });
+ * export async function handler(event: KinesisStreamEvent, context: import('aws-lambda').Context) {
+ *   const response: StreamBatchResponse = await inner(event, context);
+ *   return response; // at most one failure: the checkpoint
+ * }
+ * ```
+ */
 export interface StreamBatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
 }

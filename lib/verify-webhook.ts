@@ -12,7 +12,34 @@ import {
   type WebhookScheme,
 } from './webhook-schemes.js';
 
-/** Secrets that may change (a secrets manager); static ones are a plain list. */
+/**
+ * Secrets that may change (a secrets manager); static ones are a plain list.
+ *
+ * @example
+ * ```ts
+ * import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+ * import type { SecretSource } from 'txonce';
+ *
+ * const client = new SecretsManagerClient({});
+ * const read = async () => {
+ *   const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: 'webhook-secret' }));
+ *   const value = JSON.parse(SecretString ?? '[]') as string | string[]; // one secret, or [new, old]
+ *   return typeof value === 'string' ? [value] : value;
+ * };
+ * let cached: Promise<string[]> | undefined;
+ *
+ * export const secrets: SecretSource = {
+ *   current: () => {
+ *     cached ??= read();
+ *     return cached;
+ *   },
+ *   refresh: () => {
+ *     cached = read();
+ *     return cached;
+ *   },
+ * };
+ * ```
+ */
 export interface SecretSource {
   /** The secrets to accept; during a rotation, the new and the old. */
   current(): Promise<string[]> | string[];
@@ -20,6 +47,24 @@ export interface SecretSource {
   refresh?(): Promise<string[]> | string[];
 }
 
+/**
+ * Options of `verifyWebhook(options)`: the scheme, the secrets (one, several during a rotation,
+ * or a source that can refresh), the timestamp tolerance and how often a mismatch may refresh the
+ * secrets.
+ *
+ * @example
+ * ```ts
+ * import middy from '@middy/core';
+ * import { type VerifyWebhookOptions, verifyWebhook } from 'txonce';
+ *
+ * const options: VerifyWebhookOptions = {
+ *   scheme: 'standard-webhooks',
+ *   secrets: [process.env.NEW_SECRET ?? '', process.env.OLD_SECRET ?? ''].filter(Boolean), // during a rotation
+ *   toleranceSeconds: 300,
+ * };
+ * export const handler = middy().use(verifyWebhook(options)).handler(async () => ({ statusCode: 202, body: '' }));
+ * ```
+ */
 export interface VerifyWebhookOptions {
   scheme: WebhookScheme;
   /** One secret, several (rotation: new and old are both accepted), or a SecretSource. */
@@ -34,7 +79,23 @@ export interface VerifyWebhookOptions {
   refreshIntervalMs?: number;
 }
 
-/** An API Gateway event after verification: the raw body and what the signature vouched for. */
+/**
+ * An API Gateway event after verification: the raw body and what the signature vouched for.
+ *
+ * @example
+ * ```ts
+ * import middy from '@middy/core';
+ * import { type VerifiedWebhookEvent, verifyWebhook } from 'txonce';
+ *
+ * export const handler = middy()
+ *   .use(verifyWebhook({ scheme: 'stripe', secrets: process.env.STRIPE_SECRET ?? '' }))
+ *   .handler(async (event) => {
+ *     const { webhook, rawBody } = event as VerifiedWebhookEvent;
+ *     console.log(webhook.id, rawBody.length); // the Stripe event id, the signed bytes
+ *     return { statusCode: 202, body: '' };
+ *   });
+ * ```
+ */
 export type VerifiedWebhookEvent = APIGatewayProxyEvent & { webhook: VerifiedWebhook; rawBody: Buffer };
 
 const SCHEMES: Record<WebhookScheme, (check: SchemeCheck) => VerifiedWebhook> = {
@@ -46,6 +107,22 @@ const SCHEMES: Record<WebhookScheme, (check: SchemeCheck) => VerifiedWebhook> = 
 /**
  * Verifies one webhook against the raw body (never a re-serialised one). Throws
  * WebhookVerificationError saying why; a secret the scheme cannot use is a TypeError.
+ *
+ * @example
+ * ```ts
+ * import type { APIGatewayProxyEvent } from 'aws-lambda';
+ * import { rawBodyOf, verifyWebhookSignature } from 'txonce';
+ *
+ * export async function handler(event: APIGatewayProxyEvent) {
+ *   const webhook = verifyWebhookSignature({
+ *     scheme: 'github',
+ *     secrets: process.env.GITHUB_SECRET ?? '',
+ *     headers: event.headers,
+ *     rawBody: rawBodyOf(event),
+ *   }); // throws WebhookVerificationError
+ *   return { statusCode: 202, body: JSON.stringify({ id: webhook.id }) };
+ * }
+ * ```
  */
 export function verifyWebhookSignature(input: {
   scheme: WebhookScheme;
@@ -67,12 +144,35 @@ export function verifyWebhookSignature(input: {
   });
 }
 
-/** The body exactly as the sender signed it: API Gateway base64-encodes binary media types. */
+/**
+ * The body exactly as the sender signed it: API Gateway base64-encodes binary media types.
+ *
+ * @example
+ * ```ts
+ * import type { APIGatewayProxyEvent } from 'aws-lambda';
+ * import { rawBodyOf } from 'txonce';
+ *
+ * export const size = (event: APIGatewayProxyEvent) => rawBodyOf(event).length; // base64 decoded when API Gateway encoded it
+ * ```
+ */
 export function rawBodyOf(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer {
   if (event.body == null) return Buffer.alloc(0);
   return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
 }
 
+/**
+ * The headers with lower-cased names, for case-insensitive lookups: API Gateway REST APIs pass
+ * them in the sender's case.
+ *
+ * @example
+ * ```ts
+ * import type { APIGatewayProxyEvent } from 'aws-lambda';
+ * import { lowerCaseHeaders } from 'txonce';
+ *
+ * // REST APIs pass headers in the sender's case
+ * export const keyOf = (event: APIGatewayProxyEvent) => lowerCaseHeaders(event.headers)['idempotency-key'];
+ * ```
+ */
 export function lowerCaseHeaders(headers: Record<string, string | undefined> | null | undefined): Headers {
   const lower: Headers = {};
   for (const [name, value] of Object.entries(headers ?? {})) lower[name.toLowerCase()] = value;
@@ -90,6 +190,26 @@ type VerifyMiddleware = Required<
  * and the handler never runs.
  * Static secrets are checked here, at startup: a secret the scheme cannot use throws now,
  * never a 401 later.
+ *
+ * @example
+ * ```ts
+ * import middy from '@middy/core';
+ * import type { APIGatewayProxyEvent } from 'aws-lambda';
+ * import { idempotency, type VerifiedWebhookEvent, verifyWebhook } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export const handler = middy()
+ *   .use(verifyWebhook({ scheme: 'standard-webhooks', secrets: process.env.WEBHOOK_SECRET ?? '' }))
+ *   .handler(
+ *     idempotency(
+ *       { store, key: (event: APIGatewayProxyEvent) => (event as VerifiedWebhookEvent).webhook.id },
+ *       async (event, context) => {
+ *         context.tx.put({ TableName: 'events', Item: { pk: (event as VerifiedWebhookEvent).webhook.id } });
+ *         return { statusCode: 202, body: '' };
+ *       },
+ *     ),
+ *   );
+ * ```
  */
 export function verifyWebhook(
   options: VerifyWebhookOptions,
@@ -215,7 +335,17 @@ function assertTolerance(toleranceSeconds: number): void {
   }
 }
 
-/** The secrets as a list, each checked for the scheme: a TypeError for one it cannot use. */
+/**
+ * The secrets as a list, each checked for the scheme: a TypeError for one it cannot use.
+ *
+ * @example
+ * ```ts
+ * import { usableSecrets } from 'txonce';
+ *
+ * // at startup: a secret the scheme cannot use is a TypeError now, not a 401 for every request later
+ * export const secrets = usableSecrets('stripe', (process.env.STRIPE_SECRETS ?? 'whsec_placeholder').split(','));
+ * ```
+ */
 export function usableSecrets(scheme: WebhookScheme, secrets: string | string[]): string[] {
   const list = typeof secrets === 'string' ? [secrets] : secrets;
   if (!Array.isArray(list) || list.length === 0) throw new TypeError(`verifyWebhook: no ${scheme} secret configured.`);

@@ -2,9 +2,29 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { WebhookVerificationError } from './errors.js';
 
+/**
+ * A signature scheme txonce verifies: Standard Webhooks (and Svix), Stripe, GitHub.
+ *
+ * @example
+ * ```ts
+ * import type { WebhookScheme } from 'txonce';
+ *
+ * export const scheme: WebhookScheme = process.env.GITHUB ? 'github' : 'standard-webhooks';
+ * ```
+ */
 export type WebhookScheme = 'standard-webhooks' | 'stripe' | 'github';
 
-/** What a verified webhook tells later middlewares. */
+/**
+ * What a verified webhook tells later middlewares.
+ *
+ * @example
+ * ```ts
+ * import type { VerifiedWebhook } from 'txonce';
+ *
+ * export const describe = (webhook: VerifiedWebhook) =>
+ *   `${webhook.scheme} ${webhook.id} signed at ${webhook.timestamp?.toISOString() ?? 'no time (GitHub)'}`;
+ * ```
+ */
 export interface VerifiedWebhook {
   scheme: WebhookScheme;
   /**

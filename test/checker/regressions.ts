@@ -18,7 +18,7 @@ const plain: Schedule['options'] = {
 /**
  * Shrunk schedules the checker printed, kept so each runs in every `npm test`. The library had
  * no bug for the checker to find; these are the counterexamples for the two bugs put in by hand
- * to prove that the checker catches them (see README, "Checked under random fault schedules").
+ * to prove that the checker catches them (see docs/concepts.md, "Checked under random fault schedules").
  */
 export const regressions: { name: string; schedule: Schedule }[] = [
   {

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../support/package.js';
-import { readmeSection } from '../support/readme.js';
+import { markdownBlocks, readmeSection } from '../support/readme.js';
 
-// A user's project outside this repository: the packed tarball and public packages only,
-// set up with the README's Quick start words, files and commands.
+// A user's project outside this repository: the packed tarball and public packages only, set up
+// with the README's Install commands and the files of docs/getting-started.md, as printed.
 
-const quickStart = readmeSection('Quick start');
+const quickStart = [...readmeSection('Install'), ...markdownBlocks('docs/getting-started.md')];
 let app: string;
 
 /** The repository's own version of a package, so the install is answered from npm's cache. */
@@ -108,7 +108,7 @@ const { DynamoDBDocumentClient, GetCommand } = require('@aws-sdk/lib-dynamodb');
     });
   });
 
-  it("type-checks every snippet of the README's Quick start as printed (strict, NodeNext)", () => {
+  it('type-checks every snippet of docs/getting-started.md as printed (strict, NodeNext)', () => {
     const tsconfig = JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8'));
     expect(tsconfig.compilerOptions).toMatchObject({ strict: true, module: 'NodeNext' });
     const snippets = quickStart.filter((block) => block.language === 'ts').map((block) => block.title);
@@ -119,7 +119,7 @@ const { DynamoDBDocumentClient, GetCommand } = require('@aws-sdk/lib-dynamodb');
     expect(result.status, output(result)).toBe(0);
   }, 240_000);
 
-  it("synthesizes the README's CDK app (txonce/cdk with its own consumer entry) under cdk-nag", () => {
+  it("synthesizes the getting-started guide's CDK app (txonce/cdk with its own consumer entry) under cdk-nag", () => {
     const result = run('npx', ['cdk', 'synth', '--no-notices', '-q', '-o', 'cdk.out']);
     expect(result.status, output(result)).toBe(0);
     const template = JSON.parse(readFileSync(join(app, 'cdk.out/billing-webhooks.template.json'), 'utf8'));
