@@ -76,7 +76,7 @@ export class IdempotencyTable extends Construct {
         return [
           'IdempotencyTable: replicas in other regions commit the same key once per region, so an event ' +
             'delivered to two regions is applied twice. Keep the dedup table in one region, or set ' +
-            'acknowledgePerRegionExactlyOnce: true after reading "Multi-region and exactly-once" in the README.',
+            'acknowledgePerRegionExactlyOnce: true after reading "Multi-region and exactly-once" in docs/cdk.md.',
         ];
       },
     });

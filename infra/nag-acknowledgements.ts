@@ -76,7 +76,7 @@ export function acknowledgePipelineFindings(pipeline: WebhookPipeline): void {
     acknowledge(
       pipeline.webhookSecret,
       'AwsSolutions-SMG4',
-      'The webhook signing secret is issued by the webhook provider (Stripe, GitHub, the sender); rotation is a manual step there, described in the README.',
+      'The webhook signing secret is issued by the webhook provider (Stripe, GitHub, the sender); rotation is a manual step there, described in docs/webhooks.md ("Rotating a secret").',
     );
   }
 }
