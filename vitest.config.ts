@@ -9,8 +9,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // generous: on two shared cores a CDK synth or a CLI start can take a minute; a hang still ends
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     // Vitest's default is one worker less than the cores: one on a 2-core machine, every file in
     // turn. Most files wait on emulators and child processes, so a worker per core keeps both busy.
     maxWorkers: Math.max(2, availableParallelism()),

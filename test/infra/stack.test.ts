@@ -652,7 +652,7 @@ describe('cdk-nag AwsSolutions and Serverless, and cfn-lint', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 240_000);
 
   it('is really checking: an unencrypted queue without TLS fails synthesis', () => {
     const app = new App({ context });
