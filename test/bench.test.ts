@@ -17,7 +17,10 @@ describe('npm run bench (tiny run, so it cannot rot)', () => {
     }
     expect(Number.isFinite(results.batch.txonce.median) && Number.isFinite(results.batch.peer.median)).toBe(true);
     expect(results.cold.txonce.bundleBytes).toBeGreaterThan(0);
-    expect(results.crashes.txonce.crashed).toBeGreaterThan(0);
+    // the failure really reached every 10th first attempt (30 events: 0, 10, 20), and each crashed
+    // peer delivery had to come again
+    expect([results.crashes.txonce.crashed, results.crashes.peer.crashed]).toEqual([3, 3]);
+    expect(results.crashes.peer.retries).toBeGreaterThanOrEqual(3);
     // the counted behaviour the benchmark rests on
     expect(results.calls.txonce).toEqual({ first: 1, duplicate: 1 });
     expect(results.calls.plain.first).toBe(1);

@@ -9,6 +9,11 @@ import { createTable, getItem, localClient } from './support/dynamo.js';
 import { createQueues, localSqs } from './support/sqs.js';
 import { sqsEvent, sqsRecord } from './support/sqs-events.js';
 
+// environment a test stubs is restored even when it fails
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
 describe('consumer configuration', () => {
   const valid = { DEDUP_TABLE: 'dedup', INVOICES_TABLE: 'invoices', CUSTOMERS_TABLE: 'customers' };
 
@@ -62,7 +67,6 @@ describe('consumer configuration', () => {
   it('fails the cold start of the deployed handler, before any record is touched', async () => {
     vi.stubEnv('DEDUP_TABLE', '');
     await expect(import('../functions/consumer/handler.js')).rejects.toThrow(ConfigError);
-    vi.unstubAllEnvs();
   });
 });
 

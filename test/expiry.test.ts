@@ -1,6 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { Idempotency } from '../lib/index.js';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Idempotency, IdempotencyKeyReuseError } from '../lib/index.js';
 import { createTable, getItem, localClient } from './support/dynamo.js';
+import { instrument } from './support/faults.js';
 
 const client = localClient();
 let dedupTable: string;
@@ -58,5 +60,98 @@ describe('record expiry', () => {
     expect(after.status).toBe('committed');
     expect((await getItem(client, counters, 'expiring#evt'))?.applied).toBe(2);
     expect((await getItem(client, dedupTable, 'expiring#evt'))?.expiresAt).toBeGreaterThan(expiresAt);
+  });
+});
+
+/** A record as an earlier delivery left it, expired an hour ago and not yet swept by DynamoDB. */
+async function putExpiredRecord(pk: string) {
+  await client.send(
+    new PutCommand({
+      TableName: dedupTable,
+      Item: {
+        pk,
+        firstSeenAt: new Date(Date.now() - 7_200_000).toISOString(),
+        runId: 'an-earlier-delivery',
+        result: JSON.stringify('first'),
+        expiresAt: Math.floor(Date.now() / 1000) - 3600,
+      },
+    }),
+  );
+}
+
+describe('an expired record not yet swept', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('does not block a delivery that reads it first (precheck)', async () => {
+    const store = new Idempotency({
+      client,
+      tableName: dedupTable,
+      source: 'precheck-expired',
+      ttlSeconds: 60,
+      precheck: true,
+    });
+    await putExpiredRecord('precheck-expired#evt');
+
+    const outcome = await countOnce(store, 'evt');
+
+    expect(outcome.status).toBe('committed');
+    expect((await getItem(client, counters, 'precheck-expired#evt'))?.applied).toBe(1);
+  });
+
+  it('does not block a delivery in the container that cached it (cache)', async () => {
+    const store = new Idempotency({
+      client,
+      tableName: dedupTable,
+      source: 'cache-expired',
+      ttlSeconds: 60,
+      cache: true,
+    });
+    await countOnce(store, 'evt');
+    expect((await countOnce(store, 'evt')).status).toBe('duplicate');
+
+    // two minutes later the cached record (60 s) has expired; only Date moves, timers stay real
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 120_000 });
+    const outcome = await countOnce(store, 'evt');
+
+    expect(outcome.status).toBe('committed');
+    expect((await getItem(client, counters, 'cache-expired#evt'))?.applied).toBe(2);
+  });
+});
+
+describe('with ttlSeconds, a live record still tells a repeat what it needs', () => {
+  const ttlStore = (source: string, client_ = client) =>
+    new Idempotency({ client: client_, tableName: dedupTable, source, ttlSeconds: 3600, retryBaseDelayMs: 1 });
+
+  it("replays the first delivery's result and when it was first seen", async () => {
+    const store = ttlStore('ttl-replay');
+    await store.run({ key: 'evt' }, () => ({ invoice: 'inv_1' }));
+
+    const repeat = await store.run({ key: 'evt' }, () => ({ invoice: 'never' }));
+
+    expect(repeat).toMatchObject({ status: 'duplicate', result: { invoice: 'inv_1' }, resultOmitted: false });
+    expect(repeat.status === 'duplicate' && Date.parse(repeat.firstSeenAt)).toBeGreaterThan(0);
+  });
+
+  it('refuses a reused key with another payload', async () => {
+    const store = ttlStore('ttl-reuse');
+    await store.run({ key: 'evt', fingerprint: { amount: 1 } }, () => 'first');
+
+    await expect(store.run({ key: 'evt', fingerprint: { amount: 2 } }, () => 'second')).rejects.toBeInstanceOf(
+      IdempotencyKeyReuseError,
+    );
+  });
+
+  it('recognises its own commit when the response was lost and the retry meets the record', async () => {
+    const faulty = localClient();
+    // 1: applied, response lost; 2: the SDK's retry reaches DynamoDB after its token window
+    instrument(faulty, (attempt) => (attempt === 1 ? 'lose-response' : attempt === 2 ? 'forget-token' : 'none'));
+    const store = ttlStore('ttl-own', faulty);
+
+    const outcome = await countOnce(store, 'evt');
+
+    expect(outcome).toEqual({ status: 'committed', result: undefined });
+    expect((await getItem(client, counters, 'ttl-own#evt'))?.applied).toBe(1);
   });
 });

@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { ConfigError, readIngestConfig } from '../functions/ingest/config.js';
 import { createIngest } from '../functions/ingest/ingest.js';
 import { secretsManagerSource } from '../functions/ingest/secrets.js';
@@ -12,6 +12,11 @@ import { type RunningGateway, startHttpGateway } from '../local/http-gateway.js'
 import { lambdaContext } from '../local/lambda-context.js';
 import { createQueues, drainMessages, localSqs, purgeQueue, queueDepth } from './support/sqs.js';
 import { signGithub, signStandardWebhooks, signStripe, standardWebhooksSecret } from './support/webhook-signers.js';
+
+// environment a test stubs is restored even when it fails
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
 
 const sqs = localSqs();
 const logger = new Logger({ serviceName: 'ingest-test', logLevel: 'SILENT' });
@@ -433,6 +438,5 @@ describe('ingest configuration', () => {
     vi.stubEnv('WEBHOOK_SCHEME', 'standard-webhooks');
     vi.stubEnv('WEBHOOK_SECRET', 'not a whsec secret!');
     await expect(import('../functions/ingest/handler.js')).rejects.toThrow(/whsec_/);
-    vi.unstubAllEnvs();
   });
 });

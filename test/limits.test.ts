@@ -230,6 +230,24 @@ describe('results too large to store', () => {
     expect(await small.run({ key: 'omitted' }, () => '')).toMatchObject({ result: undefined, resultOmitted: true });
   });
 
+  it('leaves the result only the room the rest of the dedup record leaves: the largest that fits is stored, a byte more omitted', async () => {
+    const key = 'k'.repeat(2000);
+    // the rest of the record: pk "limits#<key>", firstSeenAt (ISO 8601, 24), runId (UUID, 36); then the name "result"
+    const rest = 'pk'.length + `limits#${key}`.length + 'firstSeenAt'.length + 24 + 'runId'.length + 36;
+    const room = 400 * 1024 - rest - 'result'.length;
+    const ofJsonLength = (bytes: number) => 'x'.repeat(bytes - 2); // a JSON string adds its two quotes
+
+    const largest = ofJsonLength(room);
+    const fits = await store.run({ key }, () => largest);
+    expect(fits).toEqual({ status: 'committed', result: largest });
+    expect(await store.run({ key }, () => '')).toMatchObject({ status: 'duplicate', result: largest });
+
+    const other = 'j'.repeat(2000); // a record of the same size
+    const tooLarge = await store.run({ key: other }, () => ofJsonLength(room + 1));
+    expect(tooLarge.status).toBe('committed');
+    expect(await store.run({ key: other }, () => '')).toMatchObject({ status: 'duplicate', resultOmitted: true });
+  });
+
   it('refuses a result that is not JSON data', async () => {
     const error = await failure(store.run({ key: 'bigint' }, () => ({ amount: 10n })));
     expect(error).toBeInstanceOf(TransactionLimitError);

@@ -1,5 +1,10 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, readPublisherConfig } from '../functions/publisher/config.js';
+
+// environment a test stubs is restored even when it fails
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
 
 describe('publisher configuration', () => {
   it('reads the outbox table, failure queue, signing secret and attempts', () => {
@@ -49,7 +54,6 @@ describe('publisher configuration', () => {
     vi.stubEnv('OUTBOX_TABLE', 'outbox');
     vi.stubEnv('WEBHOOK_SIGNING_SECRET', 'not base64 at all!');
     await expect(import('../functions/publisher/handler.js')).rejects.toThrow(/whsec_/);
-    vi.unstubAllEnvs();
   });
 
   it('is a ConfigError', () => {

@@ -77,6 +77,34 @@ describe('poison messages', () => {
     });
   });
 
+  it("carry the key the handler used as idempotencyKey, not a copy of the record's own attribute", async () => {
+    const { dlqUrl } = await createQueues(sqs);
+    const handler = sqsBatchHandler({
+      store,
+      handler: count,
+      key: (record) => `order-${jsonBody<{ order: string }>(record).order}`,
+      deadLetter: { client: sqs, queueUrl: dlqUrl },
+    });
+    // the record's own idempotencyKey attribute is not the key this handler uses
+    const poison = sqsRecord({ counter: 'p', poison: true, order: '42' }, { idempotencyKey: 'stale' });
+
+    await handler(sqsEvent([poison]), lambdaContext());
+
+    const [dead] = await drainMessages(sqs, dlqUrl);
+    expect(dead.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.key]?.StringValue).toBe('order-42');
+  });
+
+  it('without an idempotencyKey attribute carry the messageId the key fell back to', async () => {
+    const { dlqUrl } = await createQueues(sqs);
+    const handler = sqsBatchHandler({ store, handler: count, deadLetter: { client: sqs, queueUrl: dlqUrl } });
+    const poison = sqsRecord({ counter: 'p', poison: true });
+
+    await handler(sqsEvent([poison]), lambdaContext());
+
+    const [dead] = await drainMessages(sqs, dlqUrl);
+    expect(dead.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.key]?.StringValue).toBe(poison.messageId);
+  });
+
   it('keep all their own attributes, folded into one JSON attribute when they would pass the 10-attribute limit', async () => {
     const { dlqUrl } = await createQueues(sqs);
     const handler = sqsBatchHandler({ store, handler: count, deadLetter: { client: sqs, queueUrl: dlqUrl } });
@@ -166,6 +194,21 @@ describe('poison messages', () => {
     expect((await handler(sqsEvent([poison]), lambdaContext())).batchItemFailures).toEqual([]);
     const [dead] = await drainMessages(sqs, dlqUrl);
     expect(dead.Attributes?.MessageGroupId).toBe('customer-7');
+  });
+
+  it('reach a FIFO DLQ once when the same record is dead-lettered again (its messageId deduplicates)', async () => {
+    const { dlqUrl } = await createQueues(sqs, { fifo: true });
+    const handler = sqsBatchHandler({ store, handler: count, deadLetter: { client: sqs, queueUrl: dlqUrl } });
+    const poison = sqsRecord({ counter: 'p', poison: true });
+    poison.eventSourceARN = 'arn:aws:sqs:us-east-1:000000000000:events.fifo';
+    poison.attributes.MessageGroupId = 'customer-8';
+
+    // the invocation that dead-lettered it timed out before answering: SQS delivers it again
+    await handler(sqsEvent([poison]), lambdaContext());
+    await handler(sqsEvent([poison]), lambdaContext());
+
+    const dead = await drainMessages(sqs, dlqUrl);
+    expect(dead.map((message) => message.Body)).toEqual([poison.body]);
   });
 });
 
@@ -345,5 +388,25 @@ describe('FIFO groups', () => {
     expect(ran.sort()).toEqual(['a1', 'a2', 'b1', 'b2']);
     expect(await applied('fifo-A')).toBe(1);
     expect(await applied('fifo-B')).toBe(2);
+  });
+
+  it("go on past a record sent to the DLQ: it has left the queue, as SQS's own redrive would do", async () => {
+    const { dlqUrl } = await createQueues(sqs, { fifo: true });
+    const handler = sqsBatchHandler({ store, handler: count, deadLetter: { client: sqs, queueUrl: dlqUrl } });
+    const fifo = (body: object) => {
+      const record = sqsRecord(body);
+      record.eventSourceARN = 'arn:aws:sqs:us-east-1:000000000000:events.fifo';
+      record.attributes.MessageGroupId = 'G';
+      return record;
+    };
+
+    const response = await handler(
+      sqsEvent([fifo({ counter: 'fifo-G' }), fifo({ counter: 'fifo-G', poison: true }), fifo({ counter: 'fifo-G' })]),
+      lambdaContext(),
+    );
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await applied('fifo-G')).toBe(2);
+    expect(await drainMessages(sqs, dlqUrl)).toHaveLength(1);
   });
 });

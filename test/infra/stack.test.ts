@@ -7,9 +7,14 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readAppContext } from '../../infra/app-context.js';
 import { TxonceStack, type TxonceStackProps } from '../../infra/stack.js';
+
+// environment a test stubs is restored even when it fails
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation is untyped JSON
 type CfnJson = any;
@@ -226,7 +231,7 @@ describe('functions', () => {
       INVOICES_TABLE: 'invoices',
       CUSTOMERS_TABLE: 'customers',
     };
-    Object.assign(process.env, env);
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
     for (const asset of assets) {
       const files = readdirSync(join(outdir, asset));
       expect(files).toContain('index.mjs');
@@ -234,7 +239,6 @@ describe('functions', () => {
       const module = await import(pathToFileURL(join(outdir, asset, 'index.mjs')).href);
       expect(typeof module.handler).toBe('function');
     }
-    for (const name of Object.keys(env)) delete process.env[name];
   });
 });
 
@@ -648,7 +652,7 @@ describe('cdk-nag AwsSolutions and Serverless, and cfn-lint', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 240_000);
 
   it('is really checking: an unencrypted queue without TLS fails synthesis', () => {
     const app = new App({ context });

@@ -1,4 +1,4 @@
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,22 +18,38 @@ function pinned(name: string): string {
   return `${name}@${JSON.parse(readFileSync(manifest, 'utf8')).version}`;
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+function appEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-  return spawnSync(command, args, {
-    cwd: app,
-    encoding: 'utf8',
-    timeout: 240_000,
-    env: {
-      ...clean,
-      CDK_DISABLE_VERSION_CHECK: 'true',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      ...env,
-    },
+  return {
+    ...clean,
+    CDK_DISABLE_VERSION_CHECK: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...env,
+  };
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return spawnSync(command, args, { cwd: app, encoding: 'utf8', timeout: 240_000, env: appEnv(env) });
+}
+
+/** Like run, without blocking: the type-check and the synth, each a process of its own, run side by side. */
+function runAsync(command: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(command, args, { cwd: app, env: appEnv({}), timeout: 240_000 });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
-const output = (result: SpawnSyncReturns<string>) => `${result.stdout}\n${result.stderr}`;
+const output = (result: { stdout: string; stderr: string }) => `${result.stdout}\n${result.stderr}`;
 
 beforeAll(() => {
   app = mkdtempSync(join(tmpdir(), 'txonce-app-'));
@@ -108,19 +124,23 @@ const { DynamoDBDocumentClient, GetCommand } = require('@aws-sdk/lib-dynamodb');
     });
   });
 
-  it('type-checks every snippet of docs/getting-started.md as printed (strict, NodeNext)', () => {
+  it.concurrent('type-checks every snippet of docs/getting-started.md as printed (strict, NodeNext)', async ({
+    expect,
+  }) => {
     const tsconfig = JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8'));
     expect(tsconfig.compilerOptions).toMatchObject({ strict: true, module: 'NodeNext' });
     const snippets = quickStart.filter((block) => block.language === 'ts').map((block) => block.title);
     expect(snippets).toEqual(
       expect.arrayContaining(['src/store.ts', 'src/create-order.ts', 'src/consumer.ts', 'infra/app.ts']),
     );
-    const result = run('npx', ['tsc', '--noEmit', '-p', '.']);
+    const result = await runAsync('npx', ['tsc', '--noEmit', '-p', '.']);
     expect(result.status, output(result)).toBe(0);
   }, 240_000);
 
-  it("synthesizes the getting-started guide's CDK app (txonce/cdk with its own consumer entry) under cdk-nag", () => {
-    const result = run('npx', ['cdk', 'synth', '--no-notices', '-q', '-o', 'cdk.out']);
+  it.concurrent("synthesizes the getting-started guide's CDK app (txonce/cdk with its own consumer entry) under cdk-nag", async ({
+    expect,
+  }) => {
+    const result = await runAsync('npx', ['cdk', 'synth', '--no-notices', '-q', '-o', 'cdk.out']);
     expect(result.status, output(result)).toBe(0);
     const template = JSON.parse(readFileSync(join(app, 'cdk.out/billing-webhooks.template.json'), 'utf8'));
     // not aws-cdk-lib's AwsCustomResource provider (it sets the DLQ's redrive-allow policy at deploy)

@@ -18,19 +18,32 @@ const running: RunningServer[] = [];
 let packedDir: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  // Packed before any test runs (and before the emulators, so a failed build leaves none
-  // running): the CDK tests and the package tests use what it built.
+  // The pack and the emulators start together (the pack is most of the wait); if either fails,
+  // whatever did start is stopped before the error is reported. The CDK tests and the package
+  // tests use what the pack built.
   // TXONCE_TARBALL=<a tarball npm pack made from this tree> skips the pack while you iterate.
-  const tarball = process.env.TXONCE_TARBALL ?? packTxonce();
-  if (!process.env.TXONCE_TARBALL) packedDir = dirname(tarball);
-  const [dynamo, moto] = await Promise.all([startDynamoDbLocal(), startMotoServer()]);
-  running.push(dynamo, moto);
+  const packing = process.env.TXONCE_TARBALL ? Promise.resolve(process.env.TXONCE_TARBALL) : packTxonce();
+  const started = await Promise.allSettled([packing, startDynamoDbLocal(), startMotoServer()]);
+  for (const result of started.slice(1)) {
+    if (result.status === 'fulfilled') running.push(result.value as RunningServer);
+  }
+  if (started[0].status === 'fulfilled' && !process.env.TXONCE_TARBALL) packedDir = dirname(started[0].value);
+  const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    await teardown();
+    throw failed.reason;
+  }
+  const [tarball, dynamo, moto] = started.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [
+    string,
+    RunningServer,
+    RunningServer,
+  ];
   project.provide('dynamoEndpoint', dynamo.endpoint);
   project.provide('sqsEndpoint', moto.endpoint);
   project.provide('txonceTarball', tarball);
 }
 
 export async function teardown(): Promise<void> {
-  await Promise.all(running.map((server) => server.stop()));
+  await Promise.all(running.splice(0).map((server) => server.stop()));
   if (packedDir) rmSync(packedDir, { recursive: true, force: true });
 }

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,17 +8,25 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * `npm pack`, exactly as a release would run it: `prepack` builds dist/ (library, types, CLI,
- * prebuilt functions) and the tarball holds what `files` names. Returns the tarball's path.
+ * prebuilt functions) and the tarball holds what `files` names. Resolves to the tarball's path.
+ * Asynchronous, so the emulators can start while it builds.
  */
-export function packTxonce(): string {
+export async function packTxonce(): Promise<string> {
   const destination = mkdtempSync(join(tmpdir(), 'txonce-pack-'));
-  const result = spawnSync('npm', ['pack', '--pack-destination', destination], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    timeout: 300_000,
+  const child = spawn('npm', ['pack', '--pack-destination', destination], { cwd: repoRoot, timeout: 300_000 });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
   });
-  if (result.status !== 0) throw new Error(`npm pack failed:\n${result.stdout}\n${result.stderr}`);
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  const status = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  if (status !== 0) throw new Error(`npm pack failed:\n${output}`);
   const [tarball] = readdirSync(destination).filter((name) => name.endsWith('.tgz'));
-  if (!tarball) throw new Error(`npm pack wrote no tarball:\n${result.stdout}`);
+  if (!tarball) throw new Error(`npm pack wrote no tarball:\n${output}`);
   return join(destination, tarball);
 }
