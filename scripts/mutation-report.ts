@@ -2,7 +2,7 @@
 // not committed): the mutation score of lib/ overall and per file, every mutant that no test
 // killed, and every mutant disabled in the source as equivalent, with its reason.
 // `npm run mutate` runs it after Stryker; `npx tsx scripts/mutation-report.ts` runs it alone.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 interface Mutant {
   mutatorName: string;
@@ -17,7 +17,7 @@ interface Report {
 
 const jsonPath = 'reports/mutation/mutation.json';
 const markdownPath = 'reports/mutation.md';
-// Notes on survivors, keyed "file:line:mutator" (e.g. which branch covers one); optional.
+// Notes on survivors, keyed "file:line" or "file:line:mutator" (e.g. which branch covers one); optional.
 const notesPath = 'reports/mutation-notes.json';
 
 const report: Report = JSON.parse(readFileSync(jsonPath, 'utf8'));
@@ -69,6 +69,7 @@ const lines: string[] = [
       .trim(),
   ),
   '',
+  ...notRun(),
   '## Surviving mutants',
   '',
   'Mutants no test detected ("survived": tests ran it and passed; "no coverage": no test reached it).',
@@ -79,7 +80,7 @@ const lines: string[] = [
 for (const [name, { mutants }] of files) {
   for (const m of mutants.filter(undetected)) {
     lines.push(
-      `| ${where(name, m)} | ${m.status} | ${m.mutatorName} | \`${cell(m.replacement ?? '')}\` | ${cell(notes[noteKey(name, m)] ?? '')} |`,
+      `| ${where(name, m)} | ${m.status} | ${m.mutatorName} | \`${cell(m.replacement ?? '')}\` | ${cell(notes[noteKey(name, m)] ?? notes[`${name}:${m.location.start.line}`] ?? '')} |`,
     );
   }
 }
@@ -108,6 +109,15 @@ lines.push(
   '`ignoreStatic` they are not run, since each would need every suite run again. They are counted per file above.',
   '',
 );
+
+/** lib/ files this run did not mutate (a run narrowed with --mutate, or a file with no mutants). */
+function notRun(): string[] {
+  const run = new Set(files.map(([name]) => name));
+  const missing = readdirSync('lib')
+    .map((name) => `lib/${name}`)
+    .filter((name) => name.endsWith('.ts') && !run.has(name));
+  return missing.length === 0 ? [] : [`Not in this run: ${missing.map((name) => `\`${name}\``).join(', ')}.`, ''];
+}
 
 writeFileSync(markdownPath, `${lines.join('\n')}`);
 console.log(`${markdownPath}: mutation score ${score(all)} over ${files.length} files`);
