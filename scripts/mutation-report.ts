@@ -34,7 +34,7 @@ function score(mutants: Mutant[]): string {
   return valid === 0 ? 'n/a' : `${((100 * mutants.filter(detected).length) / valid).toFixed(1)}%`;
 }
 
-const cell = (text: string) => text.replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, 90);
+const cell = (text: string, max = 90) => text.replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, max);
 const where = (file: string, m: Mutant) => `${file}:${m.location.start.line}:${m.location.start.column}`;
 const noteKey = (file: string, m: Mutant) => `${file}:${m.location.start.line}:${m.mutatorName}`;
 
@@ -97,7 +97,7 @@ lines.push(
 for (const [name, { mutants }] of files) {
   for (const m of mutants.filter(disabled)) {
     lines.push(
-      `| ${where(name, m)} | ${m.mutatorName} | \`${cell(m.replacement ?? '')}\` | ${cell(m.statusReason ?? '')} |`,
+      `| ${where(name, m)} | ${m.mutatorName} | \`${cell(m.replacement ?? '')}\` | ${cell(m.statusReason ?? '', 300)} |`,
     );
   }
 }
