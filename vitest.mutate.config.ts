@@ -1,0 +1,34 @@
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+// The suites that exercise lib/ in this process, for mutation runs (stryker.config.mjs). Left out:
+// the packed-tarball and CDK suites (they need `npm pack` and test dist/ and infra/, not lib/),
+// the benchmark, and the suites whose time goes to child processes (`npm start`, the CLI, tsc on
+// the documentation's snippets): a child process never sees the mutant under test, so they add minutes
+// to every run and kill no lib/ mutant that the suites kept here leave alive.
+export default defineConfig({
+  test: {
+    ...base.test,
+    exclude: [
+      'test/package/**',
+      'test/infra/**',
+      'test/bench.test.ts',
+      'test/local-stack.test.ts',
+      'test/local-recovery.test.ts',
+      'test/docs/**',
+      'test/local-settings.test.ts',
+      'test/cli.test.ts',
+      'test/outbox-cli.test.ts',
+      // 200 random fault schedules in one 40-second test: it would run again for nearly every
+      // mutant of the transaction path, which the fault and concurrency suites cover one by one
+      'test/checker/**',
+      // its Powertools Metrics output depends on module state another file leaves (isolate: false);
+      // it tests the example consumer's logs and metrics, not lib/
+      'test/consumer.test.ts',
+    ],
+    // one module graph for all files of a run: a mutant run loads the SDK once, not per file
+    isolate: false,
+    // the emulators alone: no `npm pack`, lib/ is tested from source
+    globalSetup: ['test/support/emulators-setup.ts'],
+  },
+});
