@@ -12,7 +12,9 @@ export function describeEvent(event: PipelineEvent): string | undefined {
       ...event.notes.map((note) => `                 - ${note}`),
     ].join('\n');
   if (event.stage === 'mapping')
-    return `${time}  !! ${event.mapping}: ${event.records} record(s) failed: ${event.error}`;
+    return event.error === undefined
+      ? undefined
+      : `${time}  !! ${event.mapping}: ${event.records} record(s) failed: ${event.error}`;
   if (event.stage === 'supervisor') {
     const mark = { error: '!!', warn: '! ', info: 'ok' }[event.level];
     return `${time}  ${mark} ${event.message}`;

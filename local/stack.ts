@@ -69,7 +69,8 @@ export type PipelineEvent =
   /** an execution environment started, timed out, crashed or failed its init */
   | { stage: 'runtime'; function: string; environment: NonNullable<RuntimeNotice['environment']>; detail?: string }
   | { stage: 'template'; dir: string; stackName: string; notes: string[] }
-  | { stage: 'mapping'; mapping: string; records: number; error: string }
+  /** an invocation by an event source mapping: how many records, and the error if it failed */
+  | { stage: 'mapping'; mapping: string; records: number; error?: string }
   | { stage: 'receiver'; id: string; status: 'applied' | 'duplicate' }
   | { stage: 'supervisor'; level: 'warn' | 'error' | 'info'; message: string }
   | { stage: 'journal'; when: 'start' | 'recovery'; report: ReplayReport; file: string; persistent: boolean };
@@ -293,15 +294,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         clients: { sqs, dynamo, streams },
         maxEnvironments: options.maxEnvironments ?? 2,
         sources: options.consume === false ? ['dynamodb'] : undefined,
-        onInvoke: (mapping, report) => {
-          if (report.error)
-            options.onEvent?.({
-              stage: 'mapping',
-              mapping,
-              records: report.records,
-              error: (report.error as Error).message ?? String(report.error),
-            });
-        },
+        onInvoke: (mapping, report) =>
+          options.onEvent?.({
+            stage: 'mapping',
+            mapping,
+            records: report.records,
+            error: report.error ? ((report.error as Error).message ?? String(report.error)) : undefined,
+          }),
       });
     };
     await startMappings();
