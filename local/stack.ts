@@ -129,14 +129,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
+    // ports that already answer belong to someone else (or to a stack that was killed): refuse them, before the
+    // synthesis (seconds) or anything else
+    if (options.port) await refuseBusyPort(options.port, 'PORT', 'local stack');
+    if (options.dynamoPort) await refuseBusyPort(options.dynamoPort, 'DYNAMODB_PORT', 'DynamoDB Local');
+    if (options.sqsPort) await refuseBusyPort(options.sqsPort, 'SQS_PORT', 'moto server');
     const assembly = loadAssembly(options, started);
     const { notes } = checkTemplate(assembly.template.Resources);
     options.onEvent?.({ stage: 'template', dir: assembly.dir, stackName: assembly.stackName, notes });
 
-    // ports that already answer belong to someone else (or to a stack that was killed): refuse them
-    if (options.port) await refuseBusyPort(options.port, 'PORT', 'local stack');
-    if (options.dynamoPort) await refuseBusyPort(options.dynamoPort, 'DYNAMODB_PORT', 'DynamoDB Local');
-    if (options.sqsPort) await refuseBusyPort(options.sqsPort, 'SQS_PORT', 'moto server');
     const reaper = startReaper();
     started.push({ stop: async () => reaper.stop() });
     const [dynamoPort, sqsPort] = [options.dynamoPort ?? (await freePort()), options.sqsPort ?? (await freePort())];

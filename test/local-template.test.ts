@@ -58,8 +58,10 @@ describe.concurrent('the local stack follows the construct (no change under loca
       ).Item?.paidTotal;
     await eventually('the six invoices are applied', async () => (await total()) === 60, 30_000);
     // the batching window gathers what arrives together, up to the batch size
-    const batches = events.flatMap((event) => (event.stage === 'mapping' && event.records > 0 ? [event.records] : []));
-    expect(Math.max(...batches)).toBe(2);
+    const batches = () =>
+      events.flatMap((event) => (event.stage === 'mapping' && event.records > 0 ? [event.records] : []));
+    await eventually('every invocation has reported', async () => batches().reduce((sum, n) => sum + n, 0) >= 6);
+    expect(Math.max(...batches())).toBe(2);
     const { Item } = await documents.send(
       new GetCommand({ TableName: stack.resources.dedupTable, Key: { pk: `${stack.source}#msg_batch_0` } }),
     );
