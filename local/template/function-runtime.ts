@@ -105,20 +105,25 @@ export class LocalFunction {
             reject(this.error('handler', message.error));
           } else if (message.type === 'crash') {
             cleanup();
+            this.discard(environment); // it is exiting: never hand it another invocation
             this.notice({ environment: 'crashed', detail: message.error?.message });
             reject(this.error('crash', message.error, 'Runtime exited with error: '));
           }
         };
         const onExit = (code: number | null, signal: string | null) => {
-          cleanup();
-          this.notice({ environment: 'crashed', detail: `exit ${signal ?? code}` });
-          reject(
-            new FunctionError(
-              this.spec.functionName,
-              'crash',
-              `Runtime exited with error: ${signal ? `signal ${signal}` : `exit status ${code}`}`,
-            ),
-          );
+          // the child's last message (why it crashed) may still be on its way: let it arrive first
+          setTimeout(() => {
+            cleanup();
+            this.discard(environment);
+            this.notice({ environment: 'crashed', detail: `exit ${signal ?? code}` });
+            reject(
+              new FunctionError(
+                this.spec.functionName,
+                'crash',
+                `Runtime exited with error: ${signal ? `signal ${signal}` : `exit status ${code}`}`,
+              ),
+            );
+          }, 50);
         };
         const cleanup = () => {
           clearTimeout(timer);
@@ -226,6 +231,8 @@ export class LocalFunction {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       cwd: this.spec.bundleDir,
     });
+    // a message to an environment that just died: the invocation's exit handling says why
+    child.on('error', () => undefined);
     const environment: Environment = { child, busy: false, ready: Promise.resolve() };
     this.all.add(environment);
     for (const stream of [child.stdout, child.stderr]) {

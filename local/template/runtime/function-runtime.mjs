@@ -10,6 +10,11 @@ const { TXONCE_BUNDLE_DIR: bundleDir, TXONCE_HANDLER: handlerName, TXONCE_MEMORY
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
 
 const send = (message) => process.send?.(message);
+/** Tells the parent, then ends: the message is out before the exit, so the parent can say why. */
+const sendAndExit = (message, code) => {
+  if (!process.send) process.exit(code);
+  process.send(message, () => process.exit(code));
+};
 const describe = (error) => ({
   name: error?.name ?? 'Error',
   message: error?.message ?? String(error),
@@ -34,14 +39,8 @@ async function loadHandler() {
   return handler;
 }
 
-process.on('uncaughtException', (error) => {
-  send({ type: 'crash', error: describe(error) });
-  process.exit(129);
-});
-process.on('unhandledRejection', (error) => {
-  send({ type: 'crash', error: describe(error) });
-  process.exit(128);
-});
+process.on('uncaughtException', (error) => sendAndExit({ type: 'crash', error: describe(error) }, 129));
+process.on('unhandledRejection', (error) => sendAndExit({ type: 'crash', error: describe(error) }, 128));
 
 // the local stack ended (even by SIGKILL): its environments end with it
 process.on('disconnect', () => process.exit(0));
@@ -50,8 +49,7 @@ let handler;
 try {
   handler = await loadHandler();
 } catch (error) {
-  send({ type: 'init-error', error: describe(error) });
-  process.exit(1);
+  sendAndExit({ type: 'init-error', error: describe(error) }, 1);
 }
 
 process.on('message', async (message) => {
