@@ -93,6 +93,10 @@ describe.concurrent('the local stack follows the construct (no change under loca
       (event) => event.stage === 'runtime' && event.environment === 'init failed' && /Consumer/.test(event.function),
     );
     expect(initFailures.length).toBe(2);
+    // the minified bundle still names its error (a class name would be minified to a letter)
+    expect(initFailures[0]).toMatchObject({
+      detail: expect.stringMatching(/^ConfigError: The consumer is misconfigured/),
+    });
     const failed = events.find((event) => event.stage === 'mapping' && event.error);
     expect(failed).toMatchObject({ error: expect.stringContaining('IDEMPOTENCY_SOURCE may not contain "#"') });
   }, 120_000);
