@@ -216,7 +216,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
     started.push({ stop: async () => void (await Promise.all([...functions.values()].map((fn) => fn.stop()))) });
-    const routes = { api: undefined as string | undefined };
     const secret = options.secret ?? `whsec_${randomBytes(24).toString('base64')}`;
     const api = apiFunction(assembly, functions);
     const provision = () =>
@@ -226,7 +225,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         clients: { dynamo, sqs, sns, secrets },
         secretValues: api?.secretId ? { [api.secretId]: secret } : {},
         moreReferences: {
-          ref: (id) => functionReferences(functions).ref?.(id) ?? apiReference(assembly, id, routes.api),
+          ref: (id) => functionReferences(functions).ref?.(id) ?? apiReference(assembly, id),
           getAtt: (id, attribute) =>
             functionReferences(functions).getAtt?.(id, attribute) ??
             (assembly.template.Resources[id]?.Type === 'AWS::ApiGateway::RestApi' && attribute === 'RootResourceId'
@@ -277,7 +276,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       throw error;
     });
     started.push(gateway);
-    routes.api = gateway.url;
     const receiptsUrl = `${gateway.url}/receipts`;
     const receiptsTopic = consumerEnvironment(functions).RECEIPTS_TOPIC_ARN;
     const subscribeReceiver = async () => {
@@ -398,12 +396,13 @@ function localSecretNames(resources: ProvisionedResources): ProvisionedResources
   };
 }
 
-function apiReference(assembly: SynthesizedStack, id: string, url: string | undefined): string | undefined {
+/** Refs of the API's parts: the API is "local", a stage its name, the others their logical ids. */
+function apiReference(assembly: SynthesizedStack, id: string): string | undefined {
   const type = assembly.template.Resources[id]?.Type;
   if (type === 'AWS::ApiGateway::RestApi') return 'local';
   if (type === 'AWS::ApiGateway::Stage') return String(assembly.template.Resources[id].Properties?.StageName);
   if (type?.startsWith('AWS::ApiGateway::')) return id;
-  return url ? undefined : undefined;
+  return undefined;
 }
 
 /** The function behind the API (the webhook ingest), its path, and the secret it verifies with. */
