@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../local/sign.js';
 import type { LocalStack } from '../local/stack.js';
-import { isAlive, runCommand, runCommandAsync, startCommand } from './support/processes.js';
+import { runCommand, runCommandAsync, startCommand } from './support/processes.js';
 import { eventually } from './support/sqs.js';
 import { synthesizeStack } from './support/template.js';
 

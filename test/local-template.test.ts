@@ -78,21 +78,27 @@ describe.concurrent('the local stack follows the construct (no change under loca
     const stack = await startLocalStack({
       cdkOut,
       port: 0,
-      visibilityTimeoutSeconds: 1,
+      visibilityTimeoutSeconds: 2,
       onEvent: (event) => events.push(event),
     });
     stacks.push(stack);
     expect(await send(stack, 'msg_never', 'cus_never', 1)).toBe(202);
     const sqs = new SQSClient({ endpoint: stack.sqsEndpoint, region: 'us-east-1', credentials });
+    let deadLettered: Awaited<ReturnType<typeof peek>> = [];
     await eventually(
       'the message is in the DLQ',
-      async () => (await peek(sqs, stack.resources.deadLetterQueueUrl, 10)).length === 1,
-      30_000,
+      async () => {
+        deadLettered = await peek(sqs, stack.resources.deadLetterQueueUrl, 10);
+        return deadLettered.length === 1;
+      },
+      60_000,
     );
+    // delivered maxReceiveCount (2) times, then moved by SQS; looking at it in the DLQ is one more receive
+    expect(deadLettered[0].Attributes?.ApproximateReceiveCount).toBe('3');
     const initFailures = events.filter(
       (event) => event.stage === 'runtime' && event.environment === 'init failed' && /Consumer/.test(event.function),
     );
-    expect(initFailures.length).toBe(2);
+    expect(initFailures.length).toBeGreaterThan(0);
     // the minified bundle still names its error (a class name would be minified to a letter)
     expect(initFailures[0]).toMatchObject({
       detail: expect.stringMatching(/^ConfigError: The consumer is misconfigured/),
