@@ -3,7 +3,7 @@ import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { WebhookPipeline, type WebhookScheme } from 'txonce/cdk';
+import { WebhookPipeline, type WebhookPipelineProps, type WebhookScheme } from 'txonce/cdk';
 import { BUSINESS_TABLES } from './settings.js';
 
 export interface TxonceStackProps extends StackProps {
@@ -21,6 +21,8 @@ export interface TxonceStackProps extends StackProps {
   apiLogging?: boolean;
   /** A regional WAFv2 web ACL to associate with the API stage. Default: none. */
   webAclArn?: string;
+  /** More WebhookPipeline settings (batch size, maxReceiveCount, consumer environment...); the consumer's are merged. */
+  pipeline?: Partial<WebhookPipelineProps>;
 }
 
 /**
@@ -64,6 +66,7 @@ export class TxonceStack extends Stack {
     }
 
     this.pipeline = new WebhookPipeline(this, 'Pipeline', {
+      ...props.pipeline,
       scheme: props.scheme,
       source: props.source,
       fifo: props.fifo,
@@ -75,11 +78,13 @@ export class TxonceStack extends Stack {
       deletionProtection: !props.destroyData,
       tableEncryption: encryption,
       consumer: {
-        tables: [this.invoices, this.customers],
+        ...props.pipeline?.consumer,
+        tables: [this.invoices, this.customers, ...(props.pipeline?.consumer?.tables ?? [])],
         environment: {
           INVOICES_TABLE: this.invoices.tableName,
           CUSTOMERS_TABLE: this.customers.tableName,
           RECEIPTS_TOPIC_ARN: this.receipts.topicArn,
+          ...props.pipeline?.consumer?.environment,
         },
       },
       outbox: { topics: [this.receipts] },

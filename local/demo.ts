@@ -5,8 +5,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { peek } from '../cli/redrive.js';
 import type { WebhookScheme } from '../lib/index.js';
 import { recordKey } from '../lib/index.js';
-import type { LocalResources } from './provision.js';
 import { signWebhook } from './sign.js';
+import type { LocalResources } from './stack.js';
 import { type LocalStack, startLocalStack } from './stack.js';
 import { readStateFile } from './state-file.js';
 

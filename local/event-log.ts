@@ -1,19 +1,20 @@
 import type { PipelineEvent } from './stack.js';
 
 /** One readable line per step of an event's path through the local pipeline. */
-export function describeEvent(event: PipelineEvent): string {
+export function describeEvent(event: PipelineEvent): string | undefined {
   const time = new Date().toISOString().slice(11, 23);
-  if (event.stage === 'ingest') {
-    return event.status === 202
-      ? `${time}  accepted       ${event.id}`
-      : `${time}  rejected ${event.status}   ${event.reason ?? ''}`;
-  }
-  if (event.stage === 'publisher') {
-    const { result } = event;
-    return result.status === 'delivered'
-      ? `${time}  published      ${result.messageId}  (attempt ${result.attempts})`
-      : `${time}  not published  ${result.messageId}  ${result.error ?? ''}  -> failure queue`;
-  }
+  if (event.stage === 'function') return describeLogLine(time, event.function, event.line);
+  if (event.stage === 'runtime')
+    return `${time}  ${event.environment === 'started' ? 'cold start    ' : `!! ${event.environment}`} ${event.function}  ${event.detail ?? ''}`;
+  if (event.stage === 'template')
+    return [
+      `${time}  template       ${event.stackName} from ${event.dir}; not emulated locally, deliberately:`,
+      ...event.notes.map((note) => `                 - ${note}`),
+    ].join('\n');
+  if (event.stage === 'mapping')
+    return event.error === undefined
+      ? undefined
+      : `${time}  !! ${event.mapping}: ${event.records} record(s) failed: ${event.error}`;
   if (event.stage === 'supervisor') {
     const mark = { error: '!!', warn: '! ', info: 'ok' }[event.level];
     return `${time}  ${mark} ${event.message}`;
@@ -31,20 +32,40 @@ export function describeEvent(event: PipelineEvent): string {
       );
     return lines.join('\n') || `${time}  journal        nothing to re-deliver`;
   }
-  if (event.stage === 'receiver') return `${time}  receipt ${event.status.padEnd(12)} ${event.id}`;
-  const { outcome } = event;
-  const key = outcome.key ?? outcome.record.messageId;
-  switch (outcome.status) {
-    case 'committed': {
-      const result = outcome.result;
-      const detail = 'applied' in result ? `${result.customerId} +${result.amount}` : `ignored ${result.ignored}`;
-      return `${time}  committed      ${key}  ${detail}`;
-    }
-    case 'duplicate':
-      return `${time}  duplicate      ${key}  (first committed ${outcome.firstSeenAt})`;
-    case 'dead-lettered':
-      return `${time}  dead-lettered  ${key}  ${(outcome.error as Error).message}`;
-    case 'failed':
-      return `${time}  failed (${outcome.reason})  ${key}  ${outcome.error ? (outcome.error as Error).message : ''}  -> SQS redelivers`;
+  return `${time}  receipt ${event.status.padEnd(12)} ${event.id}`;
+}
+
+/**
+ * A function's Powertools log line, as one readable line: the steps of an event's path
+ * (accepted, committed, duplicate, dead-lettered, failed, published) by their log messages;
+ * other warnings and errors as they are; the rest (info, metrics) is left out.
+ */
+function describeLogLine(time: string, fn: string, line: Record<string, unknown> | string): string | undefined {
+  if (typeof line === 'string') return `${time}  ${fn}: ${line}`;
+  const field = (name: string) => (line[name] === undefined ? '' : String(line[name]));
+  const error = (line.error as { message?: string } | undefined)?.message ?? '';
+  const result = line.result as
+    | { applied?: string; customerId?: string; amount?: number; ignored?: string }
+    | undefined;
+  switch (line.message) {
+    case 'webhook accepted':
+      return `${time}  accepted       ${field('webhookId')}`;
+    case 'webhook rejected':
+      return `${time}  rejected ${field('statusCode')}   ${field('reason')}`;
+    case 'event committed':
+      return `${time}  committed      ${field('idempotencyKey')}  ${result?.applied ? `${result.customerId} +${result.amount}` : `ignored ${result?.ignored ?? ''}`}`;
+    case 'duplicate absorbed':
+      return `${time}  duplicate      ${field('idempotencyKey')}  (first committed ${field('firstSeenAt')})`;
+    case 'event dead-lettered':
+      return `${time}  dead-lettered  ${field('idempotencyKey')}  ${error}`;
+    case 'event failed, SQS will redeliver it':
+      return `${time}  failed (${field('reason')})  ${field('idempotencyKey')}  ${error}  -> SQS redelivers`;
+    case 'message delivered':
+      return `${time}  published      ${field('messageId')}  (attempt ${field('attempts')})`;
+    case 'message not delivered: sent to the failure queue':
+      return `${time}  not published  ${field('messageId')}  ${error}  -> failure queue`;
   }
+  if (line.level === 'WARN' || line.level === 'ERROR' || line.level === 'CRITICAL')
+    return `${time}  ${fn} ${String(line.level).toLowerCase()}: ${field('message')} ${error}`;
+  return undefined;
 }

@@ -1,63 +1,61 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import {
-  Idempotency,
-  type IdempotentContext,
-  idempotency,
-  type VerifiedWebhookEvent,
-  verifyWebhook,
-} from '../lib/index.js';
+import { Idempotency, type IdempotentContext, idempotency } from '../lib/index.js';
 
 export interface ReceiptReceiverOptions {
   dynamo: DynamoDBDocumentClient;
   dedupTable: string;
   receiptsTable: string;
-  /** the secret the publisher signs with */
-  signingSecret: string;
-  /** Share of messages whose first answer is "lost" after the receiver committed (a 503), so the publisher retries. */
-  loseFirstAnswer?: number;
-  onReceipt?: (id: string, status: 'applied' | 'duplicate' | 'answer lost') => void;
+  onReceipt?: (id: string, status: 'applied' | 'duplicate') => void;
 }
 
 /**
- * A partner's webhook endpoint, built on txonce: it verifies the publisher's Standard Webhooks
- * signature and applies each message id once (counting receipts per invoice), however often the
- * publisher delivers it.
+ * A partner subscribed over HTTP to the receipts topic the outbox publisher delivers to, built
+ * on txonce: it applies each receipt (keyed by the outbox message's stable id) once, counting
+ * receipts per invoice, however often it is delivered.
  */
 export function receiptReceiver(options: ReceiptReceiverOptions) {
   const store = new Idempotency({ client: options.dynamo, tableName: options.dedupTable, source: 'receipts' });
-  const lost = new Set<string>();
-  const receive = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(verifyWebhook({ scheme: 'standard-webhooks', secrets: options.signingSecret }))
-    .handler(
-      idempotency(
-        { store, key: (event: APIGatewayProxyEvent) => (event as VerifiedWebhookEvent).webhook.id },
-        async (event, context) => {
-          const { data } = JSON.parse(event.body ?? '{}');
-          context.tx.update({
-            TableName: options.receiptsTable,
-            Key: { pk: data.invoiceId },
-            UpdateExpression: 'ADD receipts :one SET customerId = :customer',
-            ExpressionAttributeValues: { ':one': 1, ':customer': data.customerId },
-          });
-          return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"received":true}' };
-        },
-      ),
-    );
+  const receive = idempotency(
+    {
+      store,
+      key: (event: APIGatewayProxyEvent) => receiptOf(event)?.id ?? '',
+    },
+    async (event: APIGatewayProxyEvent, context: IdempotentContext) => {
+      const { data } = receiptOf(event) as Receipt;
+      context.tx.update({
+        TableName: options.receiptsTable,
+        Key: { pk: data.invoiceId },
+        UpdateExpression: 'ADD receipts :one SET customerId = :customer',
+        ExpressionAttributeValues: { ':one': 1, ':customer': data.customerId },
+      });
+      return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"received":true}' };
+    },
+  );
 
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
-    const id = event.headers['webhook-id'] ?? '';
+    const receipt = receiptOf(event);
+    // SNS's subscription confirmations and anything else that is not a receipt: nothing to apply
+    if (!receipt?.id || !receipt.data?.invoiceId) return { statusCode: 200, body: '' };
     const own = { ...context } as IdempotentContext;
-    const response = await receive(event, own);
-    const applied = own.idempotencyStatus === 'committed';
-    if (response.statusCode !== 200) return response;
-    if (applied && !lost.has(id) && Math.random() < (options.loseFirstAnswer ?? 0)) {
-      lost.add(id);
-      options.onReceipt?.(id, 'answer lost');
-      return { statusCode: 503, body: 'the answer was lost on the way back' };
-    }
-    options.onReceipt?.(id, applied ? 'applied' : 'duplicate');
+    const response = (await receive(event, own)) as APIGatewayProxyResult;
+    options.onReceipt?.(receipt.id, own.idempotencyStatus === 'committed' ? 'applied' : 'duplicate');
     return response;
   };
+}
+
+interface Receipt {
+  id: string;
+  data: { invoiceId: string; customerId: string };
+}
+
+/** An SNS HTTP notification's Message: the outbox envelope ({ id, type, timestamp, data }). */
+function receiptOf(event: APIGatewayProxyEvent): Receipt | undefined {
+  try {
+    const notification = JSON.parse(event.body ?? '');
+    if (notification?.Type !== 'Notification') return undefined;
+    return JSON.parse(notification.Message) as Receipt;
+  } catch {
+    return undefined;
+  }
 }

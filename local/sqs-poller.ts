@@ -29,6 +29,12 @@ export interface SqsPollerOptions {
   waitTimeSeconds?: number;
   /** Told about every invocation, for logs. */
   onInvoke?: (report: InvocationReport) => void;
+  /** Batches handled at once, like ScalingConfig.MaximumConcurrency. Default 1. */
+  maxConcurrency?: number;
+  /** The mapping's FilterCriteria: records that do not pass are deleted without an invocation, as Lambda does. */
+  filter?: (record: SQSRecord) => boolean;
+  /** FunctionResponseTypes has ReportBatchItemFailures: a `batchItemFailures` result is honoured. Default true. */
+  reportBatchItemFailures?: boolean;
 }
 
 export interface InvocationReport {
@@ -58,6 +64,7 @@ export class SqsPoller {
   private readonly batchWindowMs: number;
   private readonly functionTimeoutMs: number;
   private readonly waitTimeSeconds: number;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: SqsPollerOptions) {
     this.batchSize = options.batchSize ?? 10;
@@ -91,15 +98,22 @@ export class SqsPoller {
   }
 
   private async run(): Promise<void> {
+    const limit = this.options.maxConcurrency ?? 1;
     while (this.running) {
       try {
+        while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
         const { messages, receivedAt } = await this.receiveBatch();
-        if (messages.length > 0) await this.invoke(messages, receivedAt);
+        if (messages.length === 0) continue;
+        const batch = this.invoke(messages, receivedAt)
+          .catch((error) => this.options.onInvoke?.({ records: messages.length, deleted: 0, retried: 0, error }))
+          .finally(() => this.inFlight.delete(batch));
+        this.inFlight.add(batch);
       } catch (error) {
         this.options.onInvoke?.({ records: 0, deleted: 0, retried: 0, error });
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
+    await Promise.all(this.inFlight);
   }
 
   /** Long-polls for a first message, then gathers more until the batch is full or the window closes. */
@@ -131,8 +145,15 @@ export class SqsPoller {
     return { messages, receivedAt };
   }
 
-  private async invoke(messages: Message[], receivedAt: number): Promise<void> {
-    const event: SQSEvent = { Records: messages.map((message) => this.toRecord(message)) };
+  private async invoke(received: Message[], receivedAt: number): Promise<void> {
+    const filter = this.options.filter;
+    const records = received.map((message) => this.toRecord(message));
+    const dropped = filter ? received.filter((_, index) => !filter(records[index])) : [];
+    // Lambda deletes the messages its filter criteria drop: they never reach the function
+    if (dropped.length > 0) await this.delete(dropped);
+    const messages = received.filter((message) => !dropped.includes(message));
+    if (messages.length === 0) return;
+    const event: SQSEvent = { Records: records.filter((_, index) => !dropped.includes(received[index])) };
     let failed: Set<string>;
     let error: unknown;
     try {
@@ -140,7 +161,7 @@ export class SqsPoller {
         this.options.handler(event, lambdaContext(this.functionTimeoutMs, 'local-consumer')),
         this.functionTimeoutMs,
       );
-      failed = failedIds(event.Records, response);
+      failed = this.options.reportBatchItemFailures === false ? new Set() : failedIds(event.Records, response);
     } catch (caught) {
       error = caught;
       failed = new Set(event.Records.map((record) => record.messageId));

@@ -2,32 +2,44 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { type SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createConsumer } from '../functions/consumer/consumer.js';
-import type { InvoiceResult } from '../functions/consumer/invoice-paid.js';
-import { createIngest } from '../functions/ingest/ingest.js';
-import { createPublisher, type PublishResult } from '../functions/publisher/publisher.js';
-import { MESSAGE_GROUP_PATHS, OUTBOX, WEBHOOK_ENDPOINT } from '../infra/settings.js';
-import { Idempotency, type RecordOutcome, type WebhookScheme } from '../lib/index.js';
+import type { WebhookScheme } from '../lib/index.js';
 import { type RunningServer, startDynamoDbLocal } from './dynamodb-local.js';
 import { type RunningGateway, startHttpGateway } from './http-gateway.js';
 import { Journal } from './journal.js';
 import { startMotoServer } from './moto-server.js';
 import { freePort, refuseBusyPort } from './processes.js';
-import { type LocalResources, provision } from './provision.js';
 import { startReaper } from './reaper.js';
 import { receiptReceiver } from './receipt-receiver.js';
 import { type ReplayReport, replayJournal } from './replay.js';
-import { SqsPoller } from './sqs-poller.js';
-import { DynamoStreamPoller } from './stream-poller.js';
+import { startSqsJournalProxy } from './sqs-journal-proxy.js';
 import { Supervisor } from './supervisor.js';
+import { readCloudAssembly, type SynthesizedStack, synthesizeApp } from './template/cloud-assembly.js';
+import { checkTemplate, TemplateError } from './template/emulations.js';
+import type { LocalFunction, RuntimeNotice } from './template/function-runtime.js';
+import { LOCAL_REGION, resolveIntrinsics } from './template/intrinsics.js';
+import { type ProvisionedResources, provisionTemplate } from './template/provision-template.js';
+import {
+  apiRoutes,
+  configureFunctions,
+  functionReferences,
+  type RunningMapping,
+  startEventSourceMappings,
+  templateFunctions,
+} from './template/run-template.js';
 
 export interface LocalStackOptions {
+  /** A synthesized cloud assembly (cdk.out) to run. Default: synthesize infra/app.ts into a temporary folder. */
+  cdkOut?: string;
+  /** With several stacks in the assembly: which one. */
+  stackName?: string;
+  /** CDK context for the synthesis (e.g. { scheme: 'stripe' }); ignored with `cdkOut`. */
+  context?: Record<string, string>;
   /** HTTP port of the webhook endpoint. Default 3000; 0 picks a free one. */
   port?: number;
   /** Fixed ports for the emulators. Default: free ports. */
@@ -35,17 +47,15 @@ export interface LocalStackOptions {
   sqsPort?: number;
   /** Keep DynamoDB Local's data in this folder across restarts. Default: in memory. */
   dataPath?: string;
-  scheme?: WebhookScheme;
-  /** The signing secret. Default: a new random Standard Webhooks secret each start. */
+  /** The webhook signing secret put in the template's webhook secret. Default: a new random Standard Webhooks secret. */
   secret?: string;
-  source?: string;
-  /** Default: the deployed value (180 s). Shorter makes retries and the DLQ quick to watch. */
+  /** Overrides the template's visibility timeout of the queues functions consume (TXONCE_VISIBILITY_TIMEOUT). */
   visibilityTimeoutSeconds?: number;
-  /** Told each event's path: accepted, rejected, committed, duplicate, failed, dead-lettered, published, received. */
+  /** Execution environments per function at most (Lambda would scale out further). Default 2. */
+  maxEnvironments?: number;
+  /** Told each step: the functions' log lines, their environments, the supervisor, the journal. */
   onEvent?: (event: PipelineEvent) => void;
-  /** Share of receipts whose first answer the local receiver "loses", so the publisher retries. Default 0.1. */
-  receiverLosesFirstAnswer?: number;
-  /** Run the consumer. Default true; false only accepts and queues (to test what a restart re-delivers). */
+  /** Run the SQS consumers. Default true; false only accepts and queues (to test what a restart re-delivers). */
   consume?: boolean;
   /** Supervision: seconds between emulator health checks (default 2). */
   healthCheckIntervalMs?: number;
@@ -54,23 +64,43 @@ export interface LocalStackOptions {
 }
 
 export type PipelineEvent =
-  | { stage: 'ingest'; status: number; id?: string; reason?: string }
-  | { stage: 'consumer'; outcome: RecordOutcome<InvoiceResult> }
-  | { stage: 'publisher'; result: PublishResult }
-  | { stage: 'receiver'; id: string; status: 'applied' | 'duplicate' | 'answer lost' }
+  /** a line a function logged (Powertools JSON, or plain text) */
+  | { stage: 'function'; function: string; line: Record<string, unknown> | string }
+  /** an execution environment started, timed out, crashed or failed its init */
+  | { stage: 'runtime'; function: string; environment: NonNullable<RuntimeNotice['environment']>; detail?: string }
+  | { stage: 'template'; dir: string; stackName: string; notes: string[] }
+  /** an invocation by an event source mapping: how many records, and the error if it failed */
+  | { stage: 'mapping'; mapping: string; records: number; error?: string }
+  | { stage: 'receiver'; id: string; status: 'applied' | 'duplicate' }
   | { stage: 'supervisor'; level: 'warn' | 'error' | 'info'; message: string }
   | { stage: 'journal'; when: 'start' | 'recovery'; report: ReplayReport; file: string; persistent: boolean };
+
+/** The local names of what the demo and the CLI look at. */
+export interface LocalResources {
+  dedupTable: string;
+  invoicesTable: string;
+  customersTable: string;
+  outboxTable: string;
+  /** the local receipt receiver's effects (not in the template: the receiver stands for a partner) */
+  receiptsTable: string;
+  outboxFailureQueueUrl: string;
+  queueUrl: string;
+  queueArn: string;
+  deadLetterQueueUrl: string;
+  deadLetterQueueArn: string;
+}
 
 export interface LocalStack {
   webhookUrl: string;
   secret: string;
-  /** the Standard Webhooks secret the outbox publisher signs receipts with */
-  signingSecret: string;
   receiptsUrl: string;
   scheme: WebhookScheme;
   source: string;
   dynamoEndpoint: string;
   sqsEndpoint: string;
+  /** the cloud assembly it runs */
+  cdkOut: string;
+  stackName: string;
   resources: LocalResources;
   /** process ids of the emulators (kept current across restarts), so a caller can check nothing is left behind */
   pids: number[];
@@ -84,15 +114,13 @@ export interface LocalStack {
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /**
- * The whole pipeline on one machine: DynamoDB Local and moto SQS, the tables and queues from the
- * deployed settings, the HTTP gateway running functions/ingest, and the SQS poller running
- * functions/consumer. `stop()` ends everything it started.
+ * The deployed stack on one machine, built from its synthesized CloudFormation template:
+ * DynamoDB Local and moto (SQS, SNS, Secrets Manager) hold the template's tables, queues,
+ * topics and secrets; every Lambda function runs its own asset bundle in processes of its own;
+ * every event source mapping is a poller; the API's methods are routes of a local gateway.
+ * What is emulated and what is not: docs/local-emulation.md. `stop()` ends everything it started.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const scheme = options.scheme ?? 'standard-webhooks';
-  const source = options.source ?? scheme;
-  const secret = options.secret ?? `whsec_${randomBytes(24).toString('base64')}`;
-  const signingSecret = `whsec_${randomBytes(24).toString('base64')}`;
   const notice = (level: 'warn' | 'error' | 'info', message: string) =>
     options.onEvent?.({ stage: 'supervisor', level, message });
   const started: { stop(): Promise<void> }[] = [];
@@ -101,10 +129,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
-    // ports that already answer belong to someone else (or to a stack that was killed): refuse them
+    // ports that already answer belong to someone else (or to a stack that was killed): refuse them, before the
+    // synthesis (seconds) or anything else
     if (options.port) await refuseBusyPort(options.port, 'PORT', 'local stack');
     if (options.dynamoPort) await refuseBusyPort(options.dynamoPort, 'DYNAMODB_PORT', 'DynamoDB Local');
     if (options.sqsPort) await refuseBusyPort(options.sqsPort, 'SQS_PORT', 'moto server');
+    const assembly = loadAssembly(options, started);
+    const { notes } = checkTemplate(assembly.template.Resources);
+    options.onEvent?.({ stage: 'template', dir: assembly.dir, stackName: assembly.stackName, notes });
+
     const reaper = startReaper();
     started.push({ stop: async () => reaper.stop() });
     const [dynamoPort, sqsPort] = [options.dynamoPort ?? (await freePort()), options.sqsPort ?? (await freePort())];
@@ -112,7 +145,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const launchMoto = () => startMotoServer({ port: sqsPort });
     const servers = { dynamo: undefined as RunningServer | undefined, sqs: undefined as RunningServer | undefined };
     started.push({ stop: async () => void (await Promise.all([servers.dynamo?.stop(), servers.sqs?.stop()])) });
-    const [dynamoServer, sqsServer] = await Promise.allSettled([launchDynamo(), launchMoto()]).then((results) => {
+    const [dynamoServer, motoServer] = await Promise.allSettled([launchDynamo(), launchMoto()]).then((results) => {
       for (const result of results) if (result.status === 'fulfilled') reaper.watch(result.value.pid);
       [servers.dynamo, servers.sqs] = results.map((result) =>
         result.status === 'fulfilled' ? result.value : undefined,
@@ -121,86 +154,118 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (failed) throw failed.reason;
       return [servers.dynamo as RunningServer, servers.sqs as RunningServer];
     });
-    const pids = [dynamoServer.pid, sqsServer.pid].filter((pid): pid is number => typeof pid === 'number');
-    const region = 'us-east-1';
-    const dynamo = new DynamoDBClient({ endpoint: dynamoServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
-    const documents = DynamoDBDocumentClient.from(dynamo);
-    const sqs = new SQSClient({ endpoint: sqsServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
-    const resources = await provision({ dynamo, sqs, visibilityTimeoutSeconds: options.visibilityTimeoutSeconds });
+    const pids = [dynamoServer.pid, motoServer.pid].filter((pid): pid is number => typeof pid === 'number');
 
-    // every webhook ingest is about to enqueue goes to the journal first, so a 202 is never lost with moto
+    // every SendMessage of the functions passes the journal first: a 202 is never lost with moto
     const journalDir = options.dataPath ?? mkdtempSync(join(tmpdir(), 'txonce-journal-'));
     if (!options.dataPath) started.push({ stop: async () => rmSync(journalDir, { recursive: true, force: true }) });
     const journal = new Journal(join(journalDir, 'txonce-accepted.ndjson'));
+    let eventQueueUrl = '';
+    let source = '';
+    const proxy = await startSqsJournalProxy({
+      target: () => motoServer.endpoint,
+      onSend: (message) => {
+        if (message.QueueUrl !== eventQueueUrl) return;
+        journal.append({
+          at: new Date().toISOString(),
+          source,
+          key: message.MessageAttributes?.idempotencyKey?.StringValue ?? '',
+          message,
+        });
+      },
+    });
+    started.push(proxy);
+
+    const region = LOCAL_REGION;
+    const dynamo = new DynamoDBClient({ endpoint: dynamoServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
+    const streams = new DynamoDBStreamsClient({
+      endpoint: dynamoServer.endpoint,
+      region,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const documents = DynamoDBDocumentClient.from(dynamo);
+    // queues are created through the proxy, so their URLs (which moto builds from the Host) lead there
+    const sqs = new SQSClient({ endpoint: proxy.url, region, credentials: LOCAL_CREDENTIALS });
+    const sns = new SNSClient({ endpoint: motoServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
+    const secrets = new SecretsManagerClient({ endpoint: motoServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
+    const runtimeEnvironment = {
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL: motoServer.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoServer.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamoServer.endpoint,
+      AWS_ENDPOINT_URL_SQS: proxy.url,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+
+    const functions = templateFunctions({
+      stack: assembly,
+      maxEnvironments: options.maxEnvironments ?? 2,
+      onNotice: (runtimeNotice) => {
+        if (runtimeNotice.line !== undefined)
+          options.onEvent?.({ stage: 'function', function: runtimeNotice.function, line: runtimeNotice.line });
+        else if (runtimeNotice.environment)
+          options.onEvent?.({
+            stage: 'runtime',
+            function: runtimeNotice.function,
+            environment: runtimeNotice.environment,
+            detail: runtimeNotice.detail,
+          });
+      },
+    });
+    started.push({ stop: async () => void (await Promise.all([...functions.values()].map((fn) => fn.stop()))) });
+    const secret = options.secret ?? `whsec_${randomBytes(24).toString('base64')}`;
+    const api = apiFunction(assembly, functions);
+    const provision = () =>
+      provisionTemplate({
+        stackName: assembly.stackName,
+        template: withVisibilityTimeout(assembly, options.visibilityTimeoutSeconds),
+        clients: { dynamo, sqs, sns, secrets },
+        secretValues: api?.secretId ? { [api.secretId]: secret } : {},
+        moreReferences: {
+          ref: (id) => functionReferences(functions).ref?.(id) ?? apiReference(assembly, id),
+          getAtt: (id, attribute) =>
+            functionReferences(functions).getAtt?.(id, attribute) ??
+            (assembly.template.Resources[id]?.Type === 'AWS::ApiGateway::RestApi' && attribute === 'RootResourceId'
+              ? 'root'
+              : undefined),
+        },
+      });
+    let resources = await provision();
+    configureFunctions(assembly, functions, localSecretNames(resources), runtimeEnvironment);
+    const localResources = await localNames(assembly, resources, dynamo);
+    eventQueueUrl = localResources.queueUrl;
+    source = api ? (functions.get(api.functionId)?.spec.environment.WEBHOOK_SOURCE ?? '') : '';
+    const scheme = (api ? functions.get(api.functionId)?.spec.environment.WEBHOOK_SCHEME : undefined) as WebhookScheme;
+
     const replay = async (when: 'start' | 'recovery') => {
       const report = await replayJournal({
         journal,
         dynamo: documents,
-        dedupTable: resources.dedupTable,
-        sqs,
-        queueUrl: resources.queueUrl,
+        dedupTable: localResources.dedupTable,
+        // straight to moto: a replay is not a new acceptance to journal
+        sqs: new SQSClient({ endpoint: motoServer.endpoint, region, credentials: LOCAL_CREDENTIALS }),
+        queueUrl: localResources.queueUrl,
       });
       options.onEvent?.({ stage: 'journal', when, report, file: journal.file, persistent: !!options.dataPath });
       return report;
     };
     const replayed = await replay('start');
-    const ingestSqs = new SQSClient({ endpoint: sqsServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
-    ingestSqs.middlewareStack.add(
-      (next, context) => async (args) => {
-        const input = args.input as SendMessageCommandInput;
-        if (context.commandName === 'SendMessageCommand' && input.QueueUrl === resources.queueUrl) {
-          journal.append({
-            at: new Date().toISOString(),
-            source,
-            key: input.MessageAttributes?.idempotencyKey?.StringValue ?? '',
-            message: input,
-          });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'txonceJournal' },
-    );
 
-    const silent = (serviceName: string) => new Logger({ serviceName, logLevel: 'SILENT' });
-    const ingest = createIngest({
-      scheme,
-      source,
-      secrets: secret,
-      sqs: ingestSqs,
-      queueUrl: resources.queueUrl,
-      maxBodyBytes: WEBHOOK_ENDPOINT.maxBodyBytes,
-      // FIFO: a message group per entity, as the deployed ingest does
-      messageGroupPaths: MESSAGE_GROUP_PATHS[scheme],
-      logger: silent('txonce-ingest'),
-    });
     const gateway: RunningGateway = await startHttpGateway({
       port: options.port ?? 3000,
       routes: [
+        ...apiRoutes({ stack: assembly, references: localSecretNames(resources), functions }),
         {
-          method: 'POST',
-          path: '/webhooks',
-          handler: async (event, context) => {
-            const response = await ingest(event, context);
-            const body = parse(response.body);
-            options.onEvent?.({
-              stage: 'ingest',
-              status: response.statusCode,
-              id: body.id,
-              reason: body.reason ?? body.message,
-            });
-            return response;
-          },
-        },
-        {
-          // a partner's endpoint receiving the receipts the consumer emits through the outbox
+          // a partner subscribed to the receipts topic, built on txonce: applies each receipt once
           method: 'POST',
           path: '/receipts',
           handler: receiptReceiver({
             dynamo: documents,
-            dedupTable: resources.dedupTable,
-            receiptsTable: resources.receiptsTable,
-            signingSecret,
-            loseFirstAnswer: options.receiverLosesFirstAnswer ?? 0.1,
+            dedupTable: localResources.dedupTable,
+            receiptsTable: localResources.receiptsTable,
             onReceipt: (id, status) => options.onEvent?.({ stage: 'receiver', id, status }),
           }),
         },
@@ -212,51 +277,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     started.push(gateway);
     const receiptsUrl = `${gateway.url}/receipts`;
-
-    if (options.consume !== false) {
-      const consumer = createConsumer({
-        store: new Idempotency({
-          client: documents,
-          tableName: resources.dedupTable,
-          source,
-          outboxTable: resources.outboxTable,
-        }),
-        tables: {
-          invoicesTable: resources.invoicesTable,
-          customersTable: resources.customersTable,
-          receipts: { kind: 'webhook', url: receiptsUrl },
-        },
-        deadLetter: { client: sqs, queueUrl: resources.deadLetterQueueUrl },
-        logger: silent('txonce-consumer'),
-        metrics: new UnpublishedMetrics({ namespace: 'txonce', serviceName: 'txonce-consumer' }),
-        onOutcome: (outcome) => options.onEvent?.({ stage: 'consumer', outcome }),
-      });
-      const poller = new SqsPoller({ client: sqs, queueUrl: resources.queueUrl, handler: consumer, batchSize: 10 });
-      await poller.start();
-      started.push(poller);
-    }
-
-    const startPublisher = async () => {
-      const poller = new DynamoStreamPoller({
-        dynamo,
-        streams: new DynamoDBStreamsClient({ endpoint: dynamoServer.endpoint, region, credentials: LOCAL_CREDENTIALS }),
-        tableName: resources.outboxTable,
-        filter: (record) => record.eventName === 'INSERT',
-        handler: createPublisher({
-          dynamo: documents,
-          outboxTable: resources.outboxTable,
-          targets: { sqs: () => sqs, webhookSecret: signingSecret },
-          failureQueue: { client: sqs, queueUrl: resources.outboxFailureQueueUrl },
-          deliveredExpiry: { attribute: OUTBOX.ttlAttribute, seconds: OUTBOX.deliveredRetentionDays * 86_400 },
-          logger: silent('txonce-publisher'),
-          onResult: (result) => options.onEvent?.({ stage: 'publisher', result }),
-        }),
-      });
-      await poller.start();
-      return poller;
+    const receiptsTopic = consumerEnvironment(functions).RECEIPTS_TOPIC_ARN;
+    const subscribeReceiver = async () => {
+      if (receiptsTopic)
+        await sns.send(new SubscribeCommand({ TopicArn: receiptsTopic, Protocol: 'http', Endpoint: receiptsUrl }));
     };
-    let publisher = await startPublisher();
-    started.push({ stop: () => publisher.stop() });
+    await subscribeReceiver();
+
+    let mappings: RunningMapping[] = [];
+    const startMappings = async () => {
+      mappings = await startEventSourceMappings({
+        stack: assembly,
+        resources,
+        functions,
+        clients: { sqs, dynamo, streams },
+        maxEnvironments: options.maxEnvironments ?? 2,
+        sources: options.consume === false ? ['dynamodb'] : undefined,
+        onInvoke: (mapping, report) =>
+          options.onEvent?.({
+            stage: 'mapping',
+            mapping,
+            records: report.records,
+            error: report.error ? ((report.error as Error).message ?? String(report.error)) : undefined,
+          }),
+      });
+    };
+    await startMappings();
+    started.push({ stop: async () => void (await Promise.all(mappings.map((mapping) => mapping.stop()))) });
 
     const supervisor = new Supervisor({
       intervalMs: options.healthCheckIntervalMs,
@@ -270,13 +317,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         if (name === 'DynamoDB Local') servers.dynamo = server;
         else servers.sqs = server;
         pids.splice(0, pids.length, ...[servers.dynamo?.pid, servers.sqs?.pid].filter((pid) => pid !== undefined));
-        await provision({ dynamo, sqs, visibilityTimeoutSeconds: options.visibilityTimeoutSeconds });
-        if (name === 'DynamoDB Local') {
-          if (!options.dataPath)
-            notice('warn', 'DynamoDB Local kept its data in memory: its tables start empty again.');
-          await publisher.stop(); // the outbox table's stream is a new one
-          publisher = await startPublisher();
-        }
+        await Promise.all(mappings.map((mapping) => mapping.stop()));
+        if (name === 'DynamoDB Local' && !options.dataPath)
+          notice('warn', 'DynamoDB Local kept its data in memory: its tables start empty again.');
+        // the same names, so the functions' environments stay right; new stream ARNs for the mappings
+        resources = await provision();
+        if (name !== 'DynamoDB Local') await subscribeReceiver();
+        await startMappings();
         await replay('recovery');
       },
     });
@@ -286,20 +333,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     supervisor.watch(
       { name: 'moto server', launch: launchMoto, healthy: (endpoint) => answers(`${endpoint}/moto-api/`, 'GET') },
-      sqsServer,
+      motoServer,
     );
     started.push({ stop: async () => supervisor.stop() });
 
     return {
-      webhookUrl: `${gateway.url}/webhooks`,
+      webhookUrl: `${gateway.url}${api?.path ?? '/webhooks'}`,
       secret,
-      signingSecret,
       receiptsUrl,
       scheme,
       source,
       dynamoEndpoint: dynamoServer.endpoint,
-      sqsEndpoint: sqsServer.endpoint,
-      resources,
+      sqsEndpoint: proxy.url,
+      cdkOut: assembly.dir,
+      stackName: assembly.stackName,
+      resources: localResources,
       pids,
       journalFile: journal.file,
       replayed,
@@ -311,25 +359,141 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
+function loadAssembly(options: LocalStackOptions, started: { stop(): Promise<void> }[]): SynthesizedStack {
+  if (options.cdkOut) return readCloudAssembly(options.cdkOut, options.stackName);
+  const outdir = mkdtempSync(join(tmpdir(), 'txonce-cdk-out-'));
+  started.push({ stop: async () => rmSync(outdir, { recursive: true, force: true }) });
+  synthesizeApp({ outdir, context: options.context });
+  return readCloudAssembly(outdir, options.stackName);
+}
+
+/** TXONCE_VISIBILITY_TIMEOUT: the one deliberate local override of the template (quick retries to watch). */
+function withVisibilityTimeout(assembly: SynthesizedStack, seconds: number | undefined): SynthesizedStack['template'] {
+  if (seconds === undefined) return assembly.template;
+  const consumed = new Set(
+    Object.values(assembly.template.Resources)
+      .filter((resource) => resource.Type === 'AWS::Lambda::EventSourceMapping')
+      .map((resource) => JSON.stringify(resource.Properties?.EventSourceArn)),
+  );
+  const resources = Object.fromEntries(
+    Object.entries(assembly.template.Resources).map(([id, resource]) => {
+      const consumedQueue =
+        resource.Type === 'AWS::SQS::Queue' && consumed.has(JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }));
+      return [
+        id,
+        consumedQueue ? { ...resource, Properties: { ...resource.Properties, VisibilityTimeout: seconds } } : resource,
+      ];
+    }),
+  );
+  return { ...assembly.template, Resources: resources };
+}
+
+/** Locally a secret's Ref is its name (Secrets Manager takes either): moto's ARNs change with every restart. */
+function localSecretNames(resources: ProvisionedResources): ProvisionedResources['references'] {
+  return {
+    ref: (id) => resources.secrets.get(id)?.name ?? resources.references.ref(id),
+    getAtt: (id, attribute) => resources.references.getAtt(id, attribute),
+  };
+}
+
+/** Refs of the API's parts: the API is "local", a stage its name, the others their logical ids. */
+function apiReference(assembly: SynthesizedStack, id: string): string | undefined {
+  const type = assembly.template.Resources[id]?.Type;
+  if (type === 'AWS::ApiGateway::RestApi') return 'local';
+  if (type === 'AWS::ApiGateway::Stage') return String(assembly.template.Resources[id].Properties?.StageName);
+  if (type?.startsWith('AWS::ApiGateway::')) return id;
+  return undefined;
+}
+
+/** The function behind the API (the webhook ingest), its path, and the secret it verifies with. */
+function apiFunction(
+  assembly: SynthesizedStack,
+  functions: Map<string, LocalFunction>,
+): { functionId: string; path: string; secretId?: string } | undefined {
+  const resources = assembly.template.Resources;
+  for (const [, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::ApiGateway::Method') continue;
+    const uri = JSON.stringify(resource.Properties?.Integration);
+    const functionId = [...functions.keys()].find((id) => uri.includes(`"${id}"`));
+    if (!functionId) continue;
+    const resourceId = (resource.Properties?.ResourceId as { Ref?: string })?.Ref;
+    const path = `/${resourceId ? resources[resourceId]?.Properties?.PathPart : ''}`;
+    const variables = (resources[functionId].Properties?.Environment as { Variables?: Record<string, unknown> })
+      ?.Variables;
+    const secretId = (variables?.WEBHOOK_SECRET_ID as { Ref?: string } | undefined)?.Ref;
+    return { functionId, path, secretId };
+  }
+  return undefined;
+}
+
+/** The SQS-triggered consumer's environment (its tables and topic). */
+function consumerEnvironment(functions: Map<string, LocalFunction>): Record<string, string> {
+  return (
+    [...functions.values()].find((fn) => fn.spec.environment.DEDUP_TABLE && fn.spec.environment.DLQ_URL)?.spec
+      .environment ?? {}
+  );
+}
+
+/** Names the demo and the CLI use, from the template's outputs and the consumer's environment. */
+async function localNames(
+  assembly: SynthesizedStack,
+  resources: ProvisionedResources,
+  dynamo: DynamoDBClient,
+): Promise<LocalResources> {
+  const outputs: Record<string, string> = {};
+  for (const [id, output] of Object.entries(assembly.template.Outputs ?? {})) {
+    const name = id.replace(/[0-9A-F]{8}$/, '').replace(/^Pipeline/, '');
+    try {
+      outputs[name] = String(resolveIntrinsics(output.Value, localSecretNames(resources), `Outputs.${id}`));
+    } catch {
+      // an output of something not emulated (the dashboard, the API URL): not needed locally
+    }
+  }
+  const consumer = [...resources.queues.values()];
+  const queue = consumer.find((candidate) => candidate.url === outputs.QueueUrl);
+  const deadLetterQueue = consumer.find((candidate) => candidate.url === outputs.DeadLetterQueueUrl);
+  const envOf = (variable: string) => {
+    for (const resource of Object.values(assembly.template.Resources)) {
+      const value = (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables?.[variable];
+      if (value !== undefined) return String(resolveIntrinsics(value, resources.references, variable));
+    }
+    return '';
+  };
+  if (!queue || !deadLetterQueue || !outputs.IdempotencyTableName)
+    throw new TemplateError(
+      `${assembly.stackName}: the template has no WebhookPipeline outputs (QueueUrl, DeadLetterQueueUrl, IdempotencyTableName) to run the local pipeline with.`,
+    );
+  const receiptsTable = `${assembly.stackName}-local-receipts`;
+  await dynamo
+    .send(
+      new (await import('@aws-sdk/client-dynamodb')).CreateTableCommand({
+        TableName: receiptsTable,
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    )
+    .catch((error) => {
+      if ((error as Error).name !== 'ResourceInUseException') throw error;
+    });
+  return {
+    dedupTable: outputs.IdempotencyTableName,
+    invoicesTable: envOf('INVOICES_TABLE'),
+    customersTable: envOf('CUSTOMERS_TABLE'),
+    outboxTable: outputs.OutboxTableName ?? '',
+    receiptsTable,
+    outboxFailureQueueUrl: outputs.OutboxFailureQueueUrl ?? '',
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    deadLetterQueueUrl: deadLetterQueue.url,
+    deadLetterQueueArn: deadLetterQueue.arn,
+  };
+}
+
 /** Any HTTP answer within 2 s: the emulator is up (DynamoDB Local answers a bare POST with a 400). */
 async function answers(url: string, method: string): Promise<void> {
   const response = await fetch(url, { method, signal: AbortSignal.timeout(2000) });
   await response.arrayBuffer();
   if (response.status >= 500) throw new Error(`HTTP ${response.status}`);
-}
-
-/** Counts as on AWS but prints no EMF: locally the outcomes are printed readably instead. */
-class UnpublishedMetrics extends Metrics {
-  override publishStoredMetrics(): this {
-    this.clearMetrics();
-    return this;
-  }
-}
-
-function parse(body: string): { id?: string; reason?: string; message?: string } {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return {};
-  }
 }

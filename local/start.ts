@@ -17,7 +17,7 @@ let stopping = false;
 const stop = async (why: string, code: number) => {
   if (stopping) return;
   stopping = true;
-  console.log(`\n${why}: stopping the gateway, the poller, moto and DynamoDB Local...`);
+  console.log(`\n${why}: stopping the gateway, the functions, the pollers, moto and DynamoDB Local...`);
   await stack?.stop();
   if (stack) rmSync(STATE_FILE, { force: true });
   console.log('stopped.');
@@ -44,13 +44,18 @@ try {
     console.log(`Note: ${existing.problem.replace(/; run npm start again.*$/, '')}; replacing it.`);
     rmSync(STATE_FILE, { force: true });
   }
+  if (!process.env.TXONCE_CDK_OUT) console.log('Synthesizing the CDK app (infra/app.ts), as cdk synth does...');
   stack = await startLocalStack({
     ...settings,
+    cdkOut: process.env.TXONCE_CDK_OUT || undefined,
+    stackName: process.env.TXONCE_STACK || undefined,
+    context: { scheme: settings.scheme },
     onEvent: (event) => {
       const quietStart =
         event.stage === 'journal' && event.when === 'start' && !event.report.replayed && !event.report.torn;
       if (quietStart) return;
       const line = describeEvent(event);
+      if (line === undefined) return;
       if (event.stage === 'supervisor' && event.level !== 'info') console.error(line);
       else console.log(line);
       if (event.stage === 'supervisor' && event.level === 'info') writeState();
@@ -59,12 +64,12 @@ try {
   });
   writeState();
   console.log(`
-txonce local stack ready
+txonce local stack ready: ${stack.stackName}, run from its synthesized template (${stack.cdkOut})
   webhook URL     POST ${stack.webhookUrl}   (${stack.scheme})
   signing secret  ${stack.secret}
   DynamoDB Local  ${stack.dynamoEndpoint}   tables ${stack.resources.dedupTable}, ${stack.resources.invoicesTable}, ${stack.resources.customersTable}
   moto SQS        ${stack.sqsEndpoint}   queue ${stack.resources.queueUrl}
-  receipts        POST ${stack.receiptsUrl}   (the outbox publisher delivers here, signed with ${stack.signingSecret})
+  receipts        POST ${stack.receiptsUrl}   (subscribed to the receipts topic the outbox publisher delivers to)
   data            ${settings.dataPath ? `kept in ${settings.dataPath}` : 'in memory (TXONCE_DATA_DIR=folder keeps it)'}
   journal         ${stack.journalFile}   (accepted webhooks, replayed if moto or the stack dies)
 
@@ -79,7 +84,8 @@ Then: npm run demo   ·   npm run txonce -- dlq list   ·   Ctrl-C stops everyth
   // one sentence, never a stack trace: these are settings or the machine, not bugs
   const message = (error as Error).message ?? String(error);
   console.error(
-    error instanceof SettingsError || (error as Error).name === 'PortInUseError'
+    error instanceof SettingsError ||
+      ['PortInUseError', 'UnsupportedResourceError', 'TemplateError'].includes((error as Error).name)
       ? message
       : `npm start: could not start the local stack: ${message}`,
   );

@@ -21,6 +21,10 @@ export interface StreamPollerOptions {
   maxRetries?: number;
   onFailure?: (records: DynamoDBRecord[], error: unknown) => void;
   pollIntervalMs?: number;
+  /** Like BisectBatchOnFunctionError: a batch whose invocation fails is split in two, each half retried. Default false. */
+  bisectBatchOnError?: boolean;
+  /** TRIM_HORIZON (default): every record from the start of each shard; LATEST: only records written after start. */
+  startingPosition?: 'TRIM_HORIZON' | 'LATEST';
 }
 
 /**
@@ -86,7 +90,7 @@ export class DynamoStreamPoller {
       new GetShardIteratorCommand({
         StreamArn: this.streamArn,
         ShardId: shardId,
-        ShardIteratorType: after ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON',
+        ShardIteratorType: after ? 'AFTER_SEQUENCE_NUMBER' : (this.options.startingPosition ?? 'TRIM_HORIZON'),
         SequenceNumber: after,
       }),
     );
@@ -122,6 +126,7 @@ export class DynamoStreamPoller {
 
   private async invoke(records: DynamoDBRecord[]): Promise<void> {
     let pending = records;
+    const maxRetries = this.options.maxRetries ?? 3;
     for (let attempt = 0; ; attempt++) {
       let failedFrom: number;
       let error: unknown;
@@ -133,11 +138,18 @@ export class DynamoStreamPoller {
         if (failedFrom < 0) failedFrom = 0; // an identifier not in the batch fails the batch, as on Lambda
         error = new Error(`batch item failures: ${failed.join(', ')}`);
       } catch (caught) {
+        if (this.options.bisectBatchOnError && pending.length > 1) {
+          // Lambda splits the batch and retries each half, so one bad record does not hold the rest
+          const middle = Math.ceil(pending.length / 2);
+          await this.invoke(pending.slice(0, middle));
+          await this.invoke(pending.slice(middle));
+          return;
+        }
         failedFrom = 0;
         error = caught;
       }
       pending = pending.slice(failedFrom);
-      if (attempt >= (this.options.maxRetries ?? 3)) {
+      if (maxRetries >= 0 && attempt >= maxRetries) {
         this.options.onFailure?.(pending, error);
         return;
       }

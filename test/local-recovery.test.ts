@@ -1,15 +1,20 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../local/sign.js';
 import { type LocalStack, type PipelineEvent, startLocalStack } from '../local/stack.js';
 import { isAlive, startCommand } from './support/processes.js';
 import { eventually } from './support/sqs.js';
+import { synthesizeStack } from './support/template.js';
 
 const stacks: LocalStack[] = [];
+let cdkOut: string;
+beforeAll(() => {
+  cdkOut = synthesizeStack();
+});
 afterAll(async () => {
   for (const stack of stacks) await stack.stop();
 });
@@ -50,14 +55,14 @@ describe('a local stack that loses no accepted event', () => {
     const dataPath = mkdtempSync(join(tmpdir(), 'txonce-data-'));
     const secret = 'whsec_dGhlIHNhbWUgc2VjcmV0IGJvdGggdGltZXM=';
     // accepts and queues, but applies nothing: what moto held when the stack died
-    const first = await startLocalStack({ port: 0, dataPath, secret, consume: false });
+    const first = await startLocalStack({ cdkOut, port: 0, dataPath, secret, consume: false });
     for (let index = 0; index < 4; index++)
       expect(await sendInvoice(first, `msg_restart_${index}`, 'cus_restart', 100)).toBe(202);
     expect(await sendInvoice(first, 'msg_restart_0', 'cus_restart', 100)).toBe(202); // a resend
     await first.stop(); // moto's queues are gone with it
 
     const events: PipelineEvent[] = [];
-    const second = await startLocalStack({ port: 0, dataPath, secret, onEvent: (event) => events.push(event) });
+    const second = await startLocalStack({ cdkOut, port: 0, dataPath, secret, onEvent: (event) => events.push(event) });
     stacks.push(second);
     expect(second.replayed).toEqual({ replayed: 4, committed: 0, torn: 0 });
     await eventually(
@@ -74,6 +79,7 @@ describe('supervision', () => {
   it('notices a killed emulator, says so, restarts it with its queues, and re-delivers what it held', async () => {
     const events: PipelineEvent[] = [];
     const stack = await startLocalStack({
+      cdkOut,
       port: 0,
       healthCheckIntervalMs: 500,
       onEvent: (event) => events.push(event),
@@ -102,7 +108,7 @@ describe('supervision', () => {
 describe('npm start, however it dies', () => {
   it('leaves no emulator running after a SIGKILL of its own process', async () => {
     const stateFile = join(mkdtempSync(join(tmpdir(), 'txonce-kill-')), 'local.json');
-    const started = startCommand('npm', ['start'], { PORT: '0', TXONCE_STATE_FILE: stateFile });
+    const started = startCommand('npm', ['start'], { PORT: '0', TXONCE_STATE_FILE: stateFile, TXONCE_CDK_OUT: cdkOut });
     try {
       await eventually('npm start is ready', async () => started.output().includes('txonce local stack ready'), 60_000);
       const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number; pids: number[] };
@@ -118,5 +124,19 @@ describe('npm start, however it dies', () => {
         // npm and tsx ended with the stack
       }
     }
+  }, 90_000);
+
+  it('stops every process it started on a SIGTERM to its own process (not the group, as `kill <pid>` does)', async () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'txonce-term-')), 'local.json');
+    const started = startCommand('npm', ['start'], { PORT: '0', TXONCE_STATE_FILE: stateFile, TXONCE_CDK_OUT: cdkOut });
+    await eventually('npm start is ready', async () => started.output().includes('txonce local stack ready'), 60_000);
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number; pids: number[] };
+    expect(state.pids.length).toBe(2);
+    expect(state.pids.every(isAlive)).toBe(true);
+    process.kill(state.pid, 'SIGTERM');
+    await started.exited(); // tsx and npm end once the stack has
+    await eventually('DynamoDB Local and moto have exited', async () => !state.pids.some(isAlive), 15_000);
+    await eventually('the state file is removed', async () => !existsSync(stateFile), 15_000);
+    expect(started.output()).toContain('stopped.');
   }, 90_000);
 });

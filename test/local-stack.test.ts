@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -7,8 +7,9 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../local/sign.js';
 import type { LocalStack } from '../local/stack.js';
-import { isAlive, runCommand, runCommandAsync, startCommand } from './support/processes.js';
+import { runCommand, runCommandAsync, startCommand } from './support/processes.js';
 import { eventually } from './support/sqs.js';
+import { synthesizeStack } from './support/template.js';
 
 const stateFile = join(mkdtempSync(join(tmpdir(), 'txonce-start-')), 'local.json');
 let started: ReturnType<typeof startCommand>;
@@ -16,7 +17,12 @@ let stack: LocalStack;
 let dynamo: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  started = startCommand('npm', ['start'], { PORT: '0', TXONCE_STATE_FILE: stateFile });
+  // npm start runs the template of an existing cloud assembly when TXONCE_CDK_OUT names one
+  started = startCommand('npm', ['start'], {
+    PORT: '0',
+    TXONCE_STATE_FILE: stateFile,
+    TXONCE_CDK_OUT: synthesizeStack(),
+  });
   await eventually(
     'npm start reports ready',
     async () => started.output().includes('txonce local stack ready'),
@@ -95,18 +101,29 @@ describe('npm start', () => {
     await eventually('the pasted event is committed', async () => ((await customerTotal('cus_1')) ?? 0) >= 1250);
   });
 
-  it('lets the CLI inspect what it committed, using the running stack without flags', () => {
-    const result = runCommand(['tsx', 'cli/index.ts', 'inspect', stack.source, 'msg_start_1'], {
+  it('lets the CLI inspect what it committed, using the running stack without flags', async () => {
+    const body = JSON.stringify({
+      type: 'invoice.paid',
+      data: { invoiceId: 'inv_inspect', customerId: 'cus_inspect', amount: 4200, currency: 'EUR' },
+    });
+    const response = await fetch(stack.webhookUrl, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...signWebhook(stack.scheme, stack.secret, 'msg_inspect', body) },
+    });
+    expect(response.status).toBe(202);
+    await eventually('the event is committed', async () => (await customerTotal('cus_inspect')) === 4200);
+    const result = runCommand(['tsx', 'cli/index.ts', 'inspect', stack.source, 'msg_inspect'], {
       TXONCE_STATE_FILE: stateFile,
     });
     expect(result.status, result.stderr).toBe(0);
     const record = JSON.parse(result.stdout);
     expect(record).toMatchObject({
-      recordKey: `${stack.source}#msg_start_1`,
+      recordKey: `${stack.source}#msg_inspect`,
       found: true,
       expiresAt: 'never (durable)',
     });
-    expect(record.result).toMatchObject({ applied: 'invoice.paid', customerId: 'cus_start', amount: 4200 });
+    expect(record.result).toMatchObject({ applied: 'invoice.paid', customerId: 'cus_inspect', amount: 4200 });
   });
 
   it('runs the demo against it twice; each run counts only what it sent (one poison message each)', async () => {
@@ -124,14 +141,4 @@ describe('npm start', () => {
       expect(result.stdout).toContain('OK: every customer');
     }
   }, 240_000);
-
-  it('stops every process it started on a SIGTERM to its own process (not the group, as `kill <pid>` does)', async () => {
-    expect(stack.pids.length).toBe(2);
-    expect(stack.pids.every(isAlive)).toBe(true);
-    process.kill((stack as LocalStack & { pid: number }).pid, 'SIGTERM');
-    await started.exited(); // tsx and npm end once the stack has
-    await eventually('DynamoDB Local and moto have exited', async () => !stack.pids.some(isAlive), 15_000);
-    await eventually('the state file is removed', async () => !existsSync(stateFile), 15_000);
-    expect(started.output()).toContain('stopped.');
-  });
 });

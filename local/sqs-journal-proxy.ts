@@ -1,0 +1,62 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SendMessageCommandInput } from '@aws-sdk/client-sqs';
+
+/**
+ * The SQS endpoint the local functions use: it passes every request on to moto unchanged, and
+ * tells `onSend` about each SendMessage first (before moto has it, so before the ingest answers
+ * 202). The functions run their bundles in processes of their own, so this is where the local
+ * stack sees what they enqueue. Speaks the AWS JSON protocol of the SDK v3 SQS client.
+ */
+export async function startSqsJournalProxy(options: {
+  target: () => string;
+  onSend: (message: SendMessageCommandInput) => void;
+}): Promise<{ url: string; stop(): Promise<void> }> {
+  const server = createServer((incoming, outgoing) => {
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (incoming.headers['x-amz-target'] === 'AmazonSQS.SendMessage') {
+        try {
+          options.onSend(JSON.parse(body.toString('utf8')) as SendMessageCommandInput);
+        } catch (error) {
+          outgoing.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+          outgoing.end(JSON.stringify({ __type: 'InternalError', message: `journal: ${(error as Error).message}` }));
+          return;
+        }
+      }
+      const target = new URL(options.target());
+      const forward = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: incoming.method,
+          path: incoming.url,
+          // the Host header stays the proxy's: moto builds queue URLs from it, so they point here
+          headers: { ...incoming.headers, 'content-length': String(body.length) },
+        },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        },
+      );
+      forward.on('error', (error) => {
+        if (outgoing.headersSent) return outgoing.destroy();
+        outgoing.writeHead(503, { 'content-type': 'application/x-amz-json-1.0' });
+        outgoing.end(JSON.stringify({ __type: 'ServiceUnavailable', message: `moto server: ${error.message}` }));
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
