@@ -1,8 +1,8 @@
 import type { Context, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Idempotency, jsonBody, type RecordOutcome, sqsBatchHandler, type Tx } from '../lib/index.js';
+import { type Idempotency, jsonBody, type RecordOutcome, sqsBatchHandler, type Tx } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
-import { createTable, getItem, localClient } from './support/dynamo.js';
+import { getItem, localClient, storeWithCounters } from './support/dynamo.js';
 import { sqsEvent, sqsRecord } from './support/sqs-events.js';
 
 // The edges of a batch's time budget and outcome hook (lib/batch-budget.ts), found by mutation testing.
@@ -12,12 +12,7 @@ let store: Idempotency;
 let counters: string;
 
 beforeAll(async () => {
-  const [dedupTable, countersTable] = await Promise.all([
-    createTable(dynamo, 'dedup'),
-    createTable(dynamo, 'counters'),
-  ]);
-  counters = countersTable;
-  store = new Idempotency({ client: dynamo, tableName: dedupTable, source: 'budget-edges' });
+  ({ store, counters } = await storeWithCounters(dynamo, 'budget-edges'));
 });
 
 afterEach(() => {

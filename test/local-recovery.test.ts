@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signWebhook } from '../local/sign.js';
 import { type LocalStack, type PipelineEvent, startLocalStack } from '../local/stack.js';
+import { sendInvoice } from './support/local-stack.js';
 import { isAlive, startCommand } from './support/processes.js';
 import { eventually } from './support/sqs.js';
 import { synthesizeStack } from './support/template.js';
@@ -18,20 +18,6 @@ beforeAll(() => {
 afterAll(async () => {
   for (const stack of stacks) await stack.stop();
 });
-
-async function sendInvoice(stack: LocalStack, id: string, customerId: string, amount: number): Promise<number> {
-  const body = JSON.stringify({
-    type: 'invoice.paid',
-    data: { invoiceId: `inv_${id}`, customerId, amount, currency: 'EUR' },
-  });
-  const response = await fetch(stack.webhookUrl, {
-    method: 'POST',
-    body,
-    headers: { 'content-type': 'application/json', ...signWebhook(stack.scheme, stack.secret, id, body) },
-  });
-  await response.arrayBuffer();
-  return response.status;
-}
 
 function documents(stack: LocalStack) {
   return DynamoDBDocumentClient.from(

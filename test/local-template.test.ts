@@ -4,10 +4,10 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { peek } from '../cli/redrive.js';
-import { signWebhook } from '../local/sign.js';
 import { type LocalStack, type PipelineEvent, startLocalStack } from '../local/stack.js';
 import { checkTemplate, UnsupportedResourceError } from '../local/template/emulations.js';
 import { compileFilterCriteria } from '../local/template/filter-criteria.js';
+import { sendInvoice } from './support/local-stack.js';
 import { eventually } from './support/sqs.js';
 import { synthesizeStack } from './support/template.js';
 
@@ -16,20 +16,6 @@ const stacks: LocalStack[] = [];
 afterAll(async () => {
   for (const stack of stacks) await stack.stop();
 });
-
-async function send(stack: LocalStack, id: string, customerId: string, amount: number): Promise<number> {
-  const body = JSON.stringify({
-    type: 'invoice.paid',
-    data: { invoiceId: `inv_${id}`, customerId, amount, currency: 'EUR' },
-  });
-  const response = await fetch(stack.webhookUrl, {
-    method: 'POST',
-    body,
-    headers: { 'content-type': 'application/json', ...signWebhook(stack.scheme, stack.secret, id, body) },
-  });
-  await response.arrayBuffer();
-  return response.status;
-}
 
 describe.concurrent('the local stack follows the construct (no change under local/)', () => {
   it('runs batches of the construct’s batchSize, with the consumer environment it sets', async () => {
@@ -44,7 +30,7 @@ describe.concurrent('the local stack follows the construct (no change under loca
     const stack = await startLocalStack({ cdkOut, port: 0, onEvent: (event) => events.push(event) });
     stacks.push(stack);
     const statuses = await Promise.all(
-      Array.from({ length: 6 }, (_, index) => send(stack, `msg_batch_${index}`, 'cus_batch', 10)),
+      Array.from({ length: 6 }, (_, index) => sendInvoice(stack, `msg_batch_${index}`, 'cus_batch', 10)),
     );
     expect(statuses).toEqual(Array(6).fill(202));
     const documents = DynamoDBDocumentClient.from(
@@ -82,7 +68,7 @@ describe.concurrent('the local stack follows the construct (no change under loca
       onEvent: (event) => events.push(event),
     });
     stacks.push(stack);
-    expect(await send(stack, 'msg_never', 'cus_never', 1)).toBe(202);
+    expect(await sendInvoice(stack, 'msg_never', 'cus_never', 1)).toBe(202);
     const sqs = new SQSClient({ endpoint: stack.sqsEndpoint, region: 'us-east-1', credentials });
     let deadLettered: Awaited<ReturnType<typeof peek>> = [];
     await eventually(

@@ -2,7 +2,7 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DEAD_LETTER_ATTRIBUTES,
-  Idempotency,
+  type Idempotency,
   jsonBody,
   PermanentError,
   type RecordOutcome,
@@ -10,7 +10,7 @@ import {
   type Tx,
 } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
-import { createTable, getItem, localClient } from './support/dynamo.js';
+import { getItem, localClient, storeWithCounters } from './support/dynamo.js';
 import { createQueues, drainMessages, localSqs } from './support/sqs.js';
 import { sqsEvent, sqsRecord } from './support/sqs-events.js';
 
@@ -20,12 +20,7 @@ let store: Idempotency;
 let counters: string;
 
 beforeAll(async () => {
-  const [dedupTable, countersTable] = await Promise.all([
-    createTable(dynamo, 'dedup'),
-    createTable(dynamo, 'counters'),
-  ]);
-  counters = countersTable;
-  store = new Idempotency({ client: dynamo, tableName: dedupTable, source: 'outcomes' });
+  ({ store, counters } = await storeWithCounters(dynamo, 'outcomes'));
 });
 
 /** Counts the event on its counter; `{ "poison": true }` bodies are permanent failures. */

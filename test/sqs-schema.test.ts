@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DEAD_LETTER_ATTRIBUTES, Idempotency, type RecordOutcome, sqsBatchHandler } from '../lib/index.js';
+import { DEAD_LETTER_ATTRIBUTES, type Idempotency, type RecordOutcome, sqsBatchHandler } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
-import { createTable, getItem, localClient } from './support/dynamo.js';
+import { getItem, localClient, storeWithCounters } from './support/dynamo.js';
 import { createQueues, drainMessages, localSqs } from './support/sqs.js';
 import { sqsEvent, sqsRecord } from './support/sqs-events.js';
 
@@ -12,12 +12,7 @@ let store: Idempotency;
 let counters: string;
 
 beforeAll(async () => {
-  const [dedupTable, countersTable] = await Promise.all([
-    createTable(dynamo, 'dedup'),
-    createTable(dynamo, 'counters'),
-  ]);
-  counters = countersTable;
-  store = new Idempotency({ client: dynamo, tableName: dedupTable, source: 'sqs-schema' });
+  ({ store, counters } = await storeWithCounters(dynamo, 'sqs-schema'));
 });
 
 const InvoicePaid = z.object({ counter: z.string(), amount: z.coerce.number().positive() });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import { Idempotency } from '../../lib/index.js';
 
 /** A document client against the DynamoDB Local that the global setup started. */
 export function localClient(config: Partial<DynamoDBClientConfig> = {}): DynamoDBDocumentClient {
@@ -45,4 +46,13 @@ export async function getItem(
 export async function scanAll(client: DynamoDBDocumentClient, tableName: string): Promise<Record<string, unknown>[]> {
   const { Items } = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
   return Items ?? [];
+}
+
+/** A store on a fresh dedup table, and a fresh `counters` table for the business writes. */
+export async function storeWithCounters(
+  client: DynamoDBDocumentClient,
+  source: string,
+): Promise<{ store: Idempotency; counters: string }> {
+  const [dedupTable, counters] = await Promise.all([createTable(client, 'dedup'), createTable(client, 'counters')]);
+  return { store: new Idempotency({ client, tableName: dedupTable, source }), counters };
 }
