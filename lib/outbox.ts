@@ -81,7 +81,8 @@ export interface OutboxItem {
   attempts: number;
 }
 
-const KINDS = ['eventbridge', 'sns', 'sqs', 'webhook'];
+/** The address each kind of destination is delivered to: a message without it could never leave. */
+const ADDRESS_FIELD = { eventbridge: 'busName', sns: 'topicArn', sqs: 'queueUrl', webhook: 'url' } as const;
 
 /**
  * A stable id for the message at `position` among those a delivery emits: the same event
@@ -102,14 +103,15 @@ export function outboxMessageId(recordKey: string, position: number): string {
 
 export function outboxItem(recordKey: string, position: number, message: OutboxMessage): OutboxItem {
   const { destination } = message ?? ({} as OutboxMessage);
-  if (!destination || !KINDS.includes(destination.kind)) {
-    throw new TypeError(`tx.emit(): destination.kind must be one of ${KINDS.join(', ')}.`);
+  if (!destination || !Object.hasOwn(ADDRESS_FIELD, destination.kind)) {
+    throw new TypeError(`tx.emit(): destination.kind must be one of ${Object.keys(ADDRESS_FIELD).join(', ')}.`);
   }
-  const target = Object.entries(destination).find(([name]) => name !== 'kind' && name !== 'source')?.[1];
-  if (typeof target !== 'string' || target.length === 0) {
-    throw new TypeError(
-      `tx.emit(): a ${destination.kind} destination needs its ${Object.keys(destination).filter((name) => name !== 'kind')[0] ?? 'address'}.`,
-    );
+  // checked here, inside the transaction, so a typo (`queueURL`) fails the delivery instead of
+  // committing a message the publisher can only dead-letter
+  const field = ADDRESS_FIELD[destination.kind];
+  const address = (destination as Record<string, unknown>)[field];
+  if (typeof address !== 'string' || address.length === 0) {
+    throw new TypeError(`tx.emit(): a ${destination.kind} destination needs its ${field} (a non-empty string).`);
   }
   let payload: string | undefined;
   try {

@@ -123,6 +123,65 @@ describe('tx.emit()', () => {
   });
 });
 
+describe('a message the publisher could never deliver is refused at tx.emit(), and nothing commits', () => {
+  let deliveries = 0;
+  const refusal = (message: unknown) =>
+    store
+      .run({ key: `evt_refused_${++deliveries}` }, (tx) => {
+        tx.put({ TableName: accounts, Item: { pk: 'acct-refused' } });
+        tx.emit(message as never);
+      })
+      .then(
+        () => expect.unreachable('tx.emit() should have refused it'),
+        (error: Error) => error,
+      );
+
+  it.each([
+    [{ kind: 'sqs', queueURL: 'https://sqs.example/q' }, 'a sqs destination needs its queueUrl (a non-empty string)'],
+    [{ kind: 'sns', queueUrl: 'https://sqs.example/q' }, 'a sns destination needs its topicArn (a non-empty string)'],
+    [{ kind: 'eventbridge', source: 'billing' }, 'a eventbridge destination needs its busName (a non-empty string)'],
+    [{ kind: 'webhook', url: '' }, 'a webhook destination needs its url (a non-empty string)'],
+    [{ kind: 'webhook', url: 42 }, 'a webhook destination needs its url (a non-empty string)'],
+  ])('a destination without its own address: %j', async (destination, says) => {
+    const error = await refusal({ destination, payload: {} });
+    expect(error).toEqual(new TypeError(`tx.emit(): ${says}.`));
+    expect(await getItem(client, accounts, 'acct-refused')).toBeUndefined();
+  });
+
+  it('an unknown kind, or none, names the kinds there are', async () => {
+    const kinds = new TypeError('tx.emit(): destination.kind must be one of eventbridge, sns, sqs, webhook.');
+    expect(await refusal({ destination: { kind: 'toString', url: 'x' }, payload: {} })).toEqual(kinds);
+    expect(await refusal({ payload: {} })).toEqual(kinds);
+  });
+
+  it('a payload that is not JSON data, or none', async () => {
+    const destination = { kind: 'sqs', queueUrl: 'https://sqs.example/q' };
+    expect((await refusal({ destination, payload: { amount: 10n } })).message).toMatch(
+      /^tx\.emit\(\): the payload is not JSON data \(.*BigInt.*\)\.$/,
+    );
+    expect(await refusal({ destination })).toEqual(new TypeError('tx.emit(): the payload is required.'));
+    expect(await getItem(client, accounts, 'acct-refused')).toBeUndefined();
+  });
+
+  it('each kind with its address is accepted, and an untyped message gets the type txonce.message', async () => {
+    const destinations = [
+      { kind: 'eventbridge', busName: 'default', source: 'billing' },
+      { kind: 'sns', topicArn: 'arn:aws:sns:us-east-1:123456789012:receipts' },
+      { kind: 'sqs', queueUrl: 'https://sqs.example/q' },
+      { kind: 'webhook', url: 'https://partner.example/hooks' },
+    ] as const;
+    await store.run({ key: 'evt_every_kind' }, (tx) => {
+      for (const destination of destinations) tx.emit({ destination, payload: { kind: destination.kind } });
+    });
+    const items = await Promise.all(
+      destinations.map((_, position) => getItem(client, outboxTable, outboxMessageId('emit#evt_every_kind', position))),
+    );
+    expect(items.map((item) => item?.destination)).toEqual(destinations);
+    expect(items.map((item) => item?.type)).toEqual(Array(4).fill('txonce.message'));
+    expect(outboxMessageId('emit#evt_every_kind', 0)).toMatch(/^msg_[0-9a-f]{32}$/);
+  });
+});
+
 describe('precheck and the container cache', () => {
   const counting = () => {
     let runs = 0;
