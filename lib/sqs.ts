@@ -243,7 +243,7 @@ function resolveOptions<R, P>(options: SqsBatchHandlerOptions<R, P>): Settings<R
   } = options ?? {};
   const check: OptionChecks = optionChecks('sqsBatchHandler()');
   check.store(store);
-  check.func('handler', handler, '(record, tx, context)');
+  check.func('handler', handler, '(record, tx, context, payload)');
   check.func('key', key, '(record) => string');
   check.func('fingerprint', fingerprint, '(record) => payload', true);
   check.schema(schema);

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  dynamodbStreamBatchHandler,
   Idempotency,
   idempotency,
+  kinesisBatchHandler,
   SchemaValidationError,
   type StandardSchemaIssue,
   type StandardSchemaV1,
+  sqsBatchHandler,
 } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
 
@@ -112,5 +115,69 @@ describe('idempotency(options, handler) with wrong options', () => {
         'idempotency(): `schema` must be a Standard Schema (a zod, valibot or arktype schema...), or left out.',
       ),
     );
+  });
+});
+
+describe('the batch handlers with wrong options or a wrong trigger', () => {
+  const factories = {
+    'kinesisBatchHandler()': kinesisBatchHandler,
+    'dynamodbStreamBatchHandler()': dynamodbStreamBatchHandler,
+    'sqsBatchHandler()': sqsBatchHandler,
+  } as Record<string, (options: unknown) => unknown>;
+
+  it.each(Object.keys(factories))('%s names the option, its shape, and whether it may be left out', (owner) => {
+    const create = (options: unknown) => () => factories[owner](options);
+    const handler = () => undefined;
+    expect(create({ handler })).toThrow(new TypeError(`${owner}: \`store\` must be an Idempotency instance.`));
+    expect(create({ store })).toThrow(/`handler` must be a function \(record, tx, context, payload\)\.$/);
+    expect(create({ store, handler, key: 'id' })).toThrow(
+      new TypeError(`${owner}: \`key\` must be a function (record) => string.`),
+    );
+    expect(create({ store, handler, fingerprint: 'body' })).toThrow(
+      new TypeError(`${owner}: \`fingerprint\` must be a function (record) => payload, or left out.`),
+    );
+    expect(create({ store, handler, payload: 'body' })).toThrow(
+      new TypeError(`${owner}: \`payload\` must be a function (record) => the value the schema validates.`),
+    );
+    expect(create({ store, handler, timeMarginMs: -1 })).toThrow(
+      new TypeError(`${owner}: \`timeMarginMs\` must be a number of milliseconds >= 0 (got -1).`),
+    );
+    expect(create({ store, handler, onOutcome: 'log' })).toThrow(
+      new TypeError(`${owner}: \`onOutcome\` must be a function (outcome, context), or left out.`),
+    );
+    expect(create({ store, handler, schema: {} })).toThrow(
+      new TypeError(
+        `${owner}: \`schema\` must be a Standard Schema (a zod, valibot or arktype schema...), or left out.`,
+      ),
+    );
+  });
+
+  it('sqsBatchHandler() checks its concurrency and its dead-letter queue', () => {
+    const create = (options: object) => () => sqsBatchHandler({ store, handler: () => undefined, ...options });
+    for (const concurrency of [0, 1.5, '4']) {
+      expect(create({ concurrency })).toThrow(
+        new TypeError(`sqsBatchHandler(): \`concurrency\` must be a whole number >= 1 (got ${concurrency}).`),
+      );
+    }
+    const sqs = { send: () => Promise.resolve({}) };
+    expect(create({ deadLetter: { queueUrl: 'https://sqs.example/dlq' } })).toThrow(
+      new TypeError('sqsBatchHandler(): `deadLetter.client` must be an SQSClient (@aws-sdk/client-sqs).'),
+    );
+    expect(create({ deadLetter: { client: sqs, queueUrl: 'dlq' } })).toThrow(
+      new TypeError('sqsBatchHandler(): `deadLetter.queueUrl` must be the DLQ\'s URL (got "dlq").'),
+    );
+    expect(create({ deadLetter: { client: sqs, queueUrl: 'http://localhost:4566/q' }, concurrency: 1 })).not.toThrow();
+  });
+
+  it.each([
+    ['kinesisBatchHandler', kinesisBatchHandler],
+    ['dynamodbStreamBatchHandler', dynamodbStreamBatchHandler],
+  ] as const)('%s refuses an event without Records, naming the trigger to check', async (owner, factory) => {
+    const handler = factory({ store, handler: () => undefined });
+    for (const event of [undefined, {}, { Records: 'none' }]) {
+      await expect(handler(event as never, lambdaContext())).rejects.toThrow(
+        new RegExp(`^${owner}: the event has no Records array; is this function triggered by `),
+      );
+    }
   });
 });
