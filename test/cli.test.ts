@@ -6,7 +6,7 @@ import { createConsumer } from '../functions/consumer/consumer.js';
 import { Idempotency } from '../lib/index.js';
 import { SqsPoller } from '../local/sqs-poller.js';
 import { createTable, getItem, localClient } from './support/dynamo.js';
-import { runCommand, runCommandAsync } from './support/processes.js';
+import { runCommand, runCommandAsync, TXONCE_CLI } from './support/processes.js';
 import { createQueues, drainMessages, eventually, localSqs, purgeQueue, queueDepth, sendEvent } from './support/sqs.js';
 
 // EMF lines would flood the test output; consumer.test.ts checks them
@@ -15,7 +15,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 const dynamo = localClient();
 const sqs = localSqs();
 const cli = (...args: string[]) =>
-  runCommand(['tsx', 'cli/index.ts', '--endpoint', inject('sqsEndpoint'), ...args], {
+  runCommand([...TXONCE_CLI, '--endpoint', inject('sqsEndpoint'), ...args], {
     TXONCE_STATE_FILE: '/nonexistent/state.json',
   });
 
@@ -97,11 +97,9 @@ describe('redrive with a message that fails again', () => {
     await sendEvent(sqs, dlqUrl, invoicePaid('inv_p1', 'cus_poison', -1), { idempotencyKey: 'evt_poison' });
     await sendEvent(sqs, dlqUrl, invoicePaid('inv_p2', 'cus_poison', 30), { idempotencyKey: 'evt_good' });
 
-    const result = await runCommandAsync(
-      ['tsx', 'cli/index.ts', '--endpoint', inject('sqsEndpoint'), 'redrive', dlqUrl],
-      { TXONCE_STATE_FILE: '/nonexistent/state.json' },
-      90_000, // a tsx start on two shared cores can take most of 30 s
-    );
+    const result = await runCommandAsync([...TXONCE_CLI, '--endpoint', inject('sqsEndpoint'), 'redrive', dlqUrl], {
+      TXONCE_STATE_FILE: '/nonexistent/state.json',
+    });
 
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/moved 2 message\(s\)/);
@@ -212,7 +210,7 @@ describe('txonce dlq list and errors', () => {
     expect(missing.stderr).toContain('No such queue');
 
     const down = runCommand(
-      ['tsx', 'cli/index.ts', '--endpoint', 'http://127.0.0.1:9', 'dlq', 'list', 'http://127.0.0.1:9/1/q'],
+      [...TXONCE_CLI, '--endpoint', 'http://127.0.0.1:9', 'dlq', 'list', 'http://127.0.0.1:9/1/q'],
       {
         TXONCE_STATE_FILE: '/nonexistent/state.json',
       },
@@ -223,7 +221,7 @@ describe('txonce dlq list and errors', () => {
 
   it('says how to provide AWS credentials when there are none', () => {
     const result = runCommand(
-      ['tsx', 'cli/index.ts', '--region', 'eu-west-1', 'dlq', 'list', 'https://sqs.eu-west-1.amazonaws.com/1/dlq'],
+      [...TXONCE_CLI, '--region', 'eu-west-1', 'dlq', 'list', 'https://sqs.eu-west-1.amazonaws.com/1/dlq'],
       {
         TXONCE_STATE_FILE: '/nonexistent/state.json',
         AWS_ACCESS_KEY_ID: '',
@@ -257,7 +255,7 @@ describe('txonce dlq list and errors', () => {
     const { tmpdir } = await import('node:os');
     const stale = join(mkdtempSync(join(tmpdir(), 'txonce-cli-')), 'local.json');
     writeFileSync(stale, JSON.stringify({ pid: 2 ** 22 + 11, sqsEndpoint: 'http://127.0.0.1:9' }));
-    const result = runCommand(['tsx', 'cli/index.ts', 'dlq', 'list'], { TXONCE_STATE_FILE: stale });
+    const result = runCommand([...TXONCE_CLI, 'dlq', 'list'], { TXONCE_STATE_FILE: stale });
     expect(result.status).toBe(2);
     expect(result.stderr.trim()).toMatch(
       /^The state file .* names a local stack \(pid \d+\) that is no longer running; /,
@@ -273,8 +271,7 @@ describe('txonce dlq list and errors', () => {
   it('inspect reports a missing record plainly', () => {
     const result = runCommand(
       [
-        'tsx',
-        'cli/index.ts',
+        ...TXONCE_CLI,
         '--endpoint',
         inject('dynamoEndpoint'),
         'inspect',

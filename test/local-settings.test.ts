@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readStartSettings } from '../local/settings.js';
 import { readStateFile } from '../local/state-file.js';
-import { runCommandAsync } from './support/processes.js';
+import { runCommandAsync, tsNode } from './support/processes.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'txonce-settings-'));
 const noStack = { TXONCE_STATE_FILE: join(scratch, 'none.json') };
@@ -45,7 +45,7 @@ describe('bad settings and arguments end in one sentence and a non-zero exit', (
   afterAll(() => busy?.close());
 
   it('npm start with bad settings', async () => {
-    const result = await runCommandAsync(['tsx', 'local/start.ts'], { ...noStack, PORT: 'abc', WEBHOOK_SCHEME: 'foo' });
+    const result = await runCommandAsync(tsNode('local/start.ts'), { ...noStack, PORT: 'abc', WEBHOOK_SCHEME: 'foo' });
     expect(result.status).toBe(2);
     expect(result.stderr.trim()).toMatch(/^npm start: PORT must be .*WEBHOOK_SCHEME must be one of .*\.$/);
     expect(result.stderr).not.toMatch(noStackTrace);
@@ -55,7 +55,7 @@ describe('bad settings and arguments end in one sentence and a non-zero exit', (
     busy = createServer(() => undefined);
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const port = String((busy.address() as { port: number }).port);
-    const result = await runCommandAsync(['tsx', 'local/start.ts'], { ...noStack, PORT: '0', SQS_PORT: port });
+    const result = await runCommandAsync(tsNode('local/start.ts'), { ...noStack, PORT: '0', SQS_PORT: port });
     expect(result.status).toBe(2);
     expect(result.stderr.trim()).toMatch(
       new RegExp(`^Port ${port} \\(SQS_PORT\\) already answers: .*lsof -i :${port}.* choose another SQS_PORT\\.$`),
@@ -64,7 +64,7 @@ describe('bad settings and arguments end in one sentence and a non-zero exit', (
 
   it('npm run demo with a bad --events, before starting anything', async () => {
     for (const events of ['abc', '0']) {
-      const result = await runCommandAsync(['tsx', 'local/demo.ts', '--events', events], noStack);
+      const result = await runCommandAsync([...tsNode('local/demo.ts'), '--events', events], noStack);
       expect(result.status).toBe(2);
       expect(result.stderr.trim()).toMatch(
         /^error: option '--events <n>' argument '.*' is invalid\. expected a whole number of at least 5/,

@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../local/sign.js';
 import type { LocalStack } from '../local/stack.js';
-import { runCommand, runCommandAsync, startCommand } from './support/processes.js';
+import { runCommand, runCommandAsync, startCommand, TXONCE_CLI, tsNode } from './support/processes.js';
 import { eventually } from './support/sqs.js';
 import { synthesizeStack } from './support/template.js';
 
@@ -113,7 +113,7 @@ describe('npm start', () => {
     });
     expect(response.status).toBe(202);
     await eventually('the event is committed', async () => (await customerTotal('cus_inspect')) === 4200);
-    const result = runCommand(['tsx', 'cli/index.ts', 'inspect', stack.source, 'msg_inspect'], {
+    const result = runCommand([...TXONCE_CLI, 'inspect', stack.source, 'msg_inspect'], {
       TXONCE_STATE_FILE: stateFile,
     });
     expect(result.status, result.stderr).toBe(0);
@@ -129,7 +129,7 @@ describe('npm start', () => {
   it('runs the demo against it twice; each run counts only what it sent (one poison message each)', async () => {
     for (let run = 0; run < 2; run++) {
       const result = await runCommandAsync(
-        ['tsx', 'local/demo.ts', '--events', '20'],
+        [...tsNode('local/demo.ts'), '--events', '20'],
         { TXONCE_STATE_FILE: stateFile },
         120_000,
       );

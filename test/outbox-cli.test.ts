@@ -7,7 +7,7 @@ import { Idempotency } from '../lib/index.js';
 import { type RunningGateway, startHttpGateway } from '../local/http-gateway.js';
 import { DynamoStreamPoller } from '../local/stream-poller.js';
 import { createTable, getItem, localClient } from './support/dynamo.js';
-import { runCommandAsync } from './support/processes.js';
+import { runCommandAsync, TXONCE_CLI } from './support/processes.js';
 import { createQueues, eventually, localSqs } from './support/sqs.js';
 import { standardWebhooksSecret } from './support/webhook-signers.js';
 
@@ -23,7 +23,7 @@ let outboxTable: string;
 let store: Idempotency;
 
 const cli = (...args: string[]) =>
-  runCommandAsync(['tsx', 'cli/index.ts', '--endpoint', inject('dynamoEndpoint'), 'outbox', ...args], {
+  runCommandAsync([...TXONCE_CLI, '--endpoint', inject('dynamoEndpoint'), 'outbox', ...args], {
     TXONCE_STATE_FILE: '/nonexistent/state.json',
   });
 

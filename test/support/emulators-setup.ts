@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { type RunningServer, startDynamoDbLocal } from '../../local/dynamodb-local.js';
 import { startMotoServer } from '../../local/moto-server.js';
@@ -10,6 +13,7 @@ declare module 'vitest' {
 }
 
 const running: RunningServer[] = [];
+let runTempDir: string | undefined;
 
 /**
  * Vitest global setup that starts DynamoDB Local and moto server on free ports and hands their
@@ -17,6 +21,10 @@ const running: RunningServer[] = [];
  * which test lib/ from source and need no `npm pack`; global-setup.ts adds the pack for `npm test`.
  */
 export async function setup(project: TestProject): Promise<void> {
+  // Every temporary folder of this run (cloud assemblies, journals, state files, scratch apps),
+  // the test workers' and their child processes' alike, goes under one folder removed at the end.
+  runTempDir = mkdtempSync(join(tmpdir(), 'txonce-test-run-'));
+  process.env.TMPDIR = runTempDir;
   // If one emulator fails to start, the other is still stopped in teardown.
   const started = await Promise.allSettled([startDynamoDbLocal(), startMotoServer()]);
   for (const result of started) if (result.status === 'fulfilled') running.push(result.value);
@@ -29,4 +37,5 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await Promise.all(running.splice(0).map((server) => server.stop()));
+  if (runTempDir) rmSync(runTempDir, { recursive: true, force: true });
 }

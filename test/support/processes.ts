@@ -1,8 +1,13 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 
-/** Runs a repo command (e.g. the CLI through tsx) to completion and returns what it printed. */
-export function runCommand(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
-  const result = spawnSync('npx', args, {
+/** The txonce CLI as the package ships it: dist/cli.js (the global setup's `npm pack` built it). */
+export const TXONCE_CLI = [process.execPath, 'dist/cli.js'];
+/** A TypeScript entry of this repository run by Node with tsx's loader (no npx, no tsx wrapper process). */
+export const tsNode = (entry: string) => [process.execPath, '--import', 'tsx', entry];
+
+/** Runs a command ([program, ...args]) to completion and returns what it printed. */
+export function runCommand([program, ...args]: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
+  const result = spawnSync(program, args, {
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
     encoding: 'utf8',
     timeout: timeoutMs,
@@ -15,11 +20,11 @@ export function runCommand(args: string[], env: Record<string, string> = {}, tim
  * a command still running after `timeoutMs` is killed and reported with status null.
  */
 export function runCommandAsync(
-  args: string[],
+  [program, ...args]: string[],
   env: Record<string, string> = {},
   timeoutMs = 60_000,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn('npx', args, {
+  const child = spawn(program, args, {
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
