@@ -10,10 +10,8 @@ const DEFAULT_MARGIN_SHARE = 1 / 5;
  * `owner` names the batch handler in that error.
  */
 export function timeBudget(owner: string, context: Context, timeMarginMs: number | undefined): () => boolean {
-  // Stryker disable next-line ArrowFunction: `() => undefined` is read as a truth value too, and undefined is false
   if (typeof context?.getRemainingTimeInMillis !== 'function') return () => false;
   const atStart = context.getRemainingTimeInMillis();
-  // Stryker disable next-line ConditionalExpression: with `timeMarginMs !== undefined` as true, `atStart <= undefined` is false all the same
   if (timeMarginMs !== undefined && atStart <= timeMarginMs) {
     throw new RangeError(
       `${owner}: \`timeMarginMs\` is ${timeMarginMs} ms but the invocation started with ${atStart} ms left, ` +

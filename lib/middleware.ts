@@ -180,11 +180,9 @@ export function idempotency<TEvent = unknown, TResult = unknown, TPayload = unde
       return result;
     });
     idempotent.idempotencyStatus = outcome.status;
-    // Stryker disable next-line ConditionalExpression: only a duplicate has resultOmitted (a committed outcome has none), so the status test alone changes nothing
     if (outcome.status === 'duplicate' && outcome.resultOmitted) {
       // Answering "nothing" would pass for a response (an API Gateway 502, an empty reply): say why.
       throw new TransactionLimitError(
-        // Stryker disable next-line StringLiteral: every dedup record txonce writes has firstSeenAt; the empty branch is for one written by hand
         `This repeats a delivery${outcome.firstSeenAt ? ` first seen ${outcome.firstSeenAt}` : ''} ` +
           'whose result was too large to store, so it cannot be replayed. Return a smaller result, ' +
           'or set resultTooLarge: "error" on the store to refuse oversized results on the first delivery.',
