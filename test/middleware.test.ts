@@ -1,3 +1,4 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
@@ -383,7 +384,17 @@ describe('idempotency() among other Middy middlewares', () => {
       body: 'x'.repeat(64),
     }));
     expect(await handler({ id: 'big-1' }, invocationContext())).toMatchObject({ statusCode: 200 });
-    await expect(handler({ id: 'big-1' }, invocationContext())).rejects.toThrow(TransactionLimitError);
+    const error = await handler({ id: 'big-1' }, invocationContext()).catch((caught: Error) => caught);
+    expect(error).toBeInstanceOf(TransactionLimitError);
+    const advice =
+      'whose result was too large to store, so it cannot be replayed. Return a smaller result, ' +
+      'or set resultTooLarge: "error" on the store to refuse oversized results on the first delivery.';
+    expect((error as Error).message).toMatch(/^This repeats a delivery first seen \d{4}-\d\d-\d\dT\S+ whose result/);
+    expect((error as Error).message).toContain(advice);
+
+    // a record written by hand (a migration, an older writer) may not say when it was first seen
+    await client.send(new PutCommand({ TableName: dedupTable, Item: { pk: 'api-small#big-2', resultOmitted: true } }));
+    await expect(handler({ id: 'big-2' }, invocationContext())).rejects.toThrow(`This repeats a delivery ${advice}`);
   });
 
   it('replays a null response as null', async () => {
