@@ -62,6 +62,7 @@ describe('the reason a dead letter carries', () => {
     });
     expect(attribute(bare, DEAD_LETTER_ATTRIBUTES.sourceQueue)).toBe('unknown');
     expect(bare.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.key]).toBeUndefined();
+    expect(bare.Attributes?.MessageGroupId).toBeUndefined(); // a standard DLQ takes no group
     expect(Date.parse(attribute(bare, DEAD_LETTER_ATTRIBUTES.failedAt) ?? '')).toBeGreaterThan(Date.now() - 60_000);
 
     const known = await deadLettered(
@@ -90,6 +91,34 @@ describe('the reason a dead letter carries', () => {
     expect(Buffer.from(message.MessageAttributes?.blob?.BinaryValue ?? []).equals(bytes)).toBe(true);
     expect(message.MessageAttributes?.blob?.DataType).toBe('Binary');
     expect(message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.originalAttributes]).toBeUndefined();
+  });
+
+  it('passes the record’s own attributes one for one up to SQS’s 10, counting its own idempotencyKey once', async () => {
+    const own = (count: number) =>
+      Object.fromEntries([
+        ['idempotencyKey', { dataType: 'String', stringValue: 'k-own' }],
+        ...Array.from({ length: count }, (_, index) => [`a${index}`, { dataType: 'String', stringValue: `v${index}` }]),
+      ]) as SQSRecord['messageAttributes'];
+    // 7 reason attributes (the key among them) + 3 of its own = 10: each kept as it was
+    const fits = await deadLettered(record({ messageAttributes: own(3) }), 'k-own', new PermanentError('no'));
+    expect([attribute(fits, 'a0'), attribute(fits, 'a2'), attribute(fits, DEAD_LETTER_ATTRIBUTES.key)]).toEqual([
+      'v0',
+      'v2',
+      'k-own',
+    ]);
+    expect(fits.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.originalAttributes]).toBeUndefined();
+    // one more would make 11: they travel together as one JSON attribute
+    const folded = await deadLettered(record({ messageAttributes: own(4) }), 'k-own', new PermanentError('no'));
+    expect(folded.MessageAttributes?.a0).toBeUndefined();
+    expect(JSON.parse(attribute(folded, DEAD_LETTER_ATTRIBUTES.originalAttributes) ?? '{}')).toMatchObject({
+      a3: { dataType: 'String', stringValue: 'v3' },
+    });
+  });
+
+  it('cuts a single issue too long for the attribute at 4096 characters rather than fail the send', async () => {
+    const issue = { message: 'x'.repeat(5000), path: ['body'] };
+    const message = await deadLettered(record(), 'k-10', new SchemaValidationError([issue]));
+    expect(attribute(message, DEAD_LETTER_ATTRIBUTES.validationIssues)).toBe(JSON.stringify([issue]).slice(0, 4096));
   });
 
   it('keeps a long list of schema issues readable: whole issues, then how many more, within 4096 characters', async () => {

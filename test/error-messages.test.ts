@@ -1,3 +1,4 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BusinessConditionError,
@@ -54,6 +55,20 @@ describe('the errors a caller reads', () => {
     expect(reuse).toMatchObject({ statusCode: 422, expose: true });
   });
 
+  it('a key reused against a record that does not say when it was first seen leaves the time out', async () => {
+    const store = new Idempotency({ client, tableName: dedupTable, source: 'messages' });
+    // a record written by hand (a migration): a fingerprint, no firstSeenAt
+    await client.send(
+      new PutCommand({ TableName: dedupTable, Item: { pk: 'messages#evt-hand', fingerprint: 'f'.repeat(64) } }),
+    );
+    const error = await caught(store.run({ key: 'evt-hand', fingerprint: { amount: 2 } }, () => 'ok'));
+    expect((error as Error).message).toBe(
+      'Idempotency key "messages#evt-hand" was already used with a different payload. ' +
+        'A key must identify one event: give each distinct event its own key.',
+    );
+    expect(error).toMatchObject({ firstSeenAt: undefined });
+  });
+
   it('a missing key says what came instead and what to pass', async () => {
     const store = new Idempotency({ client, tableName: dedupTable, source: 'messages' });
     const error = await caught(store.run({ key: '' }, () => 'ok'));
@@ -93,6 +108,19 @@ describe('the errors a caller reads', () => {
     );
     expect(condition).toMatchObject({ name: 'BusinessConditionError', retryable: true });
     expect(condition.write).toEqual({ index: 1, action: 'Update', tableName: accounts, key: { pk: 'acc-2' } });
+  });
+
+  it('a failed condition on a Put names the write and its table (a Put has no Key)', async () => {
+    const store = new Idempotency({ client, tableName: dedupTable, source: 'messages' });
+    await client.send(new PutCommand({ TableName: accounts, Item: { pk: 'acc-taken' } }));
+    const error = await caught(
+      store.run({ key: 'evt-put' }, (tx) =>
+        tx.put({ TableName: accounts, Item: { pk: 'acc-taken' }, ConditionExpression: 'attribute_not_exists(pk)' }),
+      ),
+    );
+    expect((error as Error).message).toMatch(
+      new RegExp(`^The condition on staged write #0 \\(Put on ${accounts}\\) failed: `),
+    );
   });
 
   it('conflicts that outlast the retries say how many, that nothing was written, and to deliver again later', async () => {
