@@ -10,8 +10,9 @@ export default {
   coverageAnalysis: 'perTest',
   // a mutant reached while modules load (a constant, a class body) would run every suite
   ignoreStatic: true,
-  // two test runners (each with its own DynamoDB Local and moto) on two cores: a full run takes
-  // hours, and a third runner only fights the other two; `-- --concurrency 1` on a shared machine
+  // two test runners (each with its own DynamoDB Local and moto) on two cores: the first full run
+  // took 87 minutes on an idle machine; a third runner only fights the other two.
+  // `-- --concurrency 1` on a shared machine
   concurrency: 2,
   // a mutant whose code and tests did not change since the committed result is not run again;
   // `npm run mutate -- --force` runs every mutant
