@@ -303,3 +303,52 @@ describe('verifyWebhookSignature: secrets and tolerance the scheme cannot use ar
     expect(verify('standard-webhooks', secret, headers, '{}', 0.5).id).toBe('msg_half');
   });
 });
+
+describe('found by mutation testing: what each scheme reads, at its edges', () => {
+  it('refuses a secret that is not a string, as a configuration error naming the scheme', () => {
+    for (const scheme of ['standard-webhooks', 'stripe', 'github'] as const) {
+      expect(configurationError(() => verify(scheme, [42 as never], {}, '{}')).message).toBe(
+        `verifyWebhook: a ${scheme} secret must be a non-empty string.`,
+      );
+    }
+  });
+
+  it.each(['whsec_!abc', 'whsec_abc!', 'whsec_ab c'])(
+    'standard-webhooks: refuses %j, whose base64 has a stray character at either end or inside',
+    (secret) => {
+      expect(configurationError(() => verify('standard-webhooks', secret, {}, '{}')).message).toBe(
+        'verifyWebhook: a Standard Webhooks secret is "whsec_" followed by base64.',
+      );
+    },
+  );
+
+  it('stripe: finds t= wherever it stands in the header', () => {
+    const secret = 'whsec_stripe_order';
+    const body = '{"id":"evt_order"}';
+    const v1 = createHmac('sha256', secret).update(`${nowSeconds}.${body}`).digest('hex');
+    expect(verify('stripe', secret, { 'stripe-signature': `v1=${v1},t=${nowSeconds}` }, body).id).toBe('evt_order');
+  });
+
+  it.each([
+    ['an array', '{"id":["evt_1"]}'],
+    ['an object with a length', '{"id":{"length":3}}'],
+  ])('stripe: reports no id when the body id is %s', (_, raw) => {
+    const secret = 'whsec_stripe_ids';
+    const v1 = createHmac('sha256', secret).update(`${nowSeconds}.${raw}`).digest('hex');
+    expect(verify('stripe', secret, { 'stripe-signature': `t=${nowSeconds},v1=${v1}` }, raw).id).toBeUndefined();
+  });
+
+  it('github: trims the header values, and reads a delivery id of only spaces as missing', () => {
+    const secret = 'gh-trim';
+    const body = '{}';
+    const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    expect(
+      verify('github', secret, { 'x-hub-signature-256': ` ${signature} `, 'x-github-delivery': ' d-1 ' }, body)
+        .deliveryId,
+    ).toBe('d-1');
+    expect(
+      rejection(() => verify('github', secret, { 'x-hub-signature-256': signature, 'x-github-delivery': '  ' }, body))
+        .message,
+    ).toBe('Webhook rejected (missing-header): header x-github-delivery is missing');
+  });
+});
