@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -249,5 +250,32 @@ describe('verifyWebhook with a SecretSource', () => {
     };
     const { handler } = handlerWith({ scheme: 'standard-webhooks', secrets: source });
     expect((await send(handler, signStandardWebhooks(rotated, 'msg_this', body))).statusCode).toBe(202);
+  });
+});
+
+describe('verifyWebhook: a rotation is told apart by the list of secrets, not their joined text', () => {
+  const body = '{}';
+  const signGithub = (secret: string) => ({
+    'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+    'x-github-delivery': 'd-rot',
+  });
+  const rotating = (from: string[], to: string[]) => {
+    let secrets = from;
+    return { current: () => secrets, refresh: () => (secrets = to) };
+  };
+
+  it.each([
+    [['ab'], ['a', 'b'], 'b'],
+    [['a', 'b'], ['ab'], 'ab'],
+  ])('picks up %j rotated to %j', async (from, to, signingSecret) => {
+    const { handler } = handlerWith({ scheme: 'github', secrets: rotating(from, to) });
+    const response = await send(handler, signGithub(signingSecret), { body });
+    expect(response.statusCode).toBe(202);
+  });
+});
+
+describe('verifyWebhook: the middleware object', () => {
+  it('is named txonce-verify-webhook', () => {
+    expect(verifyWebhook({ scheme: 'github', secrets: 'x' }).name).toBe('txonce-verify-webhook');
   });
 });
