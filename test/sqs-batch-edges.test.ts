@@ -1,9 +1,13 @@
-import type { SQSRecord } from 'aws-lambda';
-import { beforeAll, describe, expect, it } from 'vitest';
+import type { DynamoDBRecord, KinesisStreamRecord, SQSRecord } from 'aws-lambda';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  defaultSqsKey,
+  dynamodbStreamBatchHandler,
   type Idempotency,
   IdempotencyError,
   jsonBody,
+  kinesisBatchHandler,
+  MissingIdempotencyKeyError,
   PermanentError,
   type RecordOutcome,
   sqsBatchHandler,
@@ -12,6 +16,9 @@ import {
 import { lambdaContext } from '../local/lambda-context.js';
 import { getItem, localClient, storeWithCounters } from './support/dynamo.js';
 import { sqsEvent, sqsRecord } from './support/sqs-events.js';
+import { dynamodbEvent, dynamodbRecords, kinesisEvent, kinesisRecords } from './support/stream-events.js';
+
+afterEach(() => vi.restoreAllMocks());
 
 const dynamo = localClient();
 let store: Idempotency;
@@ -262,5 +269,81 @@ describe('sqsBatchHandler: which failures are permanent', () => {
       new TypeError("sqsBatchHandler(): `deadLetter.queueUrl` must be the DLQ's URL (got undefined)."),
     );
     expect(create({ client, queueUrl: 'https://sqs.example/dlq' })).not.toThrow();
+  });
+});
+
+describe('found by mutation testing: what a user reads when a batch goes wrong', () => {
+  it('logs a throwing outcome hook under sqsBatchHandler, naming the message', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const hookError = new Error('metrics down');
+    const run = sqsBatchHandler({
+      store,
+      handler: count,
+      onOutcome: () => {
+        throw hookError;
+      },
+    });
+    const record = sqsRecord({ counter: 'hook-log' });
+    expect(await run(sqsEvent([record]), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(logged.mock.calls).toEqual([
+      [`sqsBatchHandler: onOutcome threw for message ${record.messageId}`, hookError],
+    ]);
+  });
+
+  it('names itself when a timeMarginMs can never be met', async () => {
+    const run = sqsBatchHandler({ store, handler: count, timeMarginMs: 5000 });
+    await expect(run(sqsEvent([sqsRecord({ counter: 'margin' })]), lambdaContext(3000))).rejects.toThrow(
+      /^sqsBatchHandler: `timeMarginMs` is 5000 ms but the invocation started with \d+ ms left/,
+    );
+  });
+
+  it('refuses a deadLetter.queueUrl with text before its http(s) scheme', () => {
+    const client = { send: async () => ({}) };
+    expect(() =>
+      sqsBatchHandler({
+        store,
+        handler: count,
+        deadLetter: { client: client as never, queueUrl: 'dlq https://sqs.example/dlq' },
+      }),
+    ).toThrow(TypeError);
+  });
+
+  it('reports no key for a record whose key function returned something other than a string', async () => {
+    const outcomes: RecordOutcome<unknown>[] = [];
+    const run = sqsBatchHandler({
+      store,
+      handler: count,
+      key: () => 42,
+      onOutcome: (outcome) => void outcomes.push(outcome),
+    });
+    const record = sqsRecord({ counter: 'numeric-key' });
+    expect(await run(sqsEvent([record]), lambdaContext())).toEqual({
+      batchItemFailures: [{ itemIdentifier: record.messageId }],
+    });
+    expect(outcomes[0]).toMatchObject({ status: 'failed', reason: 'error', key: undefined });
+    expect(outcomes[0].status === 'failed' && outcomes[0].error).toBeInstanceOf(MissingIdempotencyKeyError);
+  });
+
+  it('refuses an idempotencyKey attribute that carries only binary data, naming the message', () => {
+    const record = sqsRecord({ a: 1 }, { messageId: 'm-binary-key' });
+    record.messageAttributes.idempotencyKey = { dataType: 'Binary', binaryValue: 'AQID' } as never;
+    expect(() => defaultSqsKey(record)).toThrow(
+      new MissingIdempotencyKeyError('message m-binary-key has an idempotencyKey attribute without a string value'),
+    );
+  });
+
+  it('runs Kinesis and DynamoDB stream records that lack their kinesis / dynamodb part, keyed on the eventID', async () => {
+    const [kinesis] = kinesisRecords([{ a: 1 }]) as Partial<KinesisStreamRecord>[];
+    kinesis.eventID = `kinesis-bare-${Date.now()}`;
+    delete kinesis.kinesis;
+    const kinesisRun = kinesisBatchHandler({ store, handler: () => 'ok' });
+    expect(await kinesisRun(kinesisEvent([kinesis as KinesisStreamRecord]), lambdaContext())).toEqual({
+      batchItemFailures: [],
+    });
+    const [change] = dynamodbRecords([{ pk: 'ddb-bare' }]) as Partial<DynamoDBRecord>[];
+    change.eventID = `ddb-bare-${Date.now()}`;
+    delete change.dynamodb;
+    const ddbRun = dynamodbStreamBatchHandler({ store, handler: () => 'ok' });
+    expect(await ddbRun(dynamodbEvent([change as DynamoDBRecord]), lambdaContext())).toEqual({ batchItemFailures: [] });
   });
 });
