@@ -57,6 +57,14 @@ describe('refused before sending, with a message naming what collides', () => {
     expect(calls.totalSent()).toBe(0);
   });
 
+  it('but not a write to another item of the dedup table', async () => {
+    const outcome = await store.run({ key: 'other-item' }, (tx) =>
+      tx.put({ TableName: dedupTable, Item: { pk: 'notes#other-item', note: 'kept beside the record' } }),
+    );
+    expect(outcome.status).toBe('committed');
+    expect(await getItem(client, dedupTable, 'notes#other-item')).toMatchObject({ note: 'kept beside the record' });
+  });
+
   it('a Put on the outbox table of a message the same run emits', async () => {
     calls.reset();
     const messageId = outboxMessageId('edges#put-outbox', 0);
