@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fingerprintOf, MissingIdempotencyKeyError, recordKey, UnfingerprintablePayloadError } from '../lib/index.js';
 
@@ -48,5 +49,19 @@ describe('fingerprintOf() tells apart payloads that differ', () => {
 
   it('treats an undefined array element as null, as JSON does', () => {
     expect(fingerprintOf([undefined, 1])).toBe(fingerprintOf([null, 1]));
+  });
+});
+
+describe('fingerprints stay the same across versions', () => {
+  // Stored fingerprints outlive a deploy: a redelivery that spans an upgrade must still match.
+  // The fingerprint is the SHA-256 of the payload's JSON with object keys sorted, no spaces.
+  const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+  it('is the SHA-256 of the JSON with sorted keys, undefined members left out as JSON leaves them', () => {
+    expect(fingerprintOf({ b: [1, 'x', undefined], a: { d: undefined, c: null }, e: 'é' })).toBe(
+      sha256('{"a":{"c":null},"b":[1,"x",null],"e":"é"}'),
+    );
+    expect(fingerprintOf(undefined)).toBe(sha256('undefined'));
+    expect(fingerprintOf(12n)).toBe(sha256('12n'));
   });
 });
