@@ -17,9 +17,10 @@ interface Report {
 
 const jsonPath = 'reports/mutation/mutation.json';
 const markdownPath = 'reports/mutation.md';
-// Survivors judged equivalent, reviewed by hand: "file:line:column Mutator" -> why no user can tell.
-// Keyed by the exact mutant (a `// Stryker disable` comment would switch off every mutant of its
-// kind on the line, the detectable ones with it); an entry that matches no survivor is an error.
+// Survivors judged equivalent, reviewed by hand: "file:line:column Mutator" (with " -> replacement"
+// where mutants share a position) -> why no user can tell. Keyed by the exact mutant (a
+// `// Stryker disable` comment would switch off every mutant of its kind on the line, the
+// detectable ones with it); an entry that matches no survivor is an error.
 const equivalentsPath = 'reports/mutation-equivalents.json';
 
 const report: Report = JSON.parse(readFileSync(jsonPath, 'utf8'));
@@ -29,6 +30,9 @@ const equivalents: Record<string, string> = existsSync(equivalentsPath)
 
 const where = (file: string, m: Mutant) => `${file}:${m.location.start.line}:${m.location.start.column}`;
 const key = (file: string, m: Mutant) => `${where(file, m)} ${m.mutatorName}`;
+/** The entry that judges this mutant: the one naming its replacement, else the one for its position. */
+const judgement = (file: string, m: Mutant): string | undefined =>
+  equivalents[`${key(file, m)} -> ${m.replacement}`] ?? equivalents[key(file, m)];
 
 const detected = (m: Mutant) => m.status === 'Killed' || m.status === 'Timeout';
 const undetected = (m: Mutant) => m.status === 'Survived' || m.status === 'NoCoverage';
@@ -38,7 +42,7 @@ const disabledInSource = (m: Mutant) => m.status === 'Ignored' && !staticSkip(m)
 const files = Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b));
 const all = files.flatMap(([name, file]) => file.mutants.map((m) => ({ name, m })));
 type Entry = (typeof all)[number];
-const equivalent = ({ name, m }: Entry) => undetected(m) && key(name, m) in equivalents;
+const equivalent = ({ name, m }: Entry) => undetected(m) && judgement(name, m) !== undefined;
 const count = (entries: Entry[], test: (e: Entry) => boolean) => entries.filter(test).length;
 
 /** Stryker's score (detected / (detected + undetected)), and the same without the judged equivalents. */
@@ -91,7 +95,7 @@ const lines: string[] = [
     .filter(equivalent)
     .map(
       ({ name, m }) =>
-        `| ${where(name, m)} | ${m.mutatorName} | \`${cell(m.replacement ?? '')}\` | ${cell(equivalents[key(name, m)], 400)} |`,
+        `| ${where(name, m)} | ${m.mutatorName} | \`${cell(m.replacement ?? '')}\` | ${cell(judgement(name, m) ?? '', 400)} |`,
     ),
   '',
   ...disabled(),
@@ -127,7 +131,9 @@ writeFileSync(markdownPath, lines.join('\n'));
 console.log(`${markdownPath}: mutation score ${raw} (${net} without equivalents) over ${files.length} files`);
 
 // A listed equivalent that is now killed, moved or gone: the list must be reviewed again.
-const survivors = new Set(all.filter((e) => undetected(e.m)).map((e) => key(e.name, e.m)));
+const survivors = new Set(
+  all.filter((e) => undetected(e.m)).flatMap((e) => [key(e.name, e.m), `${key(e.name, e.m)} -> ${e.m.replacement}`]),
+);
 const stale = Object.keys(equivalents).filter(
   (k) => !survivors.has(k) && files.some(([name]) => k.startsWith(`${name}:`)),
 );
