@@ -37,6 +37,7 @@ const judgement = (file: string, m: Mutant): string | undefined =>
 const detected = (m: Mutant) => m.status === 'Killed' || m.status === 'Timeout';
 const undetected = (m: Mutant) => m.status === 'Survived' || m.status === 'NoCoverage';
 const staticSkip = (m: Mutant) => m.status === 'Ignored' && /static mutant/i.test(m.statusReason ?? '');
+const broke = (m: Mutant) => m.status === 'RuntimeError' || m.status === 'CompileError';
 const disabledInSource = (m: Mutant) => m.status === 'Ignored' && !staticSkip(m);
 
 const files = Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b));
@@ -63,14 +64,15 @@ const lines: string[] = [
   '',
   `**Mutation score: ${raw}** (${count(all, (e) => detected(e.m))} of ${count(all, (e) => detected(e.m) || undetected(e.m))} mutants detected);` +
     ` **${net}** without the ${count(all, equivalent)} survivors judged equivalent (listed below with the reason).`,
-  'Mutants reached only while modules load are not run (see the end).',
+  `Mutants reached only while modules load are not run (see the end); the ${count(all, (e) => broke(e.m))} that broke the test run itself`,
+  '(runtime or compile errors, e.g. a module that no longer loads) are left out of the score, as Stryker leaves them out.',
   '',
-  '| file | score | without equivalents | killed | timed out | survived | no coverage | equivalent | static (not run) |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| file | score | without equivalents | killed | timed out | survived | no coverage | equivalent | broke the run | static (not run) |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...files.map(([name]) => {
     const entries = all.filter((e) => e.name === name);
     const status = (s: Mutant['status']) => count(entries, (e) => e.m.status === s);
-    return `| ${name} | ${scores(entries).join(' | ')} | ${status('Killed')} | ${status('Timeout')} | ${status('Survived')} | ${status('NoCoverage')} | ${count(entries, equivalent)} | ${count(entries, (e) => staticSkip(e.m))} |`;
+    return `| ${name} | ${scores(entries).join(' | ')} | ${status('Killed')} | ${status('Timeout')} | ${status('Survived')} | ${status('NoCoverage')} | ${count(entries, equivalent)} | ${count(entries, (e) => broke(e.m))} | ${count(entries, (e) => staticSkip(e.m))} |`;
   }),
   '',
   ...notRun(),
