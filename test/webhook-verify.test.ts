@@ -13,22 +13,13 @@ import {
 } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import {
+  rejection,
   signGithub,
   signStandardWebhooks,
   signStripe,
   standardWebhooksSecret,
   stripeClient,
 } from './support/webhook-signers.js';
-
-function rejection(run: () => unknown): WebhookVerificationError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof WebhookVerificationError) return error;
-    throw error;
-  }
-  throw new Error('expected the webhook to be rejected');
-}
 
 describe('Standard Webhooks, signed by the standardwebhooks package', () => {
   const secret = standardWebhooksSecret();

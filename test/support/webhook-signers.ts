@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
+import { WebhookVerificationError } from '../../lib/index.js';
 
 /** Signers from the providers' own libraries, so verification is checked against someone else's code. */
 const stripe = new Stripe('sk_test_txonce_signing_only');
@@ -41,4 +42,15 @@ export async function signGithub(secret: string, deliveryId: string, body: strin
     'X-GitHub-Delivery': deliveryId,
     'X-GitHub-Event': 'ping',
   };
+}
+
+/** The WebhookVerificationError `run` throws; any other outcome fails the test. */
+export function rejection(run: () => unknown): WebhookVerificationError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof WebhookVerificationError) return error;
+    throw error;
+  }
+  throw new Error('expected the webhook to be rejected');
 }
