@@ -253,8 +253,11 @@ function resolveOptions<R, P>(options: SqsBatchHandlerOptions<R, P>): Settings<R
     if (typeof deadLetter?.client?.send !== 'function') {
       check.fail('`deadLetter.client` must be an SQSClient (@aws-sdk/client-sqs).');
     }
-    if (typeof deadLetter.queueUrl !== 'string' || !/^https?:\/\//.test(deadLetter.queueUrl)) {
-      check.fail(`\`deadLetter.queueUrl\` must be the DLQ's URL (got ${JSON.stringify(deadLetter.queueUrl)}).`);
+    const queueUrl: unknown = deadLetter.queueUrl;
+    if (typeof queueUrl !== 'string' || !/^https?:\/\//.test(queueUrl)) {
+      // a URL object would print as its text, and read as if the string had been refused
+      const got = queueUrl instanceof URL ? 'a URL object; pass its .href' : JSON.stringify(queueUrl);
+      check.fail(`\`deadLetter.queueUrl\` must be the DLQ's URL (got ${got}).`);
     }
   }
   if (timeMarginMs !== undefined) check.nonNegative('timeMarginMs', timeMarginMs, 'milliseconds');

@@ -139,6 +139,15 @@ describe('the reason a dead letter carries', () => {
     expect(JSON.parse(attribute(few, DEAD_LETTER_ATTRIBUTES.validationIssues) ?? '')).toEqual(issues.slice(0, 2));
   });
 
+  it('keeps issues whose JSON is exactly 4096 characters whole: nothing dropped, no "more" entry', async () => {
+    const second = { message: '', path: ['b'] };
+    const frame = JSON.stringify([{ message: '', path: ['a'] }, second]).length;
+    const issues = [{ message: 'x'.repeat(4096 - frame), path: ['a'] }, second];
+    expect(JSON.stringify(issues)).toHaveLength(4096);
+    const message = await deadLettered(record(), 'k-11', new SchemaValidationError(issues));
+    expect(JSON.parse(attribute(message, DEAD_LETTER_ATTRIBUTES.validationIssues) ?? '')).toEqual(issues);
+  });
+
   it('to a FIFO DLQ: the record’s group, or one group of its own when it has none; deduplicated on the message id', async () => {
     const rec = record();
     const message = await deadLettered(rec, 'k-8', new PermanentError('no'), fifoDlqUrl);

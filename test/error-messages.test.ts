@@ -9,6 +9,7 @@ import {
   MissingIdempotencyKeyError,
   ThrottlingError,
   TransactionConflictError,
+  TransactionLimitError,
   UnfingerprintablePayloadError,
   verifyWebhookSignature,
   WebhookVerificationError,
@@ -181,6 +182,17 @@ describe('the errors a caller reads', () => {
       /^Cannot fingerprint the payload: .+\. Pass JSON data \(plain objects, arrays, strings, numbers, booleans, null; a Map as Object\.fromEntries\(map\)\)\.$/,
     );
     expect(error).toMatchObject({ name: 'UnfingerprintablePayloadError', retryable: false });
+  });
+
+  it("a transaction over DynamoDB's limits is refused before the network, by its own name, not to be retried", async () => {
+    const store = new Idempotency({ client, tableName: dedupTable, source: 'messages' });
+    const error = await caught(
+      store.run({ key: 'evt-limit' }, (tx) => {
+        for (let index = 0; index < 100; index++) tx.put({ TableName: accounts, Item: { pk: `a-${index}` } });
+      }),
+    );
+    expect(error).toBeInstanceOf(TransactionLimitError);
+    expect(error).toMatchObject({ name: 'TransactionLimitError', retryable: false });
   });
 
   it('the base class carries its own name and the cause', () => {

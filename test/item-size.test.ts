@@ -59,6 +59,12 @@ describe('the size of an item, as a refusal reports it', () => {
     ['a list: 3, plus 1 and the size of each element', ['ab', 1], 1 + 3 + (1 + 2) + (1 + 2)],
     ['a map: 3, plus each name and value, plus 1 per entry', { a: 'xy', b: null }, 1 + 3 + (1 + 2) + (1 + 1) + 2],
     ['a map with a member named "value"', { value: 'abcd' }, 1 + 3 + (5 + 4) + 1],
+    [
+      'a map without a prototype (Object.create(null)), with a member named "value"',
+      Object.assign(Object.create(null), { value: 'abcd' }),
+      1 + 3 + (5 + 4) + 1,
+    ],
+    ['an undefined list element, counted as a null', ['ab', undefined], 1 + 3 + (1 + 2) + (1 + 1)],
   ])('%s', async (_, value, bytes) => {
     expect(await reportedSizeWith(value)).toBe(bytes);
   });

@@ -255,7 +255,7 @@ describe('sqsBatchHandler: which failures are permanent', () => {
     expect(outcomes[0]).toMatchObject({ status: 'failed', reason: 'dead-letter-send-failed', key: record.messageId });
   });
 
-  it('refuses a deadLetter of null or with a queueUrl that is not http(s)', () => {
+  it('refuses a deadLetter of null, with a queueUrl that is not http(s), or a URL object instead of its text', () => {
     const client = { send: async () => ({}) };
     const create = (deadLetter: unknown) => () =>
       sqsBatchHandler({ store, handler: count, deadLetter: deadLetter as never });
@@ -267,6 +267,11 @@ describe('sqsBatchHandler: which failures are permanent', () => {
     );
     expect(create({ client })).toThrow(
       new TypeError("sqsBatchHandler(): `deadLetter.queueUrl` must be the DLQ's URL (got undefined)."),
+    );
+    expect(create({ client, queueUrl: new URL('https://sqs.example/dlq') })).toThrow(
+      new TypeError(
+        "sqsBatchHandler(): `deadLetter.queueUrl` must be the DLQ's URL (got a URL object; pass its .href).",
+      ),
     );
     expect(create({ client, queueUrl: 'https://sqs.example/dlq' })).not.toThrow();
   });
