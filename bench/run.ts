@@ -83,7 +83,8 @@ export async function runBenchmark(options: {
 }): Promise<BenchResults> {
   const log = options.log ?? (() => undefined);
   const scale = SCALES[options.scale];
-  const dynamo = await startDynamoDbLocal();
+  // minutes of load: the optimizing JIT pays for its start
+  const dynamo = await startDynamoDbLocal({ jvmOptions: '' });
   try {
     const { client, counter } = benchClient(dynamo.endpoint);
     const tables = await createTables(client);

