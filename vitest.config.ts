@@ -5,6 +5,7 @@ import SlowFirst from './test/support/slow-first.js';
 // The SDK warns on Node 20 about a future Node 22 floor; Lambda runs 22+, the tests run here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// `npm run test:all`: every suite (CI runs this); vitest.quick.config.ts is `npm test`, its quick part.
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

@@ -18,7 +18,8 @@ let runTempDir: string | undefined;
 /**
  * Vitest global setup that starts DynamoDB Local and moto server on free ports and hands their
  * endpoints to the tests. On its own it is the setup of the mutation runs (vitest.mutate.config.ts),
- * which test lib/ from source and need no `npm pack`; global-setup.ts adds the pack for `npm test`.
+ * which test lib/ from source and need no `npm pack`; global-setup.ts adds the pack for
+ * `npm run test:all`, quick-setup.ts a build without types for `npm test`.
  */
 export async function setup(project: TestProject): Promise<void> {
   // Every temporary folder of this run (cloud assemblies, journals, state files, scratch apps),

@@ -13,7 +13,19 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
  */
 export async function packTxonce(): Promise<string> {
   const destination = mkdtempSync(join(tmpdir(), 'txonce-pack-'));
-  const child = spawn('npm', ['pack', '--pack-destination', destination], { cwd: repoRoot, timeout: 300_000 });
+  const output = await npm(['pack', '--pack-destination', destination]);
+  const [tarball] = readdirSync(destination).filter((name) => name.endsWith('.tgz'));
+  if (!tarball) throw new Error(`npm pack wrote no tarball:\n${output}`);
+  return join(destination, tarball);
+}
+
+/** `npm run build:code`: dist/ without the type declarations (the CLI and the prebuilt functions), in about a second. */
+export async function buildTxonceCode(): Promise<void> {
+  await npm(['run', 'build:code']);
+}
+
+async function npm(args: string[]): Promise<string> {
+  const child = spawn('npm', args, { cwd: repoRoot, timeout: 300_000 });
   let output = '';
   child.stdout.on('data', (chunk) => {
     output += chunk;
@@ -25,8 +37,6 @@ export async function packTxonce(): Promise<string> {
     child.on('error', reject);
     child.on('close', resolve);
   });
-  if (status !== 0) throw new Error(`npm pack failed:\n${output}`);
-  const [tarball] = readdirSync(destination).filter((name) => name.endsWith('.tgz'));
-  if (!tarball) throw new Error(`npm pack wrote no tarball:\n${output}`);
-  return join(destination, tarball);
+  if (status !== 0) throw new Error(`npm ${args.join(' ')} failed:\n${output}`);
+  return output;
 }
