@@ -147,15 +147,19 @@ describe('an unfingerprintable payload in an SQS batch', () => {
 describe('new Idempotency(options)', () => {
   const client = localClient();
   it.each([
-    [{ tableName: 'dedup' }, /`client` must be a DynamoDBDocumentClient/],
-    [{ client, tableName: '' }, /`tableName` must be a non-empty string/],
-    [{ client, tableName: 'dedup', source: 'a#b' }, /may not contain "#"/],
-    [{ client, tableName: 'dedup', ttlSeconds: 0 }, /`ttlSeconds` must be a positive whole number/],
-    [{ client, tableName: 'dedup', ttlSeconds: 1.5 }, /`ttlSeconds`/],
-    [{ client, tableName: 'dedup', ttlSeconds: 60, ttlAttribute: 'result' }, /taken by the dedup record/],
-    [{ client, tableName: 'dedup', maxAttempts: 0 }, /`maxAttempts`/],
-    [{ client, tableName: 'dedup', resultTooLarge: 'truncate' }, /`resultTooLarge`/],
-  ])('refuses %o', (options, message) => {
+    ['no client', { tableName: 'dedup' }, /`client` must be a DynamoDBDocumentClient/],
+    ['an empty tableName', { client, tableName: '' }, /`tableName` must be a non-empty string/],
+    ['a source with "#"', { client, tableName: 'dedup', source: 'a#b' }, /may not contain "#"/],
+    ['ttlSeconds 0', { client, tableName: 'dedup', ttlSeconds: 0 }, /`ttlSeconds` must be a positive whole number/],
+    ['ttlSeconds 1.5', { client, tableName: 'dedup', ttlSeconds: 1.5 }, /`ttlSeconds`/],
+    [
+      'a ttlAttribute the record itself uses',
+      { client, tableName: 'dedup', ttlSeconds: 60, ttlAttribute: 'result' },
+      /taken by the dedup record/,
+    ],
+    ['maxAttempts 0', { client, tableName: 'dedup', maxAttempts: 0 }, /`maxAttempts`/],
+    ['resultTooLarge "truncate"', { client, tableName: 'dedup', resultTooLarge: 'truncate' }, /`resultTooLarge`/],
+  ])('refuses %s', (_, options, message) => {
     expect(() => new Idempotency(options as never)).toThrow(message);
   });
 
