@@ -65,7 +65,8 @@ const lines: string[] = [
   `**Mutation score: ${raw}** (${count(all, (e) => detected(e.m))} of ${count(all, (e) => detected(e.m) || undetected(e.m))} mutants detected);` +
     ` **${net}** without the ${count(all, equivalent)} survivors judged equivalent (listed below with the reason).`,
   `Mutants reached only while modules load are not run (see the end); the ${count(all, (e) => broke(e.m))} that broke the test run itself`,
-  '(runtime or compile errors, e.g. a module that no longer loads) are left out of the score, as Stryker leaves them out.',
+  '(the code no longer loads, or the test runner crashed: Stryker cannot tell a failing test from a broken run there)',
+  'are left out of the score, as Stryker leaves them out.',
   '',
   '| file | score | without equivalents | killed | timed out | survived | no coverage | equivalent | broke the run | static (not run) |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -80,11 +81,7 @@ const lines: string[] = [
   '',
   'Mutants no test detected and not judged equivalent ("survived": tests ran it and passed; "no coverage": no test reached it).',
   '',
-  '| where | status | mutator | replacement |',
-  '| --- | --- | --- | --- |',
-  ...all
-    .filter((e) => undetected(e.m) && !equivalent(e))
-    .map(({ name, m }) => `| ${where(name, m)} | ${m.status} | ${m.mutatorName} | \`${cell(m.replacement ?? '')}\` |`),
+  ...survivorRows(all.filter((e) => undetected(e.m) && !equivalent(e))),
   '',
   '## Equivalent mutants',
   '',
@@ -115,6 +112,18 @@ function notRun(): string[] {
     .map((name) => `lib/${name}`)
     .filter((name) => name.endsWith('.ts') && !run.has(name));
   return missing.length === 0 ? [] : [`Not in this run: ${missing.map((name) => `\`${name}\``).join(', ')}.`, ''];
+}
+
+/** The survivors not judged equivalent, as table rows; a line that says so when there are none. */
+function survivorRows(survivors: Entry[]): string[] {
+  if (survivors.length === 0) return ['None: every mutant is detected or judged equivalent.'];
+  return [
+    '| where | status | mutator | replacement |',
+    '| --- | --- | --- | --- |',
+    ...survivors.map(
+      ({ name, m }) => `| ${where(name, m)} | ${m.status} | ${m.mutatorName} | \`${cell(m.replacement ?? '')}\` |`,
+    ),
+  ];
 }
 
 /** Mutants switched off by a `// Stryker disable` comment in the source, if any. */
