@@ -64,9 +64,8 @@ const lines: string[] = [
   '',
   `**Mutation score: ${raw}** (${count(all, (e) => detected(e.m))} of ${count(all, (e) => detected(e.m) || undetected(e.m))} mutants detected);` +
     ` **${net}** without the ${count(all, equivalent)} survivors judged equivalent (listed below with the reason).`,
-  `Mutants reached only while modules load are not run (see the end); the ${count(all, (e) => broke(e.m))} that broke the test run itself`,
-  '(the code no longer loads, or the test runner crashed: Stryker cannot tell a failing test from a broken run there)',
-  'are left out of the score, as Stryker leaves them out.',
+  'Mutants reached only while modules load are not run (see the end).',
+  ...brokeTheRun(count(all, (e) => broke(e.m))),
   '',
   '| file | score | without equivalents | killed | timed out | survived | no coverage | equivalent | broke the run | static (not run) |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -112,6 +111,15 @@ function notRun(): string[] {
     .map((name) => `lib/${name}`)
     .filter((name) => name.endsWith('.ts') && !run.has(name));
   return missing.length === 0 ? [] : [`Not in this run: ${missing.map((name) => `\`${name}\``).join(', ')}.`, ''];
+}
+
+/** Mutants that broke the test run itself, which Stryker leaves out of the score, if any. */
+function brokeTheRun(broken: number): string[] {
+  if (broken === 0) return [];
+  return [
+    `The ${broken} that broke the test run itself (the code no longer loads, or the test runner crashed: Stryker`,
+    'cannot tell a failing test from a broken run there) are left out of the score, as Stryker leaves them out.',
+  ];
 }
 
 /** The survivors not judged equivalent, as table rows; a line that says so when there are none. */
