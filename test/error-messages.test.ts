@@ -184,7 +184,7 @@ describe('the errors a caller reads', () => {
     expect(error).toMatchObject({ name: 'UnfingerprintablePayloadError', retryable: false });
   });
 
-  it("a transaction over DynamoDB's limits is refused before the network, by its own name, not to be retried", async () => {
+  it("a transaction over DynamoDB's 100 actions is refused by its own name, not to be retried", async () => {
     const store = new Idempotency({ client, tableName: dedupTable, source: 'messages' });
     const error = await caught(
       store.run({ key: 'evt-limit' }, (tx) => {
