@@ -1,35 +1,24 @@
-import type { Context, SQSRecord } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Idempotency, jsonBody, type RecordOutcome, sqsBatchHandler, type Tx } from '../lib/index.js';
+import { type Idempotency, type RecordOutcome, sqsBatchHandler } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
-import { getItem, localClient, storeWithCounters } from './support/dynamo.js';
+import { type CounterFixture, localClient, storeWithCounters } from './support/dynamo.js';
 import { sqsEvent, sqsRecord } from './support/sqs-events.js';
 
 // The edges of a batch's time budget and outcome hook (lib/batch-budget.ts), found by mutation testing.
 
 const dynamo = localClient();
 let store: Idempotency;
-let counters: string;
+let count: CounterFixture['count'];
+let applied: CounterFixture['applied'];
 
 beforeAll(async () => {
-  ({ store, counters } = await storeWithCounters(dynamo, 'budget-edges'));
+  ({ store, count, applied } = await storeWithCounters(dynamo, 'budget-edges'));
 });
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-function count(record: SQSRecord, tx: Tx) {
-  const { counter } = jsonBody<{ counter: string }>(record);
-  tx.update({
-    TableName: counters,
-    Key: { pk: counter },
-    UpdateExpression: 'ADD applied :one',
-    ExpressionAttributeValues: { ':one': 1 },
-  });
-}
-
-const applied = async (counter: string) => (await getItem(dynamo, counters, counter))?.applied;
 
 /** A context whose clock stands still: `remaining` ms left at every call. */
 const frozenContext = (remaining: number): Context => ({

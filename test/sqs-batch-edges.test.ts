@@ -5,7 +5,6 @@ import {
   dynamodbStreamBatchHandler,
   type Idempotency,
   IdempotencyError,
-  jsonBody,
   kinesisBatchHandler,
   MissingIdempotencyKeyError,
   PermanentError,
@@ -14,7 +13,7 @@ import {
   type Tx,
 } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
-import { getItem, localClient, storeWithCounters } from './support/dynamo.js';
+import { type CounterFixture, localClient, storeWithCounters } from './support/dynamo.js';
 import { sqsEvent, sqsRecord } from './support/sqs-events.js';
 import { dynamodbEvent, dynamodbRecords, kinesisEvent, kinesisRecords } from './support/stream-events.js';
 
@@ -22,28 +21,14 @@ afterEach(() => vi.restoreAllMocks());
 
 const dynamo = localClient();
 let store: Idempotency;
-let counters: string;
+let count: CounterFixture['count'];
+let applied: CounterFixture['applied'];
 
 beforeAll(async () => {
-  ({ store, counters } = await storeWithCounters(dynamo, 'sqs-edges'));
+  ({ store, count, applied } = await storeWithCounters(dynamo, 'sqs-edges'));
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Counts the event on its counter; `fail` bodies throw a transient error. */
-function count(record: SQSRecord, tx: Tx) {
-  const body = jsonBody<{ counter: string; fail?: boolean }>(record);
-  if (body.fail) throw new Error('dependency unavailable');
-  tx.update({
-    TableName: counters,
-    Key: { pk: body.counter },
-    UpdateExpression: 'ADD applied :one',
-    ExpressionAttributeValues: { ':one': 1 },
-  });
-  return body.counter;
-}
-
-const applied = async (counter: string) => (await getItem(dynamo, counters, counter))?.applied;
 
 const fifoArn = 'arn:aws:sqs:us-east-1:000000000000:events.fifo';
 function fifo(body: object, group?: string): SQSRecord {
@@ -88,7 +73,7 @@ describe('sqsBatchHandler: records as Lambda may hand them over', () => {
   });
 
   it('runs records without attributes, message attributes or an eventSourceARN as a standard queue', async () => {
-    const records = [{ counter: 'bare', fail: true }, { counter: 'bare' }, { counter: 'bare' }].map((body) => {
+    const records = [{ counter: 'bare', transient: true }, { counter: 'bare' }, { counter: 'bare' }].map((body) => {
       const record = sqsRecord(body) as Partial<SQSRecord>;
       delete record.attributes;
       delete record.messageAttributes;
@@ -114,9 +99,9 @@ describe('sqsBatchHandler: records as Lambda may hand them over', () => {
       },
     });
     const records = [
-      sqsRecord({ counter: 'order', delay: 40, fail: true }),
+      sqsRecord({ counter: 'order', delay: 40, transient: true }),
       sqsRecord({ counter: 'order', delay: 0 }),
-      sqsRecord({ counter: 'order', delay: 0, fail: true }),
+      sqsRecord({ counter: 'order', delay: 0, transient: true }),
     ];
     expect(await handler(sqsEvent(records), lambdaContext())).toEqual({
       batchItemFailures: [{ itemIdentifier: records[0].messageId }, { itemIdentifier: records[2].messageId }],
@@ -178,7 +163,7 @@ describe('sqsBatchHandler: FIFO message groups', () => {
     const run = sqsBatchHandler({ store, handler: count, onOutcome: (outcome) => void outcomes.push(outcome) });
     const records = [
       fifo({ counter: 'fifo-nogroup' }),
-      fifo({ counter: 'fifo-nogroup', fail: true }),
+      fifo({ counter: 'fifo-nogroup', transient: true }),
       fifo({ counter: 'fifo-nogroup' }),
     ];
     const response = await run(sqsEvent(records), lambdaContext());

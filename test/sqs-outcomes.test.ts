@@ -1,4 +1,4 @@
-import type { Context, SQSRecord } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DEAD_LETTER_ATTRIBUTES,
@@ -7,37 +7,21 @@ import {
   PermanentError,
   type RecordOutcome,
   sqsBatchHandler,
-  type Tx,
 } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
-import { getItem, localClient, storeWithCounters } from './support/dynamo.js';
+import { type CounterFixture, localClient, storeWithCounters } from './support/dynamo.js';
 import { createQueues, drainMessages, localSqs } from './support/sqs.js';
 import { sqsEvent, sqsRecord } from './support/sqs-events.js';
 
 const dynamo = localClient();
 const sqs = localSqs();
 let store: Idempotency;
-let counters: string;
+let count: CounterFixture['count'];
+let applied: CounterFixture['applied'];
 
 beforeAll(async () => {
-  ({ store, counters } = await storeWithCounters(dynamo, 'outcomes'));
+  ({ store, count, applied } = await storeWithCounters(dynamo, 'outcomes'));
 });
-
-/** Counts the event on its counter; `{ "poison": true }` bodies are permanent failures. */
-function count(record: SQSRecord, tx: Tx) {
-  const body = jsonBody<{ counter: string; poison?: boolean; transient?: boolean }>(record);
-  if (body.poison) throw new PermanentError('this event can never apply');
-  if (body.transient) throw new Error('dependency unavailable');
-  tx.update({
-    TableName: counters,
-    Key: { pk: body.counter },
-    UpdateExpression: 'ADD applied :one',
-    ExpressionAttributeValues: { ':one': 1 },
-  });
-  return body.counter;
-}
-
-const applied = async (counter: string) => (await getItem(dynamo, counters, counter))?.applied;
 
 /** A context whose remaining time follows `remaining` call by call (then stays at the last value). */
 function contextWithRemaining(...remaining: number[]): Context {

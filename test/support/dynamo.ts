@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
 import { inject } from 'vitest';
-import { Idempotency } from '../../lib/index.js';
+import { Idempotency, jsonBody, PermanentError, type Tx } from '../../lib/index.js';
 
 /** A document client against the DynamoDB Local that the global setup started. */
 export function localClient(config: Partial<DynamoDBClientConfig> = {}): DynamoDBDocumentClient {
@@ -48,11 +49,37 @@ export async function scanAll(client: DynamoDBDocumentClient, tableName: string)
   return Items ?? [];
 }
 
+/** What the batch-handler suites share: a store, a `counters` table, the handler that counts, and the count read back. */
+export interface CounterFixture {
+  store: Idempotency;
+  counters: string;
+  /**
+   * Adds 1 to the counter the record's body names and returns its name; a body with
+   * `"poison": true` throws a PermanentError, one with `"transient": true` a transient error.
+   */
+  count(record: SQSRecord, tx: Tx): string;
+  /** The counter's applied total (a consistent read), or undefined if nothing applied. */
+  applied(counter: string): Promise<unknown>;
+}
+
 /** A store on a fresh dedup table, and a fresh `counters` table for the business writes. */
-export async function storeWithCounters(
-  client: DynamoDBDocumentClient,
-  source: string,
-): Promise<{ store: Idempotency; counters: string }> {
+export async function storeWithCounters(client: DynamoDBDocumentClient, source: string): Promise<CounterFixture> {
   const [dedupTable, counters] = await Promise.all([createTable(client, 'dedup'), createTable(client, 'counters')]);
-  return { store: new Idempotency({ client, tableName: dedupTable, source }), counters };
+  return {
+    store: new Idempotency({ client, tableName: dedupTable, source }),
+    counters,
+    count(record, tx) {
+      const body = jsonBody<{ counter: string; poison?: boolean; transient?: boolean }>(record);
+      if (body.poison) throw new PermanentError('this event can never apply');
+      if (body.transient) throw new Error('dependency unavailable');
+      tx.update({
+        TableName: counters,
+        Key: { pk: body.counter },
+        UpdateExpression: 'ADD applied :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      });
+      return body.counter;
+    },
+    applied: async (counter) => (await getItem(client, counters, counter))?.applied,
+  };
 }
