@@ -3,10 +3,17 @@ import type { Context } from 'aws-lambda';
 /** The default margin: 5 s, but never more than this share of the time the batch starts with. */
 const DEFAULT_MARGIN_MS = 5000;
 const DEFAULT_MARGIN_SHARE = 1 / 5;
+/**
+ * No record starts with less than this left, whatever the margin: a commit needs a DynamoDB
+ * round trip (tens of ms in a region) and room for a conflict retry. A record started later
+ * would likely be cut off by the timeout mid-commit and come back anyway.
+ */
+export const MIN_MARGIN_MS = 200;
 
 /**
  * "Too late to start another record?", measured against the time left when the batch starts:
- * the default margin shrinks to fit a short function; an explicit one it can never meet is an error.
+ * the default margin shrinks to fit a short function, but never below MIN_MARGIN_MS (an
+ * explicit one below it is raised to it); an explicit one it can never meet is an error.
  * `owner` names the batch handler in that error.
  */
 export function timeBudget(owner: string, context: Context, timeMarginMs: number | undefined): () => boolean {
@@ -18,7 +25,10 @@ export function timeBudget(owner: string, context: Context, timeMarginMs: number
         'so no record could ever start. Lower timeMarginMs, or raise the function timeout.',
     );
   }
-  const margin = timeMarginMs ?? Math.min(DEFAULT_MARGIN_MS, Math.floor(atStart * DEFAULT_MARGIN_SHARE));
+  const margin = Math.max(
+    MIN_MARGIN_MS,
+    timeMarginMs ?? Math.min(DEFAULT_MARGIN_MS, Math.floor(atStart * DEFAULT_MARGIN_SHARE)),
+  );
   return () => context.getRemainingTimeInMillis() < margin;
 }
 

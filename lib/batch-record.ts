@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import type { Idempotency } from './idempotency.js';
+import type { Idempotency, PrecheckedBatch } from './idempotency.js';
 import { parsePayload, type StandardSchemaV1 } from './schema.js';
 import type { Tx } from './staged-writes.js';
 import type { RunOutcome } from './transaction.js';
@@ -22,6 +22,7 @@ export async function runRecord<Rec, R, P>(
   settings: RecordRunSettings<Rec, R, P>,
   record: Rec,
   context: Context,
+  prechecked?: PrecheckedBatch,
 ): Promise<{ outcome: RunOutcome<R>; key: string } | { error: unknown; key: string | undefined }> {
   let key: string | undefined;
   try {
@@ -29,11 +30,34 @@ export async function runRecord<Rec, R, P>(
     key = typeof rawKey === 'string' ? rawKey : undefined;
     const { schema } = settings;
     const payload = (schema ? await parsePayload(schema, () => settings.payload(record)) : undefined) as P;
-    const outcome = await settings.store.run({ key: rawKey, fingerprint: settings.fingerprint?.(record) }, (tx) =>
-      settings.handler(record, tx, context, payload),
+    const outcome = await settings.store.run(
+      { key: rawKey, fingerprint: settings.fingerprint?.(record) },
+      (tx) => settings.handler(record, tx, context, payload),
+      prechecked,
     );
     return { outcome, key: key as string };
   } catch (error) {
     return { error, key };
   }
+}
+
+/**
+ * With a store that prechecks now: the batch's dedup records, read in one BatchGetItem (per 100
+ * keys) before any handler runs, so known duplicates need no read or transaction of their own.
+ * A key function that throws is left out here; the record's own run reports it.
+ */
+export async function precheckRecords<Rec>(
+  settings: Pick<RecordRunSettings<Rec, unknown, unknown>, 'store' | 'key'>,
+  records: Rec[],
+): Promise<PrecheckedBatch | undefined> {
+  // a store from another copy of txonce (checked by shape) may not have it
+  if (typeof settings.store.precheckBatch !== 'function' || !settings.store.prechecking) return undefined;
+  const keys = records.flatMap((record) => {
+    try {
+      return [settings.key(record)];
+    } catch {
+      return [];
+    }
+  });
+  return settings.store.precheckBatch(keys);
 }

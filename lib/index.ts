@@ -29,7 +29,7 @@ export {
   type WebhookRejection,
   WebhookVerificationError,
 } from './errors.js';
-export { Idempotency, type IdempotencyOptions, type RunRequest } from './idempotency.js';
+export { Idempotency, type IdempotencyOptions, type PrecheckedBatch, type RunRequest } from './idempotency.js';
 export type { Jsonified } from './jsonified.js';
 export {
   defaultKinesisKey,
@@ -46,6 +46,7 @@ export {
   idempotency,
 } from './middleware.js';
 export { type Destination, type OutboxItem, type OutboxMessage, outboxMessageId } from './outbox.js';
+export type { PrecheckMode, PrecheckRead } from './precheck-policy.js';
 export { fingerprintOf, recordKey } from './record.js';
 export {
   type PayloadIssue,

@@ -54,6 +54,22 @@ function numberBytes(text: string): number {
   return Math.ceil(Math.max(digits.length, 1) / 2) + 1;
 }
 
+/**
+ * What a TransactWriteItems of these actions bills, in write request units: 2 per item and KB
+ * (one to prepare, one to commit), whether it commits or is cancelled. An update's item is
+ * sized by what the request carries (its key and values), so this may count low for it.
+ */
+export function transactionWriteUnits(actions: SizedAction[]): number {
+  let units = 0;
+  for (const action of actions) {
+    const bytes = action.Item
+      ? itemBytes(action.Item)
+      : itemBytes(action.Key) + itemBytes(action.ExpressionAttributeValues);
+    units += 2 * Math.max(1, Math.ceil(bytes / 1024));
+  }
+  return units;
+}
+
 interface SizedAction {
   TableName?: string;
   Key?: Record<string, unknown>;

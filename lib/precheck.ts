@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { RECORD } from './record.js';
 
 /**
@@ -31,17 +31,73 @@ export class CommittedKeyCache {
   }
 }
 
-/** A strongly consistent read of the dedup record; an expired one counts as absent. */
-export async function readRecord(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  recordKey: string,
-  ttlAttribute: string,
-): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await client.send(
-    new GetCommand({ TableName: tableName, Key: { [RECORD.key]: recordKey }, ConsistentRead: true }),
+/** Where the dedup records live and how a precheck reads them. */
+export interface RecordReads {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  ttlAttribute: string;
+  consistentRead: boolean;
+}
+
+/** A read of the dedup record; an expired one counts as absent. */
+export async function readRecord(reads: RecordReads, recordKey: string): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await reads.client.send(
+    new GetCommand({
+      TableName: reads.tableName,
+      Key: { [RECORD.key]: recordKey },
+      ConsistentRead: reads.consistentRead,
+    }),
   );
-  return Item && !isExpired(Item, ttlAttribute) ? Item : undefined;
+  return Item && !isExpired(Item, reads.ttlAttribute) ? Item : undefined;
+}
+
+/** BatchGetItem takes at most 100 keys a call. */
+const BATCH_GET_KEYS = 100;
+/** Rounds for the keys DynamoDB leaves unprocessed (throttled), with a short backoff between. */
+const UNPROCESSED_ROUNDS = 3;
+const UNPROCESSED_BACKOFF_MS = 50;
+
+/**
+ * Reads many dedup records in BatchGetItem calls of at most 100 keys, retrying the keys DynamoDB
+ * leaves unprocessed. Each key read comes back: its record, or null when there is none (or it
+ * expired). A key still unprocessed after the last round is left out: not known, so its delivery
+ * goes through the transaction, which guards it anyway.
+ */
+export async function readRecords(
+  reads: RecordReads,
+  recordKeys: Iterable<string>,
+): Promise<Map<string, Record<string, unknown> | null>> {
+  const found = new Map<string, Record<string, unknown> | null>();
+  const unique = [...new Set(recordKeys)]; // BatchGetItem refuses a key twice in one call
+  for (let start = 0; start < unique.length; start += BATCH_GET_KEYS) {
+    let pending = unique.slice(start, start + BATCH_GET_KEYS);
+    for (let round = 0; round < UNPROCESSED_ROUNDS && pending.length > 0; round++) {
+      if (round > 0) await sleep(UNPROCESSED_BACKOFF_MS * 2 ** (round - 1));
+      const { Responses, UnprocessedKeys } = await reads.client.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [reads.tableName]: {
+              Keys: pending.map((key) => ({ [RECORD.key]: key })),
+              ConsistentRead: reads.consistentRead,
+            },
+          },
+        }),
+      );
+      const unprocessed = new Set(
+        (UnprocessedKeys?.[reads.tableName]?.Keys ?? []).map((key) => String(key[RECORD.key])),
+      );
+      for (const item of Responses?.[reads.tableName] ?? []) {
+        found.set(String(item[RECORD.key]), isExpired(item, reads.ttlAttribute) ? null : item);
+      }
+      for (const key of pending) if (!unprocessed.has(key) && !found.has(key)) found.set(key, null);
+      pending = pending.filter((key) => unprocessed.has(key));
+    }
+  }
+  return found;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function isExpired(record: Record<string, unknown>, ttlAttribute: string): boolean {

@@ -1,9 +1,9 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { callOutcomeHook, timeBudget } from './batch-budget.js';
-import { runRecord } from './batch-record.js';
+import { precheckRecords, runRecord } from './batch-record.js';
 import { type DeadLetterOptions, sendToDeadLetter } from './dead-letter.js';
 import { IdempotencyError } from './errors.js';
-import type { Idempotency } from './idempotency.js';
+import type { Idempotency, PrecheckedBatch } from './idempotency.js';
 import { type OptionChecks, optionChecks } from './options.js';
 import type { StandardSchemaV1 } from './schema.js';
 import { byMessageGroup, defaultSqsKey, isFifoRecord } from './sqs-records.js';
@@ -162,6 +162,7 @@ export function sqsBatchHandler<R, P = undefined>(
       );
     };
     const outOfTime = timeBudget('sqsBatchHandler', context, settings.timeMarginMs);
+    const prechecked = await precheckRecords(settings, event.Records);
     const skipped = (record: SQSRecord, reason: FailureReason): RecordOutcome<R> => ({
       status: 'failed',
       record,
@@ -175,7 +176,9 @@ export function sqsBatchHandler<R, P = undefined>(
         let blocked: FailureReason | undefined;
         for (const record of group) {
           if (!blocked && outOfTime()) blocked = 'time-budget';
-          const outcome = blocked ? skipped(record, blocked) : await processRecord(settings, record, context);
+          const outcome = blocked
+            ? skipped(record, blocked)
+            : await processRecord(settings, record, context, prechecked);
           // A dead-lettered record has left the queue, as SQS's own redrive would do: the group goes on.
           if (!blocked && outcome.status === 'failed') blocked = 'earlier-in-group-failed';
           await settle(outcome);
@@ -183,7 +186,9 @@ export function sqsBatchHandler<R, P = undefined>(
       });
     } else {
       await forEachLimited(event.Records, settings.concurrency, async (record) => {
-        await settle(outOfTime() ? skipped(record, 'time-budget') : await processRecord(settings, record, context));
+        await settle(
+          outOfTime() ? skipped(record, 'time-budget') : await processRecord(settings, record, context, prechecked),
+        );
       });
     }
 
@@ -204,8 +209,9 @@ async function processRecord<R, P>(
   settings: Settings<R, P>,
   record: SQSRecord,
   context: Context,
+  prechecked: PrecheckedBatch | undefined,
 ): Promise<RecordOutcome<R>> {
-  const run = await runRecord(settings, record, context);
+  const run = await runRecord(settings, record, context, prechecked);
   if ('outcome' in run) return { ...run.outcome, record, key: run.key };
   const { error, key } = run;
   if (!isPermanent(error) || !settings.deadLetter) return { status: 'failed', record, key, error, reason: 'error' };

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { callOutcomeHook, timeBudget } from './batch-budget.js';
-import { runRecord } from './batch-record.js';
-import type { Idempotency } from './idempotency.js';
+import { precheckRecords, runRecord } from './batch-record.js';
+import type { Idempotency, PrecheckedBatch } from './idempotency.js';
 import { type OptionChecks, optionChecks } from './options.js';
 import type { StandardSchemaV1 } from './schema.js';
 import type { Tx } from './staged-writes.js';
@@ -120,6 +120,7 @@ export function streamBatchHandler<Rec, R, P>(
       throw new TypeError(`${source.owner}: the event has no Records array; ${source.trigger}`);
     }
     const outOfTime = timeBudget(source.owner, context, settings.timeMarginMs);
+    const prechecked = await precheckRecords(settings, event.Records);
     let checkpoint: { itemIdentifier: string } | undefined;
     let blocked: StreamFailureReason | undefined;
 
@@ -130,7 +131,7 @@ export function streamBatchHandler<Rec, R, P>(
       } else if (outOfTime()) {
         outcome = skipped(record, 'time-budget');
       } else {
-        outcome = await processRecord(settings, record, context);
+        outcome = await processRecord(settings, record, context, prechecked);
       }
       if (!blocked && outcome.status === 'failed') {
         blocked = outcome.reason;
@@ -166,8 +167,9 @@ async function processRecord<Rec, R, P>(
   settings: Settings<Rec, R, P>,
   record: Rec,
   context: Context,
+  prechecked: PrecheckedBatch | undefined,
 ): Promise<StreamRecordOutcome<Rec, R>> {
-  const run = await runRecord(settings, record, context);
+  const run = await runRecord(settings, record, context, prechecked);
   if ('outcome' in run) return { ...run.outcome, record, key: run.key };
   return { status: 'failed', record, key: run.key, error: run.error, reason: 'error' };
 }

@@ -10,7 +10,7 @@ import {
   TransactionLimitError,
 } from './errors.js';
 import type { Jsonified } from './jsonified.js';
-import { checkTransaction, itemBytes, MAX_ITEM_BYTES } from './limits.js';
+import { checkTransaction, itemBytes, MAX_ITEM_BYTES, transactionWriteUnits } from './limits.js';
 import { RECORD } from './record.js';
 import { StagedWrites, type TransactWriteItem } from './staged-writes.js';
 
@@ -113,6 +113,7 @@ export class PendingRun {
       try {
         await this.settings.client.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: token }));
         this.#record = dedup.Item;
+        this.#committedWriteUnits = transactionWriteUnits(items.map((item) => Object.values(item)[0]));
         return { status: 'committed', result };
       } catch (error) {
         const verdict = interpret(error);
@@ -213,6 +214,12 @@ export class PendingRun {
   }
 
   #record: Record<string, unknown> | undefined;
+  #committedWriteUnits: number | undefined;
+
+  /** What the committed transaction billed in write units (undefined until it commits). */
+  get committedWriteUnits(): number | undefined {
+    return this.#committedWriteUnits;
+  }
 
   /** The dedup record as this delivery committed it, or as the first delivery left it. */
   get record(): Record<string, unknown> | undefined {

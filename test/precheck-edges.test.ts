@@ -41,12 +41,19 @@ const putRecord = (item: Record<string, unknown>) =>
   client.send(new PutCommand({ TableName: dedupTable, Item: { firstSeenAt: '2026-01-01T00:00:00.000Z', ...item } }));
 
 describe('precheck', () => {
-  it('reads the dedup record with a strongly consistent read', async () => {
-    const precheck = new Idempotency({ client, tableName: dedupTable, source: 'consistent', precheck: true });
+  it('reads the dedup record eventually consistent by default, strongly with precheckRead: "strong"', async () => {
+    const eventual = new Idempotency({ client, tableName: dedupTable, source: 'eventual', precheck: true });
+    const strong = new Idempotency({
+      client,
+      tableName: dedupTable,
+      source: 'consistent',
+      precheck: true,
+      precheckRead: 'strong',
+    });
     reads.length = 0;
-    await precheck.run({ key: 'k' }, () => undefined);
-    expect(reads).toHaveLength(1);
-    expect(reads[0].ConsistentRead).toBe(true);
+    await eventual.run({ key: 'k' }, () => undefined);
+    await strong.run({ key: 'k' }, () => undefined);
+    expect(reads.map((read) => read.ConsistentRead)).toEqual([false, true]);
   });
 
   it('answers a repeat of a live record with a TTL without running the handler or committing', async () => {

@@ -24,7 +24,13 @@ describe('the public API', () => {
     expect(new Date(at).getTime()).toBe(first.result.at.getTime());
   });
 
-  it('keeps the middleware plumbing off the store: run and recordKey are all it offers', () => {
-    expect(Object.getOwnPropertyNames(Idempotency.prototype).sort()).toEqual(['constructor', 'recordKey', 'run']);
+  it('keeps the middleware plumbing off the store: run, recordKey and the precheck are all it offers', () => {
+    expect(Object.getOwnPropertyNames(Idempotency.prototype).sort()).toEqual([
+      'constructor',
+      'precheckBatch',
+      'prechecking',
+      'recordKey',
+      'run',
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { PrecheckMode } from '../../lib/index.js';
 
 /** A fault on one TransactWriteItems attempt, as it leaves a container's DynamoDB client. */
 export type WireFault =
@@ -44,7 +45,7 @@ export interface InvocationFaults {
 
 export interface StoreOptions {
   ttlSeconds: number | undefined;
-  precheck: boolean;
+  precheck: PrecheckMode;
   cache: boolean;
   concurrency: number;
   timeMarginMs: number | undefined;
@@ -90,7 +91,7 @@ const wireFault = fc.constantFrom<WireFault>(
 
 const options: fc.Arbitrary<StoreOptions> = fc.record({
   ttlSeconds: fc.constantFrom(undefined, 3600),
-  precheck: fc.boolean(),
+  precheck: fc.constantFrom<PrecheckMode>(true, false, 'auto'),
   cache: fc.boolean(),
   concurrency: fc.integer({ min: 1, max: 4 }),
   timeMarginMs: fc.constantFrom(undefined, 0, 1000),
