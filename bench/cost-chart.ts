@@ -4,6 +4,7 @@ import type { CostResults } from './cost.js';
 const COLORS: Record<string, string> = {
   txonce: '#1f77b4',
   'txonce + precheck': '#17becf',
+  'txonce (default)': '#2ca02c',
   'peer, plain write': '#ff7f0e',
   'peer, transactional write': '#d62728',
   peer: '#ff7f0e',

@@ -1,3 +1,4 @@
+import { AUTO_ON_FACTOR, breakEvenShare as precheckBreakEven } from '../lib/precheck-policy.js';
 import type { ContentionResult } from './contention.js';
 import { breakEvenShare, type CostResults, type VariantCost } from './cost.js';
 import { PRICES } from './prices.js';
@@ -17,6 +18,8 @@ export function costMarkdown(cost: CostResults, rows: Rows): string {
     const pre = find('txonce + precheck', items);
     const plain = find('peer, plain write', items);
     const transactional = find('peer, transactional write', items);
+    const defaults = find('txonce (default)', items);
+    const at25 = (v: VariantCost) => v.perMillion.find((row) => row.share === 0.25)?.total ?? Number.NaN;
     const extraDynamo = tx.perMillion[0].dynamo - plain.perMillion[0].dynamo;
     const needMs = extraDynamo / 1e6 / lambdaPerMs;
     const savedMs = plain.first.ms - tx.first.ms;
@@ -33,7 +36,12 @@ export function costMarkdown(cost: CostResults, rows: Rows): string {
   (W, R: write and read request units). At 0% duplicates txonce pays ${dollars(extraDynamo)} more DynamoDB per million events; to
   earn that back in Lambda time at 512 MB it would have to save ${needMs.toFixed(0)} ms per event, and it saves
   ${savedMs.toFixed(1)} ms here. txonce against the peer's plain write: ${share(tx, plain)}; txonce with \`precheck\`
-  against it: ${share(pre, plain)}; txonce against the peer's transactional write: ${share(tx, transactional)}.`;
+  against it: ${share(pre, plain)}; txonce against the peer's transactional write: ${share(tx, transactional)}; txonce
+  with \`precheck\` against that: ${share(pre, transactional)}. **With its defaults** (\`precheck: 'auto'\`, eventually
+  consistent reads), at 25% duplicates txonce costs ${dollars(at25(defaults))} per million events against
+  ${dollars(at25(transactional))} for the peer's transactional write and ${dollars(at25(plain))} for its plain write; the
+  default reads nothing while duplicates stay under about ${(autoSwitch(items) * 100).toFixed(1)}% (it then costs what
+  \`txonce\` costs) and turns the read on above it (it then costs what \`txonce + precheck\` costs).`;
   });
 
   return `Request units are computed per request from the items' actual sizes (read consistently
@@ -50,7 +58,8 @@ before and after each request), by DynamoDB's published rules:
 - a **failed conditional write** (the peer's duplicate: its \`PutItem\` of the record) still consumes write units:
   1 for a new item, else by the item's size. Developer guide,
   [Capacity units consumed by conditional writes](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithItems.html#WorkingWithItems.ConditionalWrites.ReturnConsumedCapacity).
-- a strongly consistent read costs 1 read unit per 4 KB (an item not found still costs 1).
+- a strongly consistent read costs 1 read unit per 4 KB (an item not found still costs 1), an eventually
+  consistent one half that; a BatchGetItem bills each key as such a read.
 
 Cross-check: DynamoDB Local answered \`ConsumedCapacity\` on ${cost.crossCheck.reported} of the metered requests and the
 published rules give the same number on ${cost.crossCheck.agree} of them. It reports nothing for the ${cost.crossCheck.unreported}
@@ -102,9 +111,15 @@ ${comparisons.join('\n')}
 
 What reduces it:
 
-- **\`precheck: true\`** (documented option): one strongly consistent read of the record before the
-  work. It adds 1 read unit to a first delivery and turns a duplicate into that single read, with no
-  transaction. It pays for itself once duplicates are common (the break-even shares above).
+- **The precheck**: one read of the record before the work (eventually consistent by default, half a
+  read unit; batch handlers read a whole batch in one BatchGetItem). It adds that read to a first
+  delivery and turns a duplicate into that single read, with no transaction. \`precheck: 'auto'\`, the
+  default, turns it on where it pays: once the duplicates among a container's last 100 deliveries pass
+  1.5 times the break-even share (read units over the cancelled transaction's write units, a read unit
+  priced at a fifth of a write unit), and off below 0.75 times it. \`txonce (default)\` is metered on
+  streams that mix first deliveries and duplicates at each share, after a warm-up of the same mix, on a
+  fresh store: its cost depends on the duplicates it has seen. \`precheck: true\` reads always,
+  \`false\` never.
 - **A smaller record** does not help while it stays under 1 KB: the record here (key, \`firstSeenAt\`,
   \`runId\`, no result) is about 100 bytes, and every item costs at least one unit. Keep stored results small so the record does not cross 1 KB (each KB adds
   2 units per first delivery).
@@ -112,6 +127,15 @@ What reduces it:
   1 unit instead of 4 for a one-item write; txonce does not offer one today, because it gives up the
   stored result and the separate record that every other path relies on.
 `;
+}
+
+/**
+ * The duplicate share above which 'auto' switches its read on, for the bench's record (under
+ * 4 KB, read eventually consistent) and `items` business items, each item under 1 KB: 2 write
+ * units per item of the transaction, the record included.
+ */
+function autoSwitch(items: 1 | 2): number {
+  return AUTO_ON_FACTOR * precheckBreakEven(1024, false, 2 * (items + 1));
 }
 
 /** The hot-key section of RESULTS.md. */

@@ -1,9 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { lambdaContext } from '../local/lambda-context.js';
-import type { Tables } from './contenders.js';
-import { costVariant, VARIANTS, type Variant, type VariantName } from './cost-variants.js';
+import type { BenchEvent, Tables } from './contenders.js';
+import { costVariant, DEFAULT_VARIANT, VARIANTS, type Variant, type VariantName } from './cost-variants.js';
 import { freshEvent } from './measure.js';
-import { meterCapacity } from './meter.js';
+import { type CapacityMeter, meterCapacity } from './meter.js';
 import { dynamoDollars, lambdaDollars } from './prices.js';
 
 export const DUPLICATE_SHARES = [0, 0.25, 0.5];
@@ -19,6 +19,7 @@ export interface DeliveryCost {
 export interface VariantCost {
   name: VariantName;
   items: 1 | 2;
+  /** per delivery; for the default, as metered in its 25%-duplicates stream (its precheck then on) */
   first: DeliveryCost;
   duplicate: DeliveryCost;
   /** dollars per million deliveries at each duplicate share, on-demand */
@@ -43,6 +44,9 @@ export async function costPerEvent(options: {
   meteredEvents: number;
   timedRounds: number;
   timedPerRound: number;
+  /** the default's mixed streams: deliveries before metering (its precheck settles), then metered */
+  mixedWarmup: number;
+  mixedEvents: number;
 }): Promise<CostResults> {
   const keyNames = {
     [options.tables.txonceDedup]: 'pk',
@@ -53,6 +57,7 @@ export async function costPerEvent(options: {
   const meter = meterCapacity(options.meteredClient, options.endpoint, keyNames);
   const shapes = ([2, 1] as const).flatMap((items) => VARIANTS.map((name) => ({ name, items })));
   const units = new Map<string, { first: [number, number]; duplicate: [number, number] }>();
+  const defaults: VariantCost[] = [];
   const crossCheck = { reported: 0, agree: 0, unreported: 0 };
   try {
     for (const shape of shapes) {
@@ -73,6 +78,9 @@ export async function costPerEvent(options: {
         }
       }
       units.set(`${shape.name}/${shape.items}`, totals);
+    }
+    for (const items of [2, 1] as const) {
+      defaults.push(await defaultVariantCost(meter, options, items));
     }
   } finally {
     meter.stop();
@@ -96,7 +104,80 @@ export async function costPerEvent(options: {
       perMillion: DUPLICATE_SHARES.map((share) => perMillion(first, duplicate, share)),
     };
   });
-  return { variants, crossCheck };
+  return { variants: [...variants, ...defaults], crossCheck };
+}
+
+/**
+ * The default options cost what they cost because of the duplicates seen before ('auto' reads
+ * only while duplicates are common), so the default is metered on streams that mix first
+ * deliveries and duplicates at each share, each on a fresh store (a fresh container) that first
+ * handles `mixedWarmup` deliveries of the same mix unmetered. Handler times come from the same
+ * kind of stream, unmetered, on the plain client.
+ */
+async function defaultVariantCost(
+  meter: CapacityMeter,
+  options: Parameters<typeof costPerEvent>[0],
+  items: 1 | 2,
+): Promise<VariantCost> {
+  const perShare = [];
+  let split = { first: { writeUnits: 0, readUnits: 0, ms: 0 }, duplicate: { writeUnits: 0, readUnits: 0, ms: 0 } };
+  for (const share of DUPLICATE_SHARES) {
+    const metered = costVariant(DEFAULT_VARIANT, items, options.meteredClient, options.tables);
+    for (const delivery of mixedStream(options.mixedWarmup, share))
+      await metered.handle(delivery.event, lambdaContext());
+    const sums = { first: { w: 0, r: 0, n: 0 }, duplicate: { w: 0, r: 0, n: 0 } };
+    for (const delivery of mixedStream(options.mixedEvents, share)) {
+      meter.reset();
+      await metered.handle(delivery.event, lambdaContext());
+      const sum = sums[delivery.duplicate ? 'duplicate' : 'first'];
+      sum.n++;
+      for (const request of meter.requests) {
+        sum.w += request.writeUnits;
+        sum.r += request.readUnits;
+      }
+    }
+    const timed = costVariant(DEFAULT_VARIANT, items, options.client, options.tables);
+    for (const delivery of mixedStream(options.mixedWarmup, share)) await timed.handle(delivery.event, lambdaContext());
+    let ms = 0;
+    const timedStream = mixedStream(options.mixedEvents, share);
+    for (const delivery of timedStream) {
+      const started = performance.now();
+      await timed.handle(delivery.event, lambdaContext());
+      ms += performance.now() - started;
+    }
+    const total = sums.first.n + sums.duplicate.n;
+    const mean: DeliveryCost = {
+      writeUnits: (sums.first.w + sums.duplicate.w) / total,
+      readUnits: (sums.first.r + sums.duplicate.r) / total,
+      ms: ms / timedStream.length,
+    };
+    // the mix is already in the mean: price it as one kind of delivery
+    perShare.push({ ...perMillion(mean, mean, 0), share });
+    if (share === 0.25) {
+      const per = (sum: { w: number; r: number; n: number }) => ({
+        writeUnits: round(sum.w / Math.max(1, sum.n)),
+        readUnits: round(sum.r / Math.max(1, sum.n)),
+        ms: mean.ms,
+      });
+      split = { first: per(sums.first), duplicate: per(sums.duplicate) };
+    }
+  }
+  return { name: DEFAULT_VARIANT, items, ...split, perMillion: perShare };
+}
+
+/**
+ * `count` deliveries of which `share` are duplicates, spread evenly: a duplicate repeats one of
+ * the last ten first deliveries, as a redelivery or a sender's retry would.
+ */
+function mixedStream(count: number, share: number): { event: BenchEvent; duplicate: boolean }[] {
+  const firsts: BenchEvent[] = [];
+  return Array.from({ length: count }, (_, index) => {
+    const duplicate = firsts.length > 0 && Math.floor((index + 1) * share) > Math.floor(index * share);
+    if (duplicate) return { event: firsts[firsts.length - 1 - (index % Math.min(10, firsts.length))], duplicate };
+    const event = freshEvent();
+    firsts.push(event);
+    return { event, duplicate };
+  });
 }
 
 /** Dollars per million deliveries when `share` of them are duplicates. */

@@ -20,4 +20,7 @@ console.log(
   `wrote bench/RESULTS.md, bench/results.svg and bench/cost.svg in ${((Date.now() - started) / 1000).toFixed(0)} s`,
 );
 console.log(`first-delivery latency ratio txonce/peer: ${results.ratios.latencyTxoncePeer}`);
+console.log(
+  `cost ratio txonce(default)/peer(transactional write) at 25% duplicates: ${results.ratios.costDefaultPeerTransactional}`,
+);
 console.log(`cost per million events ratio txonce/peer: ${results.ratios.costTxoncePeer}`);

@@ -21,7 +21,7 @@ export interface CapacityMeter {
   stop(): void;
 }
 
-const METERED = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'GetItem', 'TransactWriteItems']);
+const METERED = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'GetItem', 'BatchGetItem', 'TransactWriteItems']);
 
 /**
  * Meters every request a client sends: below the SDK's retry middleware, so each attempt is
@@ -85,8 +85,7 @@ export function meterCapacity(
           const bytes = Math.max(itemBytes(before[index]), itemBytes(after[index]), itemBytes(action.attempted));
           units += (operation === 'TransactWriteItems' ? 2 : 1) * writeUnits(bytes);
         });
-        const reads =
-          operation === 'GetItem' ? readUnits(itemBytes(await read(body.TableName, body.Key)), body.ConsistentRead) : 0;
+        const reads = await readUnitsOf(operation, body, read);
         meter.requests.push({ operation, writeUnits: units, readUnits: reads, reported, failed });
       }
       return output;
@@ -132,6 +131,29 @@ function writeActions(operation: string, body: WriteRequest, keyOf: (table: stri
     default:
       return [];
   }
+}
+
+/** A GetItem's read units, or a BatchGetItem's: each key read is billed on its own, rounded up per item. */
+async function readUnitsOf(
+  operation: string,
+  body: {
+    TableName?: string;
+    Key?: Item;
+    ConsistentRead?: boolean;
+    RequestItems?: Record<string, { Keys: Item[]; ConsistentRead?: boolean }>;
+  },
+  read: (table: string, key: Item) => Promise<Item | undefined>,
+): Promise<number> {
+  if (operation === 'GetItem' && body.TableName && body.Key) {
+    return readUnits(itemBytes(await read(body.TableName, body.Key)), body.ConsistentRead === true);
+  }
+  if (operation !== 'BatchGetItem') return 0;
+  let units = 0;
+  for (const [table, request] of Object.entries(body.RequestItems ?? {})) {
+    for (const key of request.Keys)
+      units += readUnits(itemBytes(await read(table, key)), request.ConsistentRead === true);
+  }
+  return units;
 }
 
 function consumed(capacity: unknown): number | undefined {

@@ -31,6 +31,8 @@ const SCALES = {
     costMeteredEvents: 20,
     costRounds: 4,
     costPerRound: 25,
+    mixedWarmup: 100,
+    mixedEvents: 80,
     hotEvents: 300,
   },
   tiny: {
@@ -45,6 +47,8 @@ const SCALES = {
     costMeteredEvents: 2,
     costRounds: 1,
     costPerRound: 2,
+    mixedWarmup: 25,
+    mixedEvents: 8,
     hotEvents: 20,
   },
 };
@@ -66,6 +70,8 @@ export interface BenchResults {
   ratios: {
     /** dollars per million events, 0% duplicates, two-item write: txonce / the peer's documented plain write */
     costTxoncePeer: number;
+    /** dollars per million events, 25% duplicates, two-item write: txonce's defaults / the peer with a transactional write */
+    costDefaultPeerTransactional: number;
     latencyTxoncePeer: number;
     latencyTxoncePlain: number;
     throughput: Record<string, { txoncePeer: number; txoncePlain: number }>;
@@ -145,6 +151,8 @@ export async function runBenchmark(options: {
       meteredEvents: scale.costMeteredEvents,
       timedRounds: scale.costRounds,
       timedPerRound: scale.costPerRound,
+      mixedWarmup: scale.mixedWarmup,
+      mixedEvents: scale.mixedEvents,
     });
 
     const contention: ContentionResult[] = [];
@@ -197,6 +205,7 @@ export async function runBenchmark(options: {
       contention,
       ratios: {
         costTxoncePeer: costRatio(cost),
+        costDefaultPeerTransactional: costRatioAt(cost, 0.25, 'txonce (default)', 'peer, transactional write'),
         latencyTxoncePeer: ratio(latency.txonce.median, latency.peer.median),
         latencyTxoncePlain: ratio(latency.txonce.median, latency.plain.median),
         throughput: Object.fromEntries(
@@ -227,9 +236,16 @@ export async function runBenchmark(options: {
 }
 
 function costRatio(cost: CostResults): number {
-  const at = (name: string) =>
-    cost.variants.find((variant) => variant.name === name && variant.items === 2)?.perMillion[0].total ?? Number.NaN;
-  return ratio(at('txonce'), at('peer, plain write'));
+  return costRatioAt(cost, 0, 'txonce', 'peer, plain write');
+}
+
+/** Dollars per million events of two contenders at one duplicate share, two-item write. */
+function costRatioAt(cost: CostResults, share: number, name: string, against: string): number {
+  const at = (wanted: string) =>
+    cost.variants
+      .find((variant) => variant.name === wanted && variant.items === 2)
+      ?.perMillion.find((row) => row.share === share)?.total ?? Number.NaN;
+  return ratio(at(name), at(against));
 }
 
 async function createTables(client: DynamoDBClient): Promise<Tables> {

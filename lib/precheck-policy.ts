@@ -11,8 +11,8 @@ export type PrecheckRead = 'eventual' | 'strong';
 const WINDOW = 100;
 const MIN_SAMPLES = 20;
 /** On above 1.5x the break-even share, off below 0.75x: a share near it does not flap. */
-const ON_FACTOR = 1.5;
-const OFF_FACTOR = 0.75;
+export const AUTO_ON_FACTOR = 1.5;
+const AUTO_OFF_FACTOR = 0.75;
 /**
  * A read request unit costs a fifth of a write request unit: on demand ($0.125 against $0.625 per
  * million) and provisioned ($0.00013 against $0.00065 per unit-hour) alike, so the break-even
@@ -22,6 +22,16 @@ const READ_UNIT_IN_WRITE_UNITS = 1 / 5;
 /** Before the first commit is seen: a record and one business item of at most 1 KB each. */
 const ASSUMED_TRANSACTION_WRITE_UNITS = 4;
 const ASSUMED_RECORD_BYTES = 200;
+
+/**
+ * The duplicate share at which a precheck costs what it saves: a read of a record of
+ * `recordBytes` on every delivery, against a cancelled transaction of `transactionWriteUnits`
+ * on every duplicate.
+ */
+export function breakEvenShare(recordBytes: number, consistentRead: boolean, transactionWriteUnits: number): number {
+  const readUnits = Math.max(1, Math.ceil(recordBytes / 4096)) * (consistentRead ? 1 : 0.5);
+  return (readUnits * READ_UNIT_IN_WRITE_UNITS) / transactionWriteUnits;
+}
 
 /**
  * Decides, delivery by delivery, whether the store prechecks. A precheck costs a read on every
@@ -58,8 +68,7 @@ export class PrecheckPolicy {
    * the cancelled transaction (per duplicate), from the sizes of the commits seen so far.
    */
   get breakEvenShare(): number {
-    const readUnits = Math.max(1, Math.ceil(this.#recordBytes / 4096)) * (this.consistentRead ? 1 : 0.5);
-    return (readUnits * READ_UNIT_IN_WRITE_UNITS) / this.#transactionWriteUnits;
+    return breakEvenShare(this.#recordBytes, this.consistentRead, this.#transactionWriteUnits);
   }
 
   /** The share of duplicates among the deliveries remembered (0 before any). */
@@ -75,8 +84,8 @@ export class PrecheckPolicy {
     if (this.#recent.length > WINDOW && this.#recent.shift()) this.#duplicates--;
     if (this.#recent.length < MIN_SAMPLES) return;
     const share = this.duplicateShare;
-    if (!this.#on && share >= this.breakEvenShare * ON_FACTOR) this.#on = true;
-    else if (this.#on && share < this.breakEvenShare * OFF_FACTOR) this.#on = false;
+    if (!this.#on && share >= this.breakEvenShare * AUTO_ON_FACTOR) this.#on = true;
+    else if (this.#on && share < this.breakEvenShare * AUTO_OFF_FACTOR) this.#on = false;
   }
 
   /** The size of a commit: what a duplicate's cancelled transaction would cost, and what a read of its record does. */
