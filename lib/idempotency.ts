@@ -249,6 +249,17 @@ export class Idempotency {
 /**
  * What `store.precheckBatch` read: each key's dedup record, or null where there was none.
  * Pass it to `store.run` for the batch's deliveries.
+ *
+ * @example
+ * ```ts
+ * import type { PrecheckedBatch } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export async function knownDuplicates(ids: string[]): Promise<number> {
+ *   const prechecked: PrecheckedBatch | undefined = await store.precheckBatch(ids);
+ *   return [...(prechecked?.records.values() ?? [])].filter((record) => record !== null).length;
+ * }
+ * ```
  */
 export class PrecheckedBatch {
   /** @internal */

@@ -1,10 +1,28 @@
 /**
  * When to read the dedup record before the work: always (`true`), never (`false`), or `'auto'`,
  * which follows the share of duplicates this container has seen recently.
+ *
+ * @example
+ * ```ts
+ * import type { PrecheckMode } from 'txonce';
+ *
+ * // a consumer that mostly sees redeliveries: read first, always
+ * export const precheck: PrecheckMode = process.env.MOSTLY_REPLAYS === 'true' ? true : 'auto';
+ * ```
  */
 export type PrecheckMode = boolean | 'auto';
 
-/** How a precheck reads: `'eventual'` costs half a read unit, `'strong'` a whole one. */
+/**
+ * How a precheck reads: `'eventual'` costs half a read unit, `'strong'` a whole one.
+ *
+ * @example
+ * ```ts
+ * import type { PrecheckRead } from 'txonce';
+ *
+ * // strong: no miss of a record committed within the last second, at twice the read units
+ * export const precheckRead: PrecheckRead = 'strong';
+ * ```
+ */
 export type PrecheckRead = 'eventual' | 'strong';
 
 /** The deliveries `'auto'` remembers, and how many it needs before it decides anything. */
