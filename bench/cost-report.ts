@@ -79,6 +79,9 @@ ${rows(
   ]),
 )}
 
+\`txonce (default)\` splits its units between first deliveries and duplicates as metered in its 25%-duplicates
+stream (its precheck then on); its handler time is that stream's mean, shown in both columns.
+
 ### Dollars per million events (DynamoDB on-demand + Lambda GB-seconds)
 
 Prices: ${PRICES.region}, ${PRICES.asOf}: DynamoDB on-demand $${(PRICES.dynamoWriteRequestUnit * 1e6).toFixed(3)} per million
