@@ -72,7 +72,12 @@ interface Message {
 }
 
 const MAX_ROUNDS = 40;
-const REDRIVES = 3;
+/**
+ * Enough redrives for every schedule's finite fault budget at maxReceiveCount 2: up to 6
+ * invocations that start no record (no time left: the batch margin's floor), 2 handler throws
+ * and 4 wire faults can each cost a receive, 12 in all, and (1 + 6) x 2 receives cover them.
+ */
+const REDRIVES = 6;
 const PERMANENT = new Set(['IdempotencyKeyReuseError', 'PermanentError']);
 
 /** Runs one schedule against the real library and emulators and reports what it observed. */

@@ -16,9 +16,10 @@ const plain: Schedule['options'] = {
 };
 
 /**
- * Shrunk schedules the checker printed, kept so each runs in every `npm test`. The library had
- * no bug for the checker to find; these are the counterexamples for the two bugs put in by hand
- * to prove that the checker catches them (see docs/concepts.md, "Checked under random fault schedules").
+ * Shrunk schedules the checker printed, kept so each runs in every `npm test`. The first two are
+ * the counterexamples for the two bugs put in by hand to prove that the checker catches them (see
+ * docs/concepts.md, "Checked under random fault schedules"); the third found the harness's own
+ * redrive budget too small once no record starts without time left (the margin's floor).
  */
 export const regressions: { name: string; schedule: Schedule }[] = [
   {
@@ -49,6 +50,20 @@ export const regressions: { name: string; schedule: Schedule }[] = [
       ],
       wireFaults: { k1: ['in-progress'] },
       invocations: [],
+    },
+  },
+  {
+    // REDRIVES = 3: six invocations with no time left start nothing, two handler throws follow,
+    // and the event was still in the DLQ (for maxReceiveCount) when the redrives ran out
+    name: 'invocations with no time left start no record, and the event still applies once after redrives',
+    schedule: {
+      ...quiet,
+      options: { ...plain, precheck: true },
+      events: [{ key: 'k0', payload: 'p0', entity: 'cold0', poison: false }],
+      deliveries: [{ event: 0, channel: 'standard', wave: 0 }],
+      wireFaults: {},
+      handlerThrows: { 0: [true, true] },
+      invocations: Array.from({ length: 6 }, () => ({ deadlineAfter: 0, hookThrowsAt: null, crash: false })),
     },
   },
 ];
