@@ -343,3 +343,30 @@ export class UnfingerprintablePayloadError extends IdempotencyError {
     this.name = 'UnfingerprintablePayloadError';
   }
 }
+
+/**
+ * The `.use(idempotency(options))` middleware is not where it can keep its guarantee: a
+ * middleware nearer the handler changed the answer or answered early before the commit.
+ * Nothing was written. Never retryable: the Middy stack must change.
+ *
+ * @example
+ * ```ts
+ * import { MiddlewareOrderError } from 'txonce';
+ *
+ * export function isMisplaced(error: unknown): boolean {
+ *   return error instanceof MiddlewareOrderError; // move .use(idempotency(options)) last
+ * }
+ * ```
+ */
+export class MiddlewareOrderError extends IdempotencyError {
+  constructor() {
+    super(
+      'The idempotency(options) middleware must be used last, nearest the handler: a middleware used after it ' +
+        'changed the handler’s answer or answered early from its `after`, before idempotency() could commit. ' +
+        'Nothing was written. Move .use(idempotency(options)) after every other .use(), or wrap the handler ' +
+        'instead: middy().use(...).handler(idempotency(options, handler)).',
+      { retryable: false },
+    );
+    this.name = 'MiddlewareOrderError';
+  }
+}
