@@ -7,8 +7,21 @@ import { type OpenDelivery, openDelivery } from './open-delivery.js';
 import { guardResponse } from './response-guard.js';
 
 /**
- * What `.use(idempotency(options))` adds to a Middy stack. Its result type is left open so it
- * fits any handler's.
+ * What `.use(idempotency(options))` adds to a Middy stack: named `before`, `after` and
+ * `onError` functions. Its result type is left open so it fits any handler's.
+ *
+ * @example
+ * ```ts
+ * import middy from '@middy/core';
+ * import { type IdempotencyMiddleware, type IdempotentContext, idempotency } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * const idempotent: IdempotencyMiddleware<{ id: string }> = idempotency({ store, key: (event) => event.id });
+ *
+ * export const handler = middy(async (event: { id: string }, context: IdempotentContext) => {
+ *   context.tx.put({ TableName: 'orders', Item: { pk: event.id } });
+ * }).use(idempotent); // last: nearest the handler
+ * ```
  */
 export type IdempotencyMiddleware<TEvent> = Required<
   // biome-ignore lint/suspicious/noExplicitAny: Middy's own default for a middleware that fits any result
