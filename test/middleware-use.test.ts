@@ -4,12 +4,14 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpResponseSerializer from '@middy/http-response-serializer';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   Idempotency,
   IdempotencyKeyReuseError,
   type IdempotentContext,
   idempotency,
   MiddlewareOrderError,
+  SchemaValidationError,
 } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import { createTable, getItem, localClient } from './support/dynamo.js';
@@ -154,6 +156,40 @@ describe('middy(handler).use(idempotency(options))', () => {
     expect(await appliedCount(`${where}-o`)).toBe(1);
     const other = await handler(apiEvent(`${where}-k`, { id: `${where}-other` }), invocationContext()).catch((e) => e);
     expect(other).toBeInstanceOf(IdempotencyKeyReuseError);
+  });
+
+  it('validates the payload with a schema before the handler runs, and hands it over as context.payload', async () => {
+    let runs = 0;
+    const schema = z.object({ id: z.string(), quantity: z.coerce.number().int().positive() });
+    const handler = middy(async (event: Order, context: IdempotentContext<z.infer<typeof schema>>) => {
+      runs++;
+      stageOrder(context, event.id);
+      return { quantity: context.payload.quantity };
+    }).use(idempotency({ store, key: (event: Order) => event.id, schema }));
+
+    const context = () => invocationContext() as IdempotentContext<never>; // Lambda passes no payload: before sets it
+    const invalid = await handler({ id: 'schema-1', quantity: 'none' } as Order, context()).catch((e) => e);
+    expect(invalid).toBeInstanceOf(SchemaValidationError);
+    expect(runs).toBe(0);
+    expect(await getItem(client, dedupTable, 'use#schema-1')).toBeUndefined();
+    expect(await handler({ id: 'schema-1', quantity: '3' } as Order, context())).toEqual({ quantity: 3 });
+  });
+
+  it('commits nothing, and leaves the key unspent, when a middleware used after it answers early from `before`', async () => {
+    let warm = true;
+    const warmup: MiddlewareObj = { before: () => (warm ? 'warmed' : undefined) };
+    const handler = middy(async (event: Order, context: IdempotentContext) => {
+      stageOrder(context, event.id);
+      return 'applied';
+    })
+      .use(idempotency({ store, key: (event: Order) => event.id }))
+      .use(warmup);
+
+    expect(await handler({ id: 'warm-1' }, invocationContext())).toBe('warmed');
+    expect(await getItem(client, dedupTable, 'use#warm-1')).toBeUndefined();
+    warm = false;
+    expect(await handler({ id: 'warm-1' }, invocationContext())).toBe('applied');
+    expect(await appliedCount('warm-1')).toBe(1);
   });
 
   it('does nothing in onError when an earlier middleware threw before its `before` ran', async () => {
