@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { restateForCaller } from './caller-errors.js';
 import { MiddlewareOrderError } from './errors.js';
 import { answerOf, type IdempotentContext, type ResolvedHandlerOptions, readEvent } from './handler-options.js';
+import { lateWriteGuard } from './late-write-guard.js';
 import { type OpenDelivery, openDelivery } from './open-delivery.js';
 import { guardResponse } from './response-guard.js';
 
@@ -31,6 +32,7 @@ export type IdempotencyMiddleware<TEvent> = Required<
 interface Opened {
   delivery: OpenDelivery<unknown>;
   key: unknown;
+  writes: { committing(): void };
   guard: { release(): void };
 }
 
@@ -44,26 +46,27 @@ export function idempotencyMiddleware<TEvent, TPayload>(
   options: ResolvedHandlerOptions<TEvent, TPayload>,
 ): IdempotencyMiddleware<TEvent> {
   const opened = new WeakMap<object, Opened>();
-  // Once misplaced, always: every later request is refused before its handler runs.
-  let misplaced = false;
-  const refuse = () => {
-    misplaced = true;
-    return new MiddlewareOrderError();
+  // Once seen, always: every later request is refused before its handler runs.
+  let refusal: MiddlewareOrderError['reason'] | undefined;
+  const refuse = (reason: MiddlewareOrderError['reason']) => () => {
+    refusal = reason;
+    return new MiddlewareOrderError(reason);
   };
   type MiddyRequest = Request<TEvent, unknown, Error, Context>;
 
   return {
     before: async function idempotencyBefore(request: MiddyRequest) {
-      if (misplaced) throw new MiddlewareOrderError();
+      if (refusal) throw new MiddlewareOrderError(refusal);
       const context = request.context as IdempotentContext<TPayload>;
       let key: unknown;
       try {
         const read = await readEvent(options, request.event, context);
         key = read.request.key;
         const delivery = await openDelivery(options.store, read.request);
+        const writes = lateWriteGuard(delivery.tx, refuse('late-write'));
         context.payload = read.payload;
-        context.tx = delivery.tx;
-        opened.set(request, { delivery, key, guard: guardResponse(request, refuse) });
+        context.tx = writes.tx;
+        opened.set(request, { delivery, key, writes, guard: guardResponse(request, refuse('order')) });
       } catch (error) {
         throw restateForCaller(error, key, options);
       }
@@ -73,6 +76,7 @@ export function idempotencyMiddleware<TEvent, TPayload>(
       if (!open) return;
       opened.delete(request);
       open.guard.release();
+      open.writes.committing();
       try {
         const outcome = await open.delivery.commit(request.response);
         const answer = answerOf(outcome, request.context as IdempotentContext);
