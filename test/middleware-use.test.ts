@@ -16,6 +16,7 @@ import {
 import { lambdaContext } from '../local/lambda-context.js';
 import { createTable, getItem, localClient } from './support/dynamo.js';
 import { instrument } from './support/faults.js';
+import { slowTransfer } from './support/slow-transfer.js';
 
 const client = localClient();
 const calls = instrument(client);
@@ -310,74 +311,37 @@ describe('idempotency(options) in a Middy stack: where Middy would skip its comm
   });
 
   it("commits nothing when Middy's early timeout answers while the handler still runs", async () => {
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let done: () => void = () => undefined;
-    const handlerDone = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    const handler = middy(
-      async (event: Order, context: IdempotentContext) => {
-        context.tx.put({ TableName: orders, Item: { pk: `debit-${event.id}` } });
-        await gate; // a slow downstream call: Middy's timeout answers meanwhile
-        context.tx.put({ TableName: orders, Item: { pk: `credit-${event.id}` } });
-        done();
-        return { statusCode: 201 };
-      },
-      { timeoutEarlyInMillis: 20 },
-    ).use(idempotency({ store, key: (event: Order) => event.id }));
+    const transfer = slowTransfer(orders);
+    const handler = middy(transfer.handler, { timeoutEarlyInMillis: 20 }).use(
+      idempotency({ store, key: (event: Order) => event.id }),
+    );
 
     await expect(handler({ id: 'slow-1' }, lambdaContext(60) as IdempotentContext)).rejects.toThrow(/aborted/);
-    release();
-    await handlerDone;
+    transfer.downstream.open();
+    await transfer.settled.done;
     await new Promise((resolve) => setImmediate(resolve));
     expect(await getItem(client, orders, 'debit-slow-1')).toBeUndefined();
     expect(await getItem(client, dedupTable, 'use#slow-1')).toBeUndefined();
   });
 
   it('refuses every later request once a handler Middy answered early (a timeoutEarlyResponse that answers) stages a write', async () => {
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let lateWrite: unknown;
-    let settled: () => void = () => undefined;
-    const handlerDone = new Promise<void>((resolve) => {
-      settled = resolve;
-    });
-    let runs = 0;
-    const handler = middy(
-      async (event: Order, context: IdempotentContext) => {
-        runs++;
-        if (event.id !== 'late-1') return { statusCode: 201 };
-        try {
-          context.tx.put({ TableName: orders, Item: { pk: `debit-${event.id}` } });
-          await gate; // a slow downstream call: Middy's timeout answers meanwhile
-          context.tx.put({ TableName: orders, Item: { pk: `credit-${event.id}` } });
-          return { statusCode: 201 };
-        } catch (error) {
-          lateWrite = error;
-          throw error;
-        } finally {
-          settled();
-        }
-      },
-      { timeoutEarlyInMillis: 20, timeoutEarlyResponse: () => ({ statusCode: 504 }) },
-    ).use(idempotency({ store, key: (event: Order) => event.id }));
+    const transfer = slowTransfer(orders);
+    const handler = middy(transfer.handler, {
+      timeoutEarlyInMillis: 20,
+      timeoutEarlyResponse: () => ({ statusCode: 504 }),
+    }).use(idempotency({ store, key: (event: Order) => event.id }));
 
     // Middy answers 504 while the handler still runs: a middleware cannot tell that answer from the handler's
     expect(await handler({ id: 'late-1' }, lambdaContext(60) as IdempotentContext)).toEqual({ statusCode: 504 });
-    release();
-    await handlerDone;
-    expect(lateWrite).toBeInstanceOf(MiddlewareOrderError);
+    transfer.downstream.open();
+    await transfer.settled.done;
+    expect(transfer.state.lateError).toBeInstanceOf(MiddlewareOrderError);
     expect(await getItem(client, orders, 'credit-late-1')).toBeUndefined();
 
     const refused = await handler({ id: 'late-2' }, invocationContext()).catch((e) => e);
     expect(refused).toBeInstanceOf(MiddlewareOrderError);
     expect(refused.reason).toBe('late-write');
     expect(refused.message).toContain('middy().use(...).handler(idempotency(options, handler))');
-    expect(runs).toBe(1);
+    expect(transfer.state.runs).toBe(1);
   });
 });
