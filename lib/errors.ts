@@ -343,3 +343,41 @@ export class UnfingerprintablePayloadError extends IdempotencyError {
     this.name = 'UnfingerprintablePayloadError';
   }
 }
+
+/**
+ * The `.use(idempotency(options))` middleware cannot keep its guarantee in this Middy stack:
+ * `'order'`, a middleware nearer the handler changed the answer or answered early before the
+ * commit (nothing was written); `'late-write'`, the handler staged a write after the commit
+ * had begun (Middy answered its early timeout before the handler returned). From then on the
+ * middleware refuses every request. Never retryable: the Middy stack must change.
+ *
+ * @example
+ * ```ts
+ * import { MiddlewareOrderError } from 'txonce';
+ *
+ * export function isMisplaced(error: unknown): boolean {
+ *   return error instanceof MiddlewareOrderError; // move .use(idempotency(options)) last, or wrap the handler
+ * }
+ * ```
+ */
+export class MiddlewareOrderError extends IdempotencyError {
+  readonly reason: 'order' | 'late-write';
+
+  constructor(reason: 'order' | 'late-write' = 'order') {
+    super(
+      reason === 'order'
+        ? 'The idempotency(options) middleware must be used last, nearest the handler: a middleware used after it ' +
+            'changed the handler’s answer or answered early from its `after`, before idempotency() could commit. ' +
+            'Nothing was written. Move .use(idempotency(options)) after every other .use(), or wrap the handler ' +
+            'instead: middy().use(...).handler(idempotency(options, handler)).'
+        : 'The handler staged a write after the idempotency(options) middleware had begun to commit: Middy answered ' +
+            'before the handler returned (its early timeout, with a timeoutEarlyResponse that answers), or the ' +
+            'handler did not await its work. A middleware cannot see Middy’s timeout; wrap the handler instead, ' +
+            'middy().use(...).handler(idempotency(options, handler)), which commits nothing for a handler that has ' +
+            'not returned. Until then this middleware refuses every request.',
+      { retryable: false },
+    );
+    this.name = 'MiddlewareOrderError';
+    this.reason = reason;
+  }
+}

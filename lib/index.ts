@@ -7,6 +7,7 @@
  *
  * @module txonce
  */
+export { type CallerError, type CallerErrorBody, headerKey } from './caller-errors.js';
 export { DEAD_LETTER_ATTRIBUTES, type DeadLetterOptions } from './dead-letter.js';
 export {
   type DynamoDBStreamBatchHandlerOptions,
@@ -19,6 +20,7 @@ export {
   BusinessConditionError,
   IdempotencyError,
   IdempotencyKeyReuseError,
+  MiddlewareOrderError,
   MissingIdempotencyKeyError,
   PermanentError,
   type StagedWriteRef,
@@ -40,6 +42,7 @@ export {
 } from './kinesis.js';
 export {
   type IdempotencyHandlerOptions,
+  type IdempotencyMiddleware,
   type IdempotentContext,
   type IdempotentResult,
   type InvocationOptions,

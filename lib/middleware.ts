@@ -1,122 +1,22 @@
 import type { Context } from 'aws-lambda';
-import { TransactionLimitError } from './errors.js';
-import type { Idempotency } from './idempotency.js';
-import type { Jsonified } from './jsonified.js';
+import type {
+  IdempotencyHandlerOptions,
+  IdempotentContext,
+  IdempotentResult,
+  InvocationOptions,
+} from './handler-options.js';
+import { resolveHandlerOptions } from './handler-options.js';
+import { wrapHandler } from './handler-wrapper.js';
+import { type IdempotencyMiddleware, idempotencyMiddleware } from './idempotency-middleware.js';
 import { type OptionChecks, optionChecks } from './options.js';
-import { parsePayload, type StandardSchemaV1 } from './schema.js';
-import type { Tx } from './staged-writes.js';
 
-/**
- * The Lambda context as an idempotent handler sees it: stage business writes on `tx`. Once the
- * delivery is decided, `idempotencyStatus` says whether it committed or was a duplicate (set
- * before any Middy `after` runs, so middlewares can read it).
- *
- * @example
- * ```ts
- * import type { IdempotentContext } from 'txonce';
- * import { idempotency } from 'txonce';
- * import { store } from './store.js';
- *
- * async function placeOrder(event: { id: string }, context: IdempotentContext) {
- *   context.tx.put({ TableName: 'orders', Item: { pk: event.id } }); // commits once the handler returned
- *   return { id: event.id };
- * }
- *
- * export const handler = idempotency({ store, key: (event: { id: string }) => event.id }, placeOrder);
- * // afterwards (e.g. in a Middy `after`), context.idempotencyStatus is 'committed' or 'duplicate'
- * ```
- */
-export type IdempotentContext<TPayload = unknown> = Context & {
-  tx: Tx;
-  idempotencyStatus?: 'committed' | 'duplicate';
-  /** With a `schema`: the payload as the schema parsed it (typed). Without one: undefined. */
-  payload: TPayload;
-};
-
-/**
- * Options of `idempotency(options, handler)`: the store, how to read the key and the fingerprint
- * from the event, and an optional payload schema.
- *
- * @example
- * ```ts
- * import type { EventBridgeEvent } from 'aws-lambda';
- * import { type IdempotencyHandlerOptions, idempotency } from 'txonce';
- * import { store } from './store.js';
- *
- * type OrderPlaced = EventBridgeEvent<'OrderPlaced', { id: string; quantity: number }>;
- *
- * const options: IdempotencyHandlerOptions<OrderPlaced> = {
- *   store,
- *   key: (event) => event.id,
- *   fingerprint: (event) => event.detail, // a repeat of the key with another detail: IdempotencyKeyReuseError
- * };
- *
- * export const handler = idempotency(options, async (event, context) => {
- *   context.tx.put({ TableName: 'orders', Item: { pk: event.detail.id, quantity: event.detail.quantity } });
- * });
- * ```
- */
-export interface IdempotencyHandlerOptions<TEvent, TPayload = undefined> {
-  store: Idempotency;
-  /** The event's idempotency key (e.g. a webhook id header). Missing or empty: MissingIdempotencyKeyError (HTTP 400). */
-  key: (event: TEvent, context: Context) => unknown;
-  /** What must match on a repeat of the key (e.g. the body); a mismatch is IdempotencyKeyReuseError (HTTP 422). */
-  fingerprint?: (event: TEvent) => unknown;
-  /**
-   * A Standard Schema (zod, valibot, arktype...) the payload must match before the handler runs;
-   * the handler gets the parsed value as `context.payload`. An invalid payload is a
-   * SchemaValidationError (HTTP 400, with the issues), and nothing runs or is written.
-   */
-  schema?: StandardSchemaV1<unknown, TPayload>;
-  /**
-   * What the schema validates. Default: the event itself (direct invoke, Step Functions, or the
-   * `detail` of EventBridge: pass `(event) => event.detail`). For API Gateway without a body
-   * parser: `(event) => JSON.parse(event.body ?? '')`; if it throws, that is an invalid payload too.
-   */
-  payload?: (event: TEvent) => unknown;
-}
-
-/**
- * What Middy passes a handler as its third argument: the signal it aborts on its early timeout.
- *
- * @example
- * ```ts
- * import { idempotency, type InvocationOptions } from 'txonce';
- * import { store } from './store.js';
- *
- * export const handler = idempotency(
- *   { store, key: (event: { id: string }) => event.id },
- *   async (event, context, invocation: InvocationOptions) => {
- *     // Middy aborts the signal on its early timeout: nothing commits after that
- *     if (invocation.signal?.aborted) throw new Error('timed out');
- *     context.tx.put({ TableName: 'orders', Item: { pk: event.id } });
- *   },
- * );
- * ```
- */
-export interface InvocationOptions {
-  signal?: AbortSignal;
-}
-
-/**
- * The handler's own result on the first delivery; on a repeat, the stored first result, which
- * went through JSON (a Date comes back as a string).
- *
- * @example
- * ```ts
- * import type { IdempotentResult } from 'txonce';
- *
- * interface Created {
- *   id: string;
- *   at: Date;
- * }
- * // the first delivery gets the handler's own result, a repeat the stored one (at is then a string)
- * export function createdAt(result: IdempotentResult<Created>): string {
- *   return typeof result.at === 'string' ? result.at : result.at.toISOString();
- * }
- * ```
- */
-export type IdempotentResult<TResult> = TResult | Jsonified<TResult>;
+export type {
+  IdempotencyHandlerOptions,
+  IdempotentContext,
+  IdempotentResult,
+  InvocationOptions,
+} from './handler-options.js';
+export type { IdempotencyMiddleware } from './idempotency-middleware.js';
 
 /**
  * Makes a single-event handler (API Gateway, EventBridge, direct invoke) idempotent: it stages
@@ -124,10 +24,9 @@ export type IdempotentResult<TResult> = TResult | Jsonified<TResult>;
  * of the key gets the first delivery's result. Use it as the handler of a Middy stack
  * (`middy().use(...).handler(idempotency(options, handler))`) or as a Lambda handler on its own.
  *
- * It wraps the handler instead of being a middleware so that the commit is tied to the handler
- * settling: a repeat answers through every middleware's `after` like the first delivery did,
- * no middleware returning early can drop the staged writes, and nothing commits for a handler
- * Middy abandoned on its early timeout.
+ * Called without the handler, it is a Middy middleware instead: `.use(idempotency(options))`,
+ * used last (nearest the handler). The wrapper is the safer form: its commit is tied to the
+ * handler settling, whatever the other middlewares do (docs/middleware.md compares them).
  *
  * @example
  * ```ts
@@ -152,42 +51,44 @@ export function idempotency<TEvent = unknown, TResult = unknown, TPayload = unde
     context: IdempotentContext<TPayload>,
     invocation: InvocationOptions,
   ) => Promise<TResult> | TResult,
-): (event: TEvent, context: Context, invocation?: InvocationOptions) => Promise<IdempotentResult<TResult>> {
+): (event: TEvent, context: Context, invocation?: InvocationOptions) => Promise<IdempotentResult<TResult>>;
+/**
+ * The Middy middleware form: `middy(handler).use(idempotency(options))`, used last. `before`
+ * puts `tx` (and `payload`) on the context, `after` commits the handler's answer with the
+ * dedup record or answers a repeat with the first one, `onError` drops the staged writes.
+ *
+ * @example
+ * ```ts
+ * import middy from '@middy/core';
+ * import type { EventBridgeEvent } from 'aws-lambda';
+ * import { type IdempotentContext, idempotency } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * type OrderPlaced = EventBridgeEvent<'OrderPlaced', { id: string }>;
+ *
+ * export const handler = middy(async (event: OrderPlaced, context: IdempotentContext) => {
+ *   context.tx.put({ TableName: 'orders', Item: { pk: event.detail.id } });
+ * }).use(idempotency({ store, key: (event: OrderPlaced) => event.id })); // last: nearest the handler
+ * ```
+ */
+export function idempotency<TEvent = unknown, TPayload = undefined>(
+  options: IdempotencyHandlerOptions<TEvent, TPayload>,
+): IdempotencyMiddleware<TEvent>;
+export function idempotency<TEvent, TResult, TPayload>(
+  options: IdempotencyHandlerOptions<TEvent, TPayload>,
+  handler?: (
+    event: TEvent,
+    context: IdempotentContext<TPayload>,
+    invocation: InvocationOptions,
+  ) => Promise<TResult> | TResult,
+) {
   const check: OptionChecks = optionChecks('idempotency()');
-  if (!options || typeof options !== 'object') check.fail('options { store, key, fingerprint? } are required.');
-  const { store, key, fingerprint, schema, payload = (event: TEvent) => event } = options;
-  check.store(store);
-  check.func('key', key, '(event, context) => string');
-  check.func('fingerprint', fingerprint, '(event) => payload', true);
-  check.schema(schema);
-  check.func('payload', payload, '(event) => the value the schema validates', true);
+  const resolved = resolveHandlerOptions(check, options);
+  if (handler === undefined) return idempotencyMiddleware(resolved);
   check.func(
     'handler',
     handler,
-    '(event, context) => result, passed as the second argument: idempotency(options, handler)',
+    '(event, context) => result: idempotency(options, handler), or idempotency(options) to .use() it',
   );
-
-  return async function idempotentHandler(event, context, invocation = {}) {
-    const idempotent = context as IdempotentContext<TPayload>;
-    // Validated before anything else: an invalid payload runs nothing and writes nothing.
-    idempotent.payload = (schema ? await parsePayload(schema, () => payload(event)) : undefined) as TPayload;
-    const outcome = await store.run({ key: key(event, context), fingerprint: fingerprint?.(event) }, async (tx) => {
-      idempotent.tx = tx;
-      const result = await handler(event, idempotent, invocation);
-      // Middy has already answered with its early timeout: the caller was told it did not
-      // complete, so nothing commits (the staged writes are dropped, a retry runs it again).
-      invocation.signal?.throwIfAborted();
-      return result;
-    });
-    idempotent.idempotencyStatus = outcome.status;
-    if (outcome.status === 'duplicate' && outcome.resultOmitted) {
-      // Answering "nothing" would pass for a response (an API Gateway 502, an empty reply): say why.
-      throw new TransactionLimitError(
-        `This repeats a delivery${outcome.firstSeenAt ? ` first seen ${outcome.firstSeenAt}` : ''} ` +
-          'whose result was too large to store, so it cannot be replayed. Return a smaller result, ' +
-          'or set resultTooLarge: "error" on the store to refuse oversized results on the first delivery.',
-      );
-    }
-    return outcome.result;
-  };
+  return wrapHandler(resolved, handler);
 }

@@ -16,6 +16,7 @@ import {
 import { lambdaContext } from '../local/lambda-context.js';
 import { createTable, getItem, localClient } from './support/dynamo.js';
 import { instrument } from './support/faults.js';
+import { slowTransfer } from './support/slow-transfer.js';
 
 const client = localClient();
 const calls = instrument(client);
@@ -193,9 +194,8 @@ describe('idempotency(options, handler)', () => {
     expect(() => idempotency({ store: {} as never, key: () => 'k' }, handler)).toThrow(
       /`store` must be an Idempotency/,
     );
-    // the middleware form of earlier versions: the handler is missing, and the error says where it goes
-    expect(() => (idempotency as (options: unknown) => unknown)({ store, key: () => 'k' })).toThrow(
-      /passed as the second argument/,
+    expect(() => idempotency({ store, key: () => 'k' }, 'handler' as never)).toThrow(
+      /`handler` must be a function .* or idempotency\(options\) to \.use\(\) it/,
     );
   });
 });
@@ -297,9 +297,11 @@ describe('idempotency() among other Middy middlewares', () => {
     await api.call('reuse-http', { id: 'ord-r1' });
     const reused = await api.call('reuse-http', { id: 'ord-r2' });
     expect(missing.statusCode).toBe(400);
-    expect(String(missing.body)).toMatch(/No idempotency key/);
+    expect(String(missing.body)).toMatch(/^The request has no usable idempotency key/);
     expect(reused.statusCode).toBe(422);
-    expect(String(reused.body)).toMatch(/already used with a different payload/);
+    expect(String(reused.body)).toMatch(
+      /^The idempotency key "reuse-http" was already used for a request with different content/,
+    );
     expect(await getItem(client, orders, 'ord-r2')).toBeUndefined();
     expect(api.runs()).toBe(2);
   });
@@ -325,40 +327,20 @@ describe('idempotency() among other Middy middlewares', () => {
   });
 
   it('never commits for a handler still running when Middy answers its early timeout', async () => {
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let lateError: unknown;
-    let settled: () => void = () => undefined;
-    const handlerDone = new Promise<void>((resolve) => {
-      settled = resolve;
-    });
+    const transfer = slowTransfer(orders);
     const handler = wire<{ id: string }, { statusCode: number }>(
       [],
       { store, key: (event) => event.id },
-      async (event, context) => {
-        try {
-          context.tx.put({ TableName: orders, Item: { pk: `debit-${event.id}` } });
-          await gate; // a slow downstream call: Middy's timeout answers meanwhile
-          context.tx.put({ TableName: orders, Item: { pk: `credit-${event.id}` } });
-          return { statusCode: 201 };
-        } catch (error) {
-          lateError = error;
-          throw error;
-        } finally {
-          settled();
-        }
-      },
+      transfer.handler,
       [],
       { timeoutEarlyInMillis: 20, timeoutEarlyResponse: () => ({ statusCode: 504 }) },
     );
 
     expect(await handler({ id: 'slow-1' }, lambdaContext(60) as IdempotentContext)).toEqual({ statusCode: 504 });
-    release();
-    await handlerDone;
+    transfer.downstream.open();
+    await transfer.settled.done;
     await new Promise((resolve) => setImmediate(resolve));
-    expect(lateError).toBeUndefined();
+    expect(transfer.state.lateError).toBeUndefined();
     expect(await getItem(client, orders, 'debit-slow-1')).toBeUndefined();
     expect(await getItem(client, orders, 'credit-slow-1')).toBeUndefined();
     expect(await getItem(client, dedupTable, 'api#slow-1')).toBeUndefined();

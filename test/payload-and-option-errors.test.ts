@@ -104,7 +104,7 @@ describe('idempotency(options, handler) with wrong options', () => {
     );
     expect(construct({ store, key: () => 'k' }, 'handler')).toThrow(
       new TypeError(
-        'idempotency(): `handler` must be a function (event, context) => result, passed as the second argument: idempotency(options, handler).',
+        'idempotency(): `handler` must be a function (event, context) => result: idempotency(options, handler), or idempotency(options) to .use() it.',
       ),
     );
   });
