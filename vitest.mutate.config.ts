@@ -19,6 +19,8 @@ export default defineConfig({
       'test/local-settings.test.ts',
       'test/cli.test.ts',
       'test/outbox-cli.test.ts',
+      // the suites again on other Node.js majors, in child processes
+      'test/node-majors/**',
       // 200 random fault schedules in one 40-second test: it would run again for nearly every
       // mutant of the transaction path, which the fault and concurrency suites cover one by one
       'test/checker/**',

@@ -9,6 +9,7 @@ import base from './vitest.config.js';
 // own emulators and function processes), and the benchmark.
 const RELEASE_SUITES = [
   'test/package/**',
+  'test/node-majors/**',
   'test/docs/**',
   'test/infra/synth.test.ts',
   'test/local-stack.test.ts',

@@ -6,7 +6,7 @@ import {
   type FunctionProps,
   Function as LambdaFunction,
   LoggingFormat,
-  Runtime,
+  type Runtime,
   Tracing,
 } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -29,11 +29,13 @@ export interface TxonceFunctionOptions {
   timeout: Duration;
   memorySize: number;
   environment: Record<string, string>;
+  /** a Node.js runtime (see functionRuntime in lambda-runtime.ts) */
+  runtime: Runtime;
 }
 
 /**
  * A function as txonce deploys them: minified ESM with source maps, the AWS SDK left to the
- * runtime, arm64 on Node.js 24, X-Ray, JSON logs into a log group of its own with retention,
+ * runtime, arm64 on the runtime given (by default the newest Node.js), X-Ray, JSON logs into a log group of its own with retention,
  * and a role of its own that may only write that log group.
  */
 export function txonceFunction(scope: Construct, id: string, options: TxonceFunctionOptions): LambdaFunction {
@@ -47,7 +49,7 @@ export function txonceFunction(scope: Construct, id: string, options: TxonceFunc
   });
   logGroup.grantWrite(role);
   const common = {
-    runtime: Runtime.NODEJS_24_X,
+    runtime: options.runtime,
     architecture: Architecture.ARM_64,
     role,
     logGroup,
@@ -78,7 +80,7 @@ export function txonceFunction(scope: Construct, id: string, options: TxonceFunc
       minify: true,
       sourceMap: true,
       format: OutputFormat.ESM,
-      target: 'node24',
+      // no `target`: aws-cdk-lib derives it from the runtime (nodejs26.x → node26)
       externalModules: ['@aws-sdk/*'],
       // ESM output: let bundled CommonJS packages require Node built-ins
       banner:

@@ -3,7 +3,13 @@ import type { Alarm, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, StreamViewType, type TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
-import { FilterCriteria, FilterRule, type Function as LambdaFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import {
+  FilterCriteria,
+  FilterRule,
+  type Function as LambdaFunction,
+  type Runtime,
+  StartingPosition,
+} from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -12,6 +18,7 @@ import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { thresholdAlarm } from './alarms.js';
 import { txonceFunction } from './lambda-function.js';
+import { functionRuntime } from './lambda-runtime.js';
 import { acknowledgeOutboxFindings } from './nag-acknowledgements.js';
 import { EVENT_QUEUE, OUTBOX } from './settings.js';
 import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
@@ -56,6 +63,8 @@ export interface OutboxProps {
   deliveredRetention?: Duration;
   /** The publisher's log retention. Default one month. */
   retention?: RetentionDays;
+  /** The publisher's Lambda runtime: Node.js 22 or newer. Default: the newest Node.js runtime your aws-cdk-lib knows. */
+  runtime?: Runtime;
 }
 
 /**
@@ -116,6 +125,7 @@ export class Outbox extends Construct {
 
     this.publisher = txonceFunction(this, 'Publisher', {
       source: { prebuilt: 'publisher' },
+      runtime: functionRuntime('Outbox', props.runtime),
       retention: props.retention ?? RetentionDays.ONE_MONTH,
       timeout: Duration.seconds(60),
       memorySize: 256,

@@ -10,7 +10,7 @@ import {
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITableV2, TableEncryptionV2 } from 'aws-cdk-lib/aws-dynamodb';
-import type { Code, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -20,6 +20,7 @@ import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { IdempotencyTable } from './idempotency-table.js';
 import { type FunctionSource, txonceFunction } from './lambda-function.js';
+import { functionRuntime } from './lambda-runtime.js';
 import { acknowledgePipelineFindings } from './nag-acknowledgements.js';
 import { Outbox, type OutboxProps } from './outbox.js';
 import { PipelineMonitoring } from './pipeline-monitoring.js';
@@ -110,6 +111,13 @@ export interface WebhookPipelineProps {
   /** The webhook secret. Default: a new secret with a random value; put the provider's secret in it before the first webhook. */
   webhookSecret?: ISecret;
   consumer?: ConsumerProps;
+  /**
+   * The Lambda runtime of every function it creates: ingest, consumer, outbox publisher and the
+   * provider function that sets the DLQ's redrive-allow policy. A Node.js runtime, 22 or newer.
+   * Default: the newest Node.js runtime your aws-cdk-lib knows, which cdk-nag's AwsSolutions-L1
+   * and Serverless-LambdaLatestVersion ask for (see docs/cdk.md).
+   */
+  runtime?: Runtime;
   /** A FIFO queue and DLQ, with a message group per entity (see `messageGroupPaths`). Default false. */
   fifo?: boolean;
   /**
@@ -169,7 +177,7 @@ export interface WebhookPipelineProps {
   /** Age of the oldest queued message that raises an alarm. Default 15 minutes. */
   maxMessageAge?: Duration;
   /** A transactional outbox for the consumer (`tx.emit`) and its publisher. Default: none. */
-  outbox?: Omit<OutboxProps, 'retention' | 'removalPolicy' | 'deletionProtection' | 'encryption'>;
+  outbox?: Omit<OutboxProps, 'retention' | 'removalPolicy' | 'deletionProtection' | 'encryption' | 'runtime'>;
 }
 
 /**
@@ -219,6 +227,7 @@ export class WebhookPipeline extends Construct {
     const tableEncryption = props.tableEncryption ?? DEFAULT_TABLE_ENCRYPTION;
     const maxConcurrency = props.maxConcurrency ?? EVENT_QUEUE.maxConcurrency;
     validateProps(props, maxConcurrency);
+    const runtime = functionRuntime('WebhookPipeline', props.runtime);
 
     this.idempotency = new IdempotencyTable(this, 'Idempotency', {
       removalPolicy,
@@ -256,6 +265,7 @@ export class WebhookPipeline extends Construct {
     this.redriveAllowPolicy = allowRedriveFrom(this, 'RedriveAllowPolicy', {
       deadLetterQueue: this.deadLetterQueue,
       sourceQueue: this.queue,
+      runtime,
     });
 
     this.webhookSecret =
@@ -269,6 +279,7 @@ export class WebhookPipeline extends Construct {
 
     this.ingest = txonceFunction(this, 'Ingest', {
       source: { prebuilt: 'ingest' },
+      runtime,
       retention,
       timeout: Duration.seconds(10),
       memorySize: 256,
@@ -290,6 +301,7 @@ export class WebhookPipeline extends Construct {
     const consumerService = 'txonce-consumer';
     this.consumer = txonceFunction(this, 'Consumer', {
       source: consumerSource(props.consumer),
+      runtime,
       retention,
       timeout: consumerTimeout,
       memorySize: props.consumer?.memorySize ?? 512,
@@ -325,6 +337,7 @@ export class WebhookPipeline extends Construct {
     if (props.outbox) {
       this.outbox = new Outbox(this, 'Outbox', {
         ...props.outbox,
+        runtime,
         retention,
         removalPolicy,
         deletionProtection: props.deletionProtection,

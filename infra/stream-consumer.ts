@@ -1,13 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITable, ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
-import { type Function as LambdaFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { type Function as LambdaFunction, type Runtime, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { IdempotencyTable } from './idempotency-table.js';
 import { type FunctionSource, txonceFunction } from './lambda-function.js';
+import { functionRuntime } from './lambda-runtime.js';
 
 /**
  * The ordered stream a consumer reads: a Kinesis data stream, or a DynamoDB table's stream.
@@ -65,6 +66,8 @@ export interface StreamConsumerProps {
   memorySize?: number;
   /** Default one month. */
   logRetention?: RetentionDays;
+  /** The consumer's Lambda runtime: Node.js 22 or newer. Default: the newest Node.js runtime your aws-cdk-lib knows. */
+  runtime?: Runtime;
   /** Records per invocation. Default 100. */
   batchSize?: number;
   /** Default: none (invoke as soon as records arrive). */
@@ -118,6 +121,7 @@ export class StreamConsumer extends Construct {
 
     this.function = txonceFunction(this, 'Consumer', {
       source: props.source,
+      runtime: functionRuntime('StreamConsumer', props.runtime),
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       timeout: props.timeout ?? Duration.seconds(30),
       memorySize: props.memorySize ?? 512,

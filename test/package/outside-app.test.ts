@@ -1,16 +1,24 @@
-import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  createOutsideApp,
+  installLines,
+  type OutsideApp,
+  output,
+  writeQuickStartFiles,
+} from '../support/outside-app.js';
 import { repoRoot } from '../support/package.js';
-import { markdownBlocks, readmeSection } from '../support/readme.js';
 
 // A user's project outside this repository: the packed tarball and public packages only, set up
 // with the README's Install commands and the files of docs/getting-started.md, as printed.
+// Every package at this repository's locked version; latest-versions.test.ts installs them unpinned.
 
-const quickStart = [...readmeSection('Install'), ...markdownBlocks('docs/getting-started.md')];
+let outside: OutsideApp;
 let app: string;
+let quickStart: OutsideApp['blocks'];
+const run: OutsideApp['run'] = (...args) => outside.run(...args);
+const runAsync: OutsideApp['runAsync'] = (...args) => outside.runAsync(...args);
 
 /** The repository's own version of a package, so the install is answered from npm's cache. */
 function pinned(name: string): string {
@@ -18,65 +26,23 @@ function pinned(name: string): string {
   return `${name}@${JSON.parse(readFileSync(manifest, 'utf8')).version}`;
 }
 
-function appEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-  return {
-    ...clean,
-    CDK_DISABLE_VERSION_CHECK: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    ...env,
-  };
-}
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
-  return spawnSync(command, args, { cwd: app, encoding: 'utf8', timeout: 240_000, env: appEnv(env) });
-}
-
-/** Like run, without blocking: the type-check and the synth, each a process of its own, run side by side. */
-function runAsync(command: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(command, args, { cwd: app, env: appEnv({}), timeout: 240_000 });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-const output = (result: { stdout: string; stderr: string }) => `${result.stdout}\n${result.stderr}`;
-
 beforeAll(() => {
-  app = mkdtempSync(join(tmpdir(), 'txonce-app-'));
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'billing-webhooks', private: true, type: 'module' }));
+  outside = createOutsideApp();
+  app = outside.dir;
+  quickStart = outside.blocks;
 
   // The README's install lines, with the tarball this run packed and versions pinned.
-  const installs = quickStart
-    .filter((block) => block.language === 'sh')
-    .flatMap((block) => block.code.split('\n'))
-    .map((line) => line.replace(/#.*$/, '').trim())
-    .filter((line) => line.startsWith('npm install '));
+  const installs = installLines(quickStart);
   expect(installs.length).toBeGreaterThanOrEqual(3);
-  for (const line of installs) {
-    const words = line.split(/\s+/).slice(2);
+  for (const words of installs) {
     const args = words.map((word) => {
       if (word.endsWith('.tgz')) return inject('txonceTarball');
       return word.startsWith('-') ? word : pinned(word);
     });
     const result = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...args]);
-    expect(result.status, `${line}\n${output(result)}`).toBe(0);
+    expect(result.status, `npm install ${words.join(' ')}\n${output(result)}`).toBe(0);
   }
-
-  for (const block of quickStart.filter((block) => block.title)) {
-    const file = join(app, block.title as string);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, block.code);
-  }
+  writeQuickStartFiles(outside);
 }, 300_000);
 
 afterAll(() => {

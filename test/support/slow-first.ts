@@ -9,6 +9,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const SLOW = [
   'test/local-recovery',
   'test/package/outside-app',
+  'test/node-majors/',
+  'test/package/latest-versions',
   'test/cli.test',
   'test/docs/',
   'test/infra/synth',
