@@ -11,6 +11,8 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { copyBackAttributes } from '../lib/dead-letter.js';
+import { DEAD_LETTER_ATTRIBUTES, readDeadLetterReason } from '../lib/index.js';
 
 export interface RedriveOptions {
   sqs: SQSClient;
@@ -24,6 +26,13 @@ export interface RedriveOptions {
   /** Move at most this many. Default: all that were in the DLQ when the redrive started. */
   max?: number;
   onProgress?: (moved: number, total: number) => void;
+  /**
+   * After the copy, how long to watch for copies that fail again (they are counted, and left in
+   * the DLQ) while the source queue still holds some. Default 20 s.
+   */
+  watchSeconds?: number;
+  /** Told once when the copy is done and the watch begins. */
+  onWatch?: (seconds: number, copies: number) => void;
   /** Stops the copy between two messages; what was received and not moved is made visible again. */
   signal?: AbortSignal;
 }
@@ -36,15 +45,17 @@ export interface RedriveResult {
   messageIds: string[];
   /** copies made by this run that failed again and are back in the DLQ, left there for a person */
   failedAgain: number;
+  /**
+   * copies neither back in the DLQ nor gone from the source queue when the watch ended: still
+   * being retried there (a transient failure comes back after maxReceiveCount), or still queued
+   */
+  unsettled: number;
   /** messages that reached the DLQ after the redrive started, left there */
   arrivedLater: number;
   /** the run stopped early (signal) */
   interrupted: boolean;
 }
 
-/** Marks the copies a redrive makes, so one that comes back is recognised and not moved again. */
-export const REDRIVE_ATTRIBUTE = 'txonce.redriveRun';
-const MAX_ATTRIBUTES = 10;
 /** How long a received message stays hidden while it is copied; released at once when not moved. */
 const RECEIVE_VISIBILITY_SECONDS = 30;
 
@@ -53,7 +64,8 @@ const RECEIVE_VISIBILITY_SECONDS = 30;
  * stops. On AWS: StartMessageMoveTask, followed with ListMessageMoveTasks. Where the endpoint
  * lacks it (or with --max): receive → send → delete, deleting a message only after its copy was
  * sent, so a failure leaves it in the DLQ. A copy that fails again and comes back is left in the
- * DLQ (it carries this run's mark, and was sent after the start), so the copy ends.
+ * DLQ, so the copy ends: it is recognised by its message id (SQS keeps it when it moves a message
+ * after maxReceiveCount; txonce's dead letter names it as `failedMessageId`) or by this run's mark.
  */
 export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   const total = await approximateCount(options.sqs, options.dlqUrl);
@@ -75,7 +87,8 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   return copyBack(options, total);
 }
 
-const NOTHING_LEFT = { failedAgain: 0, arrivedLater: 0, interrupted: false };
+const NOTHING_LEFT = { failedAgain: 0, unsettled: 0, arrivedLater: 0, interrupted: false };
+const DEFAULT_WATCH_SECONDS = 20;
 
 async function tryMessageMoveTask(options: RedriveOptions, total: number): Promise<RedriveResult | undefined> {
   const dlqArn = await arnOf(options.sqs, options.dlqUrl);
@@ -130,49 +143,57 @@ async function copyBack(options: RedriveOptions, total: number): Promise<Redrive
   // SQS's clock stamps SentTimestamp; a second of slack for a clock that runs behind it
   const startedAt = Date.now() + 1000;
   const moved = new Set<string>();
+  /** the message ids of the copies this run sent */
+  const copies = new Set<string>();
   const cameBack = new Set<string>();
   const later = new Set<string>();
   /** received, not moved: made visible again before returning, so `dlq list` sees them at once */
   const held: Message[] = [];
   let lastSend = 0;
   let interrupted = false;
-  try {
-    receiving: while (moved.size < limit) {
-      const { Messages = [] } = await options.sqs.send(
+  /** Sorts a received message that is not to be moved: a copy back from its source queue, or a newcomer. */
+  const leave = (message: Message): void => {
+    const id = message.MessageId as string;
+    if (isOwnCopy(message, run, copies)) cameBack.add(id);
+    else if (Number(message.Attributes?.SentTimestamp ?? 0) > startedAt) later.add(id);
+    held.push(message);
+  };
+  const receive = async (max: number) =>
+    (
+      await options.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: options.dlqUrl,
-          MaxNumberOfMessages: Math.min(10, limit - moved.size),
+          MaxNumberOfMessages: max,
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['All'],
           VisibilityTimeout: RECEIVE_VISIBILITY_SECONDS,
           WaitTimeSeconds: 1,
         }),
-      );
-      if (Messages.length === 0) break;
-      for (const [index, message] of Messages.entries()) {
+      )
+    ).Messages ?? [];
+  let settled = true;
+  try {
+    receiving: while (moved.size < limit) {
+      const messages = await receive(Math.min(10, limit - moved.size));
+      if (messages.length === 0) break;
+      for (const [index, message] of messages.entries()) {
         const id = message.MessageId as string;
         if (options.signal?.aborted || moved.size >= limit) {
           interrupted = options.signal?.aborted ?? false;
-          held.push(...Messages.slice(index));
+          held.push(...messages.slice(index));
           break receiving;
         }
-        if (message.MessageAttributes?.[REDRIVE_ATTRIBUTE]?.StringValue === run) {
-          cameBack.add(id);
-          held.push(message);
-          continue;
-        }
-        if (Number(message.Attributes?.SentTimestamp ?? 0) > startedAt || moved.has(id)) {
-          later.add(id);
-          held.push(message);
+        if (isOwnCopy(message, run, copies) || Number(message.Attributes?.SentTimestamp ?? 0) > startedAt) {
+          leave(message);
           continue;
         }
         if (pace) await sleep(Math.max(0, lastSend + pace - Date.now()));
         lastSend = Date.now();
-        await options.sqs.send(
+        const { MessageId: copyId } = await options.sqs.send(
           new SendMessageCommand({
             QueueUrl: destination,
             MessageBody: message.Body ?? '',
-            MessageAttributes: marked(message, run),
+            MessageAttributes: copyBackAttributes(message.MessageAttributes, run),
             MessageGroupId: fifo ? (message.Attributes?.MessageGroupId ?? 'txonce-redrive') : undefined,
             MessageDeduplicationId: fifo ? id : undefined,
           }),
@@ -182,9 +203,23 @@ async function copyBack(options: RedriveOptions, total: number): Promise<Redrive
           new DeleteMessageCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
         );
         moved.add(id);
+        if (copyId) copies.add(copyId);
         options.onProgress?.(moved.size, Math.max(moved.size, Math.min(total, limit)));
       }
     }
+    // Wait for the copies' fate, so the report counts those that fail again: until each is back,
+    // or the source queue has none left (received and deleted: applied, or dead-lettered first).
+    const watchSeconds = options.watchSeconds ?? DEFAULT_WATCH_SECONDS;
+    const deadline = Date.now() + watchSeconds * 1000;
+    settled = cameBack.size >= copies.size;
+    if (!settled && watchSeconds > 0) options.onWatch?.(watchSeconds, copies.size - cameBack.size);
+    while (!settled && !options.signal?.aborted && Date.now() < deadline) {
+      const drained = (await depth(options.sqs, destination)) === 0;
+      const messages = await receive(10);
+      for (const message of messages) leave(message);
+      settled = cameBack.size >= copies.size || (drained && messages.length === 0);
+    }
+    interrupted ||= options.signal?.aborted ?? false;
   } finally {
     await release(options.sqs, options.dlqUrl, held).catch(() => undefined);
   }
@@ -194,17 +229,18 @@ async function copyBack(options: RedriveOptions, total: number): Promise<Redrive
     destination,
     messageIds: [...moved],
     failedAgain: cameBack.size,
+    unsettled: settled ? 0 : copies.size - cameBack.size,
     arrivedLater: later.size,
     interrupted,
   };
 }
 
-/** The message's attributes plus this run's mark, when SQS's limit of 10 leaves room for it. */
-function marked(message: Message, run: string): Message['MessageAttributes'] {
-  const attributes = { ...message.MessageAttributes };
-  delete attributes[REDRIVE_ATTRIBUTE];
-  if (Object.keys(attributes).length >= MAX_ATTRIBUTES) return attributes;
-  return { ...attributes, [REDRIVE_ATTRIBUTE]: { DataType: 'String', StringValue: run } };
+/** A copy this run sent that failed again: SQS moved it back as it was, or txonce dead-lettered it. */
+function isOwnCopy(message: Message, run: string, copies: Set<string>): boolean {
+  if (message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.redriveRun]?.StringValue === run) return true;
+  if (copies.has(message.MessageId as string)) return true;
+  const failedMessageId = readDeadLetterReason(message.MessageAttributes)?.failedMessageId;
+  return failedMessageId !== undefined && copies.has(failedMessageId);
 }
 
 /** Makes received messages visible again at once. */
@@ -282,6 +318,19 @@ function isUnsupported(error: unknown): boolean {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Messages in a queue, visible or in flight. */
+async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }
 
 /** Messages received by someone and not yet visible again. */

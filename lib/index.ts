@@ -7,7 +7,12 @@
  *
  * @module txonce
  */
-export { DEAD_LETTER_ATTRIBUTES, type DeadLetterOptions } from './dead-letter.js';
+export {
+  DEAD_LETTER_ATTRIBUTES,
+  type DeadLetterOptions,
+  type DeadLetterReason,
+  readDeadLetterReason,
+} from './dead-letter.js';
 export {
   type DynamoDBStreamBatchHandlerOptions,
   type DynamoDBStreamRecordOutcome,

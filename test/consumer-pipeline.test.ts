@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConsumer } from '../functions/consumer/consumer.js';
-import { Idempotency } from '../lib/index.js';
+import { Idempotency, readDeadLetterReason } from '../lib/index.js';
 import { type SqsLambdaHandler, SqsPoller } from '../local/sqs-poller.js';
 import { createTable, getItem, localClient, scanAll } from './support/dynamo.js';
 import { instrument } from './support/faults.js';
@@ -127,12 +127,15 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
     expect(receives).toBe(1);
     expect(JSON.parse(dead.Body ?? '')).toEqual(poison);
     expect(attribute('idempotencyKey')).toBe('evt-poison');
-    expect(attribute('txonce.failedMessageId')).toBe(messageId);
-    expect(attribute('txonce.errorName')).toBe('PermanentError');
-    expect(attribute('txonce.errorMessage')).toMatch(/data\.amount must be a positive whole number/);
-    expect(attribute('txonce.receiveCount')).toBe('1');
-    expect(Date.parse(attribute('txonce.failedAt') ?? '')).toBeGreaterThan(Date.now() - 60_000);
-    expect(attribute('txonce.sourceQueueArn')).toMatch(/^arn:aws:sqs:.*:events-[0-9a-f]{8}$/);
+    const reason = readDeadLetterReason(dead.MessageAttributes);
+    expect(reason).toMatchObject({
+      failedMessageId: messageId,
+      errorName: 'PermanentError',
+      errorMessage: expect.stringMatching(/data\.amount must be a positive whole number/),
+      receiveCount: 1,
+      sourceQueueArn: expect.stringMatching(/^arn:aws:sqs:.*:events-[0-9a-f]{8}$/),
+    });
+    expect(Date.parse(reason?.failedAt ?? '')).toBeGreaterThan(Date.now() - 60_000);
     expect(await paidTotal('cus-poison')).toBeUndefined();
   });
 
@@ -150,10 +153,11 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
     await eventually('the reused key reaches the DLQ', async () => (await queueDepth(sqs, dlqUrl)) === 1);
     await eventually('the queue is empty', async () => (await queueDepth(sqs, queueUrl)) === 0);
     const [dead] = await drainMessages(sqs, dlqUrl);
-    const attribute = (name: string) => dead.MessageAttributes?.[name]?.StringValue;
-    expect(attribute('txonce.failedMessageId')).toBe(messageId);
-    expect(attribute('txonce.errorName')).toBe('IdempotencyKeyReuseError');
-    expect(attribute('txonce.errorMessage')).toMatch(/already used with a different payload/);
+    expect(readDeadLetterReason(dead.MessageAttributes)).toMatchObject({
+      failedMessageId: messageId,
+      errorName: 'IdempotencyKeyReuseError',
+      errorMessage: expect.stringMatching(/already used with a different payload/),
+    });
     expect(await paidTotal('cus-reuse')).toBe(100);
     expect(await getItem(dynamo, invoicesTable, 'inv-r2')).toBeUndefined();
   });
@@ -192,7 +196,7 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
     expect(withDlq.batchItemFailures).toEqual([]);
     const dead = await drainMessages(sqs, dlqUrl);
     expect(dead.map((message) => message.Body)).toEqual(['this is not json']);
-    expect(dead[0].MessageAttributes?.['txonce.errorMessage']?.StringValue).toMatch(/not valid JSON/);
+    expect(readDeadLetterReason(dead[0].MessageAttributes)?.errorMessage).toMatch(/not valid JSON/);
     expect(await paidTotal('cus-batch')).toBe(30);
   });
 });
