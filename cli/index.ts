@@ -2,7 +2,13 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DEAD_LETTER_ATTRIBUTES, readDeadLetterReason } from '../lib/index.js';
 import packageJson from '../package.json' with { type: 'json' };
-import { type ConnectionOptions, clients, localState as readLocalState } from './clients.js';
+import {
+  type ConnectionOptions,
+  clients,
+  ENDPOINT_EXAMPLE,
+  endpointProblem,
+  localState as readLocalState,
+} from './clients.js';
 import { explain } from './errors.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { inspectRecord } from './inspect.js';
@@ -25,6 +31,11 @@ ${EXIT.notFound} the record or message does not exist; ${EXIT.interrupted} stopp
   .option(
     '--endpoint <url>',
     'a local endpoint (moto, DynamoDB Local); also TXONCE_ENDPOINT. Default: AWS, or the running local stack',
+    (value: string) => {
+      const problem = endpointProblem(value);
+      if (problem) throw new InvalidArgumentError(`it ${problem}: pass an endpoint such as ${ENDPOINT_EXAMPLE}.`);
+      return value;
+    },
   )
   .option('--region <region>', 'AWS region; default AWS_REGION');
 

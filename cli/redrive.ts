@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { copyBackAttributes } from '../lib/dead-letter.js';
 import { DEAD_LETTER_ATTRIBUTES, readDeadLetterReason } from '../lib/index.js';
+import { onQueue } from './errors.js';
 
 export interface RedriveOptions {
   sqs: SQSClient;
@@ -92,7 +93,8 @@ const DEFAULT_WATCH_SECONDS = 20;
 
 async function tryMessageMoveTask(options: RedriveOptions, total: number): Promise<RedriveResult | undefined> {
   const dlqArn = await arnOf(options.sqs, options.dlqUrl);
-  const destinationArn = options.to ? await arnOf(options.sqs, options.to) : undefined;
+  const { to } = options;
+  const destinationArn = to ? await onQueue(to, () => arnOf(options.sqs, to)) : undefined;
   let taskHandle: string | undefined;
   try {
     ({ TaskHandle: taskHandle } = await options.sqs.send(
@@ -189,14 +191,16 @@ async function copyBack(options: RedriveOptions, total: number): Promise<Redrive
         }
         if (pace) await sleep(Math.max(0, lastSend + pace - Date.now()));
         lastSend = Date.now();
-        const { MessageId: copyId } = await options.sqs.send(
-          new SendMessageCommand({
-            QueueUrl: destination,
-            MessageBody: message.Body ?? '',
-            MessageAttributes: copyBackAttributes(message.MessageAttributes, run),
-            MessageGroupId: fifo ? (message.Attributes?.MessageGroupId ?? 'txonce-redrive') : undefined,
-            MessageDeduplicationId: fifo ? id : undefined,
-          }),
+        const { MessageId: copyId } = await onQueue(destination, () =>
+          options.sqs.send(
+            new SendMessageCommand({
+              QueueUrl: destination,
+              MessageBody: message.Body ?? '',
+              MessageAttributes: copyBackAttributes(message.MessageAttributes, run),
+              MessageGroupId: fifo ? (message.Attributes?.MessageGroupId ?? 'txonce-redrive') : undefined,
+              MessageDeduplicationId: fifo ? id : undefined,
+            }),
+          ),
         );
         // only now that the copy is in the source queue
         await options.sqs.send(

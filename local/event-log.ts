@@ -14,7 +14,8 @@ export function describeEvent(event: PipelineEvent): string | undefined {
   if (event.stage === 'mapping')
     return event.error === undefined
       ? undefined
-      : `${time}  !! ${event.mapping}: ${event.records} record(s) failed: ${event.error}`;
+      : // no records: the receive itself failed (an emulator down), not a batch
+        `${time}  !! ${event.mapping}: ${event.records === 0 ? 'polling failed' : `${event.records} record(s) failed`}: ${event.error}`;
   if (event.stage === 'supervisor') {
     const mark = { error: '!!', warn: '! ', info: 'ok' }[event.level];
     return `${time}  ${mark} ${event.message}`;
