@@ -139,6 +139,31 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
     expect(await paidTotal('cus-poison')).toBeUndefined();
   });
 
+  it('sends an event nested 40 000 levels deep to the DLQ after one receive, as a permanent failure', async () => {
+    const { queueUrl, dlqUrl } = await createQueues(sqs, { maxReceiveCount: 5 });
+    let receives = 0;
+    const handler = consumer(dlqUrl);
+    await poll(queueUrl, async (event, context) => {
+      receives += event.Records.length;
+      return handler(event, context);
+    });
+    // valid JSON (the ingest accepts it, signed), 240 KB: under SQS's 256 KiB
+    const depth = 40_000;
+    const body = `{"type":"invoice.paid","data":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
+    expect(Buffer.byteLength(body)).toBeLessThan(256 * 1024);
+    await sendEvent(sqs, queueUrl, body, { idempotencyKey: 'evt-deep' });
+
+    await eventually('the deep event reaches the DLQ', async () => (await queueDepth(sqs, dlqUrl)) === 1);
+    await eventually('the queue is empty', async () => (await queueDepth(sqs, queueUrl)) === 0);
+    const [dead] = await drainMessages(sqs, dlqUrl);
+    expect(receives).toBe(1);
+    expect(dead.Body).toBe(body);
+    expect(readDeadLetterReason(dead.MessageAttributes)).toMatchObject({
+      errorName: 'UnfingerprintablePayloadError',
+      errorMessage: expect.stringMatching(/nested deeper than \d+ levels/),
+    });
+  });
+
   it('sends a reused key with a different event to the DLQ as IdempotencyKeyReuseError, never as a duplicate', async () => {
     const { queueUrl, dlqUrl } = await createQueues(sqs, { maxReceiveCount: 5 });
     await poll(queueUrl, consumer(dlqUrl));

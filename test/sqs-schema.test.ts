@@ -89,6 +89,33 @@ describe('sqsBatchHandler with a schema', () => {
     });
   });
 
+  it('counts a body nested too deep for the schema to validate as invalid, not as a transient stack overflow', async () => {
+    type Tree = number | { a: Tree };
+    const Tree: z.ZodType<Tree> = z.lazy(() => z.union([z.number(), z.object({ a: Tree })]));
+    const outcomes: RecordOutcome<void>[] = [];
+    const handler = sqsBatchHandler({
+      store,
+      schema: Tree,
+      handler: () => {},
+      onOutcome: (outcome) => {
+        outcomes.push(outcome);
+      },
+    });
+    const depth = 40_000;
+    const deep = sqsRecord(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
+
+    await handler(sqsEvent([deep]), lambdaContext());
+
+    expect(outcomes[0]).toMatchObject({
+      status: 'failed',
+      error: {
+        name: 'SchemaValidationError',
+        retryable: false,
+        issues: [{ path: [], message: expect.stringMatching(/nested too deep/) }],
+      },
+    });
+  });
+
   it('leaves handlers without a schema as they were: the body is not parsed, the payload argument is undefined', async () => {
     const seen: unknown[] = [];
     const handler = sqsBatchHandler({
