@@ -27,6 +27,10 @@ export function describeEvent(event: PipelineEvent): string | undefined {
       lines.push(
         `${time}  journal        queued again ${report.replayed} accepted event(s) with no dedup record yet${event.when === 'recovery' ? ' (after the restart)' : ' (accepted before the last stop)'}; any that did commit are absorbed as duplicates`,
       );
+    if (report.deadLettered > 0)
+      lines.push(
+        `${time}  journal        ${report.deadLettered} dead-lettered event(s) not queued again${report.restored > 0 ? `; ${report.restored} put back into the DLQ, which had lost them` : ''}`,
+      );
     if (report.torn > 0)
       lines.push(
         `${time}  journal        ${report.torn} line(s) cut short: the stack was killed while writing them, before it answered 202, so their senders retry them`,
