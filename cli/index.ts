@@ -14,7 +14,7 @@ import { EXIT, UsageError } from './exit-codes.js';
 import { inspectRecord } from './inspect.js';
 import { listOutbox, type OutboxEntry, republish } from './outbox.js';
 import { progress } from './progress.js';
-import { notVisible, peek, redrive } from './redrive.js';
+import { peek, queueCounts, redrive } from './redrive.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -158,7 +158,7 @@ program
       const sqs = clients(connection()).sqs;
       const messages = await peek(sqs, queueUrl, options.max);
       if (messages.length === 0) {
-        const inFlight = await notVisible(sqs, queueUrl);
+        const { inFlight } = await queueCounts(sqs, queueUrl);
         return console.log(
           inFlight === 0
             ? 'The DLQ is empty.'

@@ -69,7 +69,7 @@ const RECEIVE_VISIBILITY_SECONDS = 30;
  * after maxReceiveCount; txonce's dead letter names it as `failedMessageId`) or by this run's mark.
  */
 export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
-  const total = await approximateCount(options.sqs, options.dlqUrl);
+  const { visible: total } = await queueCounts(options.sqs, options.dlqUrl);
   if (options.dryRun) {
     const messages = await peek(options.sqs, options.dlqUrl, options.max ?? Number.POSITIVE_INFINITY);
     const destination = options.to ?? (await sourceQueue(options.sqs, options.dlqUrl).catch(() => undefined));
@@ -218,7 +218,8 @@ async function copyBack(options: RedriveOptions, total: number): Promise<Redrive
     settled = cameBack.size >= copies.size;
     if (!settled && watchSeconds > 0) options.onWatch?.(watchSeconds, copies.size - cameBack.size);
     while (!settled && !options.signal?.aborted && Date.now() < deadline) {
-      const drained = (await depth(options.sqs, destination)) === 0;
+      const left = await queueCounts(options.sqs, destination);
+      const drained = left.visible + left.inFlight === 0;
       const messages = await receive(10);
       for (const message of messages) leave(message);
       settled = cameBack.size >= copies.size || (drained && messages.length === 0);
@@ -296,13 +297,6 @@ async function sourceQueue(sqs: SQSClient, dlqUrl: string): Promise<string> {
   return queueUrls[0];
 }
 
-async function approximateCount(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
-  );
-  return Number(Attributes.ApproximateNumberOfMessages ?? 0);
-}
-
 async function arnOf(sqs: SQSClient, queueUrl: string): Promise<string> {
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
@@ -324,23 +318,16 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Messages in a queue, visible or in flight. */
-async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
+/** A queue's messages: visible, and in flight (received by someone, not yet visible again). */
+export async function queueCounts(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
   const { Attributes = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     }),
   );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
-}
-
-/** Messages received by someone and not yet visible again. */
-export async function notVisible(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }),
-  );
-  return Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
 }

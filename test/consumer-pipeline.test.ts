@@ -56,6 +56,16 @@ async function poll(queueUrl: string, handler: SqsLambdaHandler) {
   return poller;
 }
 
+/** Polls with `handler`; the returned function says how many records it was handed so far. */
+async function pollCounting(queueUrl: string, handler: SqsLambdaHandler): Promise<() => number> {
+  let receives = 0;
+  await poll(queueUrl, async (event, context) => {
+    receives += event.Records.length;
+    return handler(event, context);
+  });
+  return () => receives;
+}
+
 function invoicePaid(invoiceId: string, customerId: string, amount: number) {
   return {
     type: 'invoice.paid',
@@ -91,12 +101,7 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
 
   it('lets SQS move a record that keeps failing transiently to the DLQ after maxReceiveCount, never applying it', async () => {
     const { queueUrl, dlqUrl } = await createQueues(sqs, { maxReceiveCount: 3 });
-    let receives = 0;
-    const handler = consumer(dlqUrl, { throttleCustomer: 'cus-throttled' });
-    await poll(queueUrl, async (event, context) => {
-      receives += event.Records.length;
-      return handler(event, context);
-    });
+    const received = await pollCounting(queueUrl, consumer(dlqUrl, { throttleCustomer: 'cus-throttled' }));
     const messageId = await sendEvent(sqs, queueUrl, invoicePaid('inv-t', 'cus-throttled', 99), {
       idempotencyKey: 'evt-t',
     });
@@ -104,19 +109,14 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
     await eventually('the message reaches the DLQ', async () => (await queueDepth(sqs, dlqUrl)) === 1);
     const [dead] = await drainMessages(sqs, dlqUrl);
     expect(dead.MessageId).toBe(messageId); // moved by SQS itself, not re-sent by txonce
-    expect(receives).toBe(3);
+    expect(received()).toBe(3);
     expect(await paidTotal('cus-throttled')).toBeUndefined();
     expect(await getItem(dynamo, dedupTable, 'pipeline#evt-t')).toBeUndefined();
   });
 
   it('sends a permanent failure to the DLQ after one receive, with attributes that say why', async () => {
     const { queueUrl, dlqUrl } = await createQueues(sqs, { maxReceiveCount: 5 });
-    let receives = 0;
-    const handler = consumer(dlqUrl);
-    await poll(queueUrl, async (event, context) => {
-      receives += event.Records.length;
-      return handler(event, context);
-    });
+    const received = await pollCounting(queueUrl, consumer(dlqUrl));
     const poison = invoicePaid('inv-p', 'cus-poison', -5);
     const messageId = await sendEvent(sqs, queueUrl, poison, { idempotencyKey: 'evt-poison' });
 
@@ -124,7 +124,7 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
     await eventually('the queue is empty', async () => (await queueDepth(sqs, queueUrl)) === 0);
     const [dead] = await drainMessages(sqs, dlqUrl);
     const attribute = (name: string) => dead.MessageAttributes?.[name]?.StringValue;
-    expect(receives).toBe(1);
+    expect(received()).toBe(1);
     expect(JSON.parse(dead.Body ?? '')).toEqual(poison);
     expect(attribute('idempotencyKey')).toBe('evt-poison');
     const reason = readDeadLetterReason(dead.MessageAttributes);
@@ -141,12 +141,7 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
 
   it('sends an event nested 40 000 levels deep to the DLQ after one receive, as a permanent failure', async () => {
     const { queueUrl, dlqUrl } = await createQueues(sqs, { maxReceiveCount: 5 });
-    let receives = 0;
-    const handler = consumer(dlqUrl);
-    await poll(queueUrl, async (event, context) => {
-      receives += event.Records.length;
-      return handler(event, context);
-    });
+    const received = await pollCounting(queueUrl, consumer(dlqUrl));
     // valid JSON (the ingest accepts it, signed), 240 KB: under SQS's 256 KiB
     const depth = 40_000;
     const body = `{"type":"invoice.paid","data":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
@@ -156,7 +151,7 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
     await eventually('the deep event reaches the DLQ', async () => (await queueDepth(sqs, dlqUrl)) === 1);
     await eventually('the queue is empty', async () => (await queueDepth(sqs, queueUrl)) === 0);
     const [dead] = await drainMessages(sqs, dlqUrl);
-    expect(receives).toBe(1);
+    expect(received()).toBe(1);
     expect(dead.Body).toBe(body);
     expect(readDeadLetterReason(dead.MessageAttributes)).toMatchObject({
       errorName: 'UnfingerprintablePayloadError',

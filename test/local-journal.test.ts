@@ -2,24 +2,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readDeadLetterReason } from '../lib/index.js';
 import { type LocalStack, type PipelineEvent, startLocalStack } from '../local/stack.js';
-import { sendInvoice } from './support/local-stack.js';
+import { localStackSuite, sendInvoice } from './support/local-stack.js';
 import { drainMessages, eventually, queueDepth } from './support/sqs.js';
-import { synthesizeStack } from './support/template.js';
 
 // The journal re-delivers what a stack answered 202 for and lost; an event the consumer
 // dead-lettered has had its fate decided and must not go round again at every start.
 
-const stacks: LocalStack[] = [];
-let cdkOut: string;
-beforeAll(() => {
-  cdkOut = synthesizeStack();
-});
-afterAll(async () => {
-  for (const stack of stacks) await stack.stop();
-});
+const suite = localStackSuite();
 
 const sqsOf = (stack: LocalStack) =>
   new SQSClient({
@@ -32,7 +24,7 @@ describe('a restarted local stack and the events it dead-lettered', () => {
   it('does not queue a poison again at the next start: it puts it back into the new DLQ, with its reason, once', async () => {
     const dataPath = mkdtempSync(join(tmpdir(), 'txonce-data-'));
     const secret = 'whsec_dGhlIHNhbWUgc2VjcmV0IGJvdGggdGltZXM=';
-    const first = await startLocalStack({ cdkOut, port: 0, dataPath, secret });
+    const first = await startLocalStack({ cdkOut: suite.cdkOut(), port: 0, dataPath, secret });
     expect(await sendInvoice(first, 'msg_poison_1', 'cus_poison', -1)).toBe(202);
     expect(await sendInvoice(first, 'msg_poison_2', 'cus_poison', -2)).toBe(202);
     await eventually(
@@ -43,8 +35,15 @@ describe('a restarted local stack and the events it dead-lettered', () => {
     await first.stop(); // moto's queues, the DLQ among them, are gone with it
 
     const events: PipelineEvent[] = [];
-    const second = await startLocalStack({ cdkOut, port: 0, dataPath, secret, onEvent: (event) => events.push(event) });
-    stacks.push(second);
+    const second = suite.track(
+      await startLocalStack({
+        cdkOut: suite.cdkOut(),
+        port: 0,
+        dataPath,
+        secret,
+        onEvent: (event) => events.push(event),
+      }),
+    );
 
     expect(second.replayed).toEqual({ replayed: 0, committed: 0, torn: 0, deadLettered: 2, restored: 2 });
     const sqs = sqsOf(second);
