@@ -94,9 +94,6 @@ export interface DeadLetterReason {
   validationIssues?: PayloadIssue[];
 }
 
-/** A message attribute as the SDK returns it (`StringValue`) or as Lambda hands it over (`stringValue`). */
-type AnyAttribute = { StringValue?: string; stringValue?: string };
-
 /**
  * Reads why a message was dead-lettered, from its attributes as the SDK's ReceiveMessage returns
  * them or as Lambda hands them over; also the one-attribute-per-field format of earlier versions.
@@ -113,7 +110,8 @@ type AnyAttribute = { StringValue?: string; stringValue?: string };
  * ```
  */
 export function readDeadLetterReason(
-  attributes: Readonly<Record<string, AnyAttribute>> | undefined,
+  // as the SDK returns them (`StringValue`) or as Lambda hands them over (`stringValue`)
+  attributes: Readonly<Record<string, { StringValue?: string; stringValue?: string }>> | undefined,
 ): DeadLetterReason | undefined {
   const read = (name: string) => attributes?.[name]?.StringValue ?? attributes?.[name]?.stringValue;
   const json = read(DEAD_LETTER_ATTRIBUTES.reason);
