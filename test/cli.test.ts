@@ -107,6 +107,7 @@ describe('redrive with a message that fails again', () => {
 
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/moved 2 message\(s\)/);
+    expect(result.stdout).toContain('1 of them failed again and are back in the DLQ');
     // not a terminal: progress comes as plain lines, not a bar
     expect(result.stderr).toMatch(/^redrive: \d+\/2 moved/m);
     await eventually(
@@ -184,7 +185,7 @@ describe('txonce redrive options', () => {
 });
 
 describe('txonce dlq list and errors', () => {
-  it('shows dead letters with their reason without consuming them', async () => {
+  it('shows dead letters with their reason without consuming them, in the format of this version and of earlier ones', async () => {
     const { dlqUrl } = await createQueues(sqs);
     const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
     await sqs.send(
@@ -199,13 +200,33 @@ describe('txonce dlq list and errors', () => {
         },
       }),
     );
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: '{"type":"invoice.paid"}',
+        MessageAttributes: {
+          idempotencyKey: { DataType: 'String', StringValue: 'evt_reused' },
+          'txonce.deadLetter': {
+            DataType: 'String',
+            StringValue: JSON.stringify({
+              errorName: 'IdempotencyKeyReuseError',
+              errorMessage: 'already used with a different payload',
+              failedAt: '2026-12-01T09:00:00.000Z',
+            }),
+          },
+        },
+      }),
+    );
     const result = cli('dlq', 'list', dlqUrl);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('key       evt_poison');
     expect(result.stdout).toContain('why       PermanentError: data.amount must be positive');
-    expect(result.stdout).toContain('1 message(s); none consumed.');
-    expect(await queueDepth(sqs, dlqUrl)).toBe(1);
-    expect((await drainMessages(sqs, dlqUrl)).length).toBe(1); // still visible
+    expect(result.stdout).toContain('key       evt_reused');
+    expect(result.stdout).toContain('why       IdempotencyKeyReuseError: already used with a different payload');
+    expect(result.stdout).toContain('failed at 2026-12-01T09:00:00.000Z');
+    expect(result.stdout).toContain('2 message(s); none consumed.');
+    expect(await queueDepth(sqs, dlqUrl)).toBe(2);
+    expect((await drainMessages(sqs, dlqUrl)).length).toBe(2); // still visible
   });
 
   it('says so clearly when the queue does not exist or the endpoint does not answer', () => {
