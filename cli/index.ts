@@ -131,7 +131,7 @@ program
           );
         if (result.unsettled > 0)
           console.log(
-            `${result.unsettled} of them were still in the source queue when the watch ended: any that fail again will be back in the DLQ (\`txonce dlq list\`).`,
+            `${result.unsettled} of them had not come back when the watch ended (the source queue was not empty): any that fail again will be back in the DLQ (\`txonce dlq list\`).`,
           );
         if (result.arrivedLater > 0)
           console.log(

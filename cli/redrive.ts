@@ -47,8 +47,8 @@ export interface RedriveResult {
   /** copies made by this run that failed again and are back in the DLQ, left there for a person */
   failedAgain: number;
   /**
-   * copies neither back in the DLQ nor gone from the source queue when the watch ended: still
-   * being retried there (a transient failure comes back after maxReceiveCount), or still queued
+   * copies not back in the DLQ when the watch ended while the source queue still held messages:
+   * applied, or still being tried there (a transient failure comes back after maxReceiveCount)
    */
   unsettled: number;
   /** messages that reached the DLQ after the redrive started, left there */
@@ -149,16 +149,20 @@ async function copyBack(options: RedriveOptions, total: number): Promise<Redrive
   const copies = new Set<string>();
   const cameBack = new Set<string>();
   const later = new Set<string>();
-  /** received, not moved: made visible again before returning, so `dlq list` sees them at once */
-  const held: Message[] = [];
+  /** received, not moved (by id: the latest receipt): made visible again before returning, so `dlq list` sees them at once */
+  const held = new Map<string, Message>();
+  const hold = (...messages: Message[]) => {
+    for (const message of messages) held.set(message.MessageId as string, message);
+  };
+  const arrivedAfterStart = (message: Message) => Number(message.Attributes?.SentTimestamp ?? 0) > startedAt;
   let lastSend = 0;
   let interrupted = false;
   /** Sorts a received message that is not to be moved: a copy back from its source queue, or a newcomer. */
   const leave = (message: Message): void => {
     const id = message.MessageId as string;
     if (isOwnCopy(message, run, copies)) cameBack.add(id);
-    else if (Number(message.Attributes?.SentTimestamp ?? 0) > startedAt) later.add(id);
-    held.push(message);
+    else if (arrivedAfterStart(message)) later.add(id);
+    hold(message);
   };
   const receive = async (max: number) =>
     (
@@ -182,10 +186,10 @@ async function copyBack(options: RedriveOptions, total: number): Promise<Redrive
         const id = message.MessageId as string;
         if (options.signal?.aborted || moved.size >= limit) {
           interrupted = options.signal?.aborted ?? false;
-          held.push(...messages.slice(index));
+          hold(...messages.slice(index));
           break receiving;
         }
-        if (isOwnCopy(message, run, copies) || Number(message.Attributes?.SentTimestamp ?? 0) > startedAt) {
+        if (isOwnCopy(message, run, copies) || arrivedAfterStart(message)) {
           leave(message);
           continue;
         }
@@ -226,7 +230,7 @@ async function copyBack(options: RedriveOptions, total: number): Promise<Redrive
     }
     interrupted ||= options.signal?.aborted ?? false;
   } finally {
-    await release(options.sqs, options.dlqUrl, held).catch(() => undefined);
+    await release(options.sqs, options.dlqUrl, [...held.values()]).catch(() => undefined);
   }
   return {
     method: 'copy',

@@ -161,4 +161,23 @@ describe('redrive of poisons that carry 10 attributes', () => {
     expect(sent).toEqual([SQS_MAX_ATTRIBUTES, SQS_MAX_ATTRIBUTES]);
     expect(await queueDepth(sqs, dlqUrl)).toBe(2);
   }, 90_000);
+
+  it('ends after --watch when nothing consumes the copies, and says how many it has no news of', async () => {
+    const { queueUrl, dlqUrl } = await createQueues(sqs);
+    for (let index = 0; index < 2; index++)
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: dlqUrl,
+          MessageBody: poisonBody(index),
+          MessageAttributes: legacyDeadLetter(index),
+        }),
+      );
+    const startedAt = Date.now();
+
+    const result = await redrive({ sqs, dlqUrl, watchSeconds: 2 });
+
+    expect(result).toMatchObject({ method: 'copy', moved: 2, failedAgain: 0, unsettled: 2 });
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    expect(await queueDepth(sqs, queueUrl)).toBe(2);
+  }, 30_000);
 });
