@@ -188,35 +188,27 @@ describe('txonce dlq list and errors', () => {
   it('shows dead letters with their reason without consuming them, in the format of this version and of earlier ones', async () => {
     const { dlqUrl } = await createQueues(sqs);
     const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: dlqUrl,
-        MessageBody: '{"type":"invoice.paid"}',
-        MessageAttributes: {
-          idempotencyKey: { DataType: 'String', StringValue: 'evt_poison' },
-          'txonce.errorName': { DataType: 'String', StringValue: 'PermanentError' },
-          'txonce.errorMessage': { DataType: 'String', StringValue: 'data.amount must be positive' },
-          'txonce.failedAt': { DataType: 'String', StringValue: '2026-11-28T10:00:00.000Z' },
-        },
-      }),
-    );
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: dlqUrl,
-        MessageBody: '{"type":"invoice.paid"}',
-        MessageAttributes: {
-          idempotencyKey: { DataType: 'String', StringValue: 'evt_reused' },
-          'txonce.deadLetter': {
-            DataType: 'String',
-            StringValue: JSON.stringify({
-              errorName: 'IdempotencyKeyReuseError',
-              errorMessage: 'already used with a different payload',
-              failedAt: '2026-12-01T09:00:00.000Z',
-            }),
-          },
-        },
-      }),
-    );
+    const text = (value: string) => ({ DataType: 'String', StringValue: value });
+    const earlier = {
+      idempotencyKey: text('evt_poison'),
+      'txonce.errorName': text('PermanentError'),
+      'txonce.errorMessage': text('data.amount must be positive'),
+      'txonce.failedAt': text('2026-11-28T10:00:00.000Z'),
+    };
+    const current = {
+      idempotencyKey: text('evt_reused'),
+      'txonce.deadLetter': text(
+        JSON.stringify({
+          errorName: 'IdempotencyKeyReuseError',
+          errorMessage: 'already used with a different payload',
+          failedAt: '2026-12-01T09:00:00.000Z',
+        }),
+      ),
+    };
+    for (const MessageAttributes of [earlier, current])
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: '{"type":"invoice.paid"}', MessageAttributes }),
+      );
     const result = cli('dlq', 'list', dlqUrl);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('key       evt_poison');
