@@ -15,6 +15,7 @@ const RELEASE_SUITES = [
   'test/local-stack.test.ts',
   'test/local-template.test.ts',
   'test/local-recovery.test.ts',
+  'test/local-journal.test.ts',
   'test/bench.test.ts',
 ];
 

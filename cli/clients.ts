@@ -24,12 +24,35 @@ export function localState(file = stateFilePath()): LocalState | undefined {
   return state;
 }
 
+/** Why a local endpoint is not one, or undefined when it is an http(s) URL. */
+export function endpointProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'is not a URL';
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : `is a ${url.protocol} URL, not http(s)`;
+}
+
+export const ENDPOINT_EXAMPLE = 'http://127.0.0.1:4566';
+
+function endpointFromEnvironment(): string | undefined {
+  const value = process.env.TXONCE_ENDPOINT;
+  const problem = value ? endpointProblem(value) : undefined;
+  if (problem)
+    throw new UsageError(
+      `TXONCE_ENDPOINT is '${value}', which ${problem}: set it to an endpoint such as ${ENDPOINT_EXAMPLE}, or unset it.`,
+    );
+  return value || undefined;
+}
+
 /**
  * Clients for AWS (the default credential chain and region) or a local endpoint (--endpoint,
  * TXONCE_ENDPOINT, or the running local stack). Local endpoints get dummy credentials.
  */
 export function clients(options: ConnectionOptions) {
-  const explicit = options.endpoint ?? process.env.TXONCE_ENDPOINT;
+  const explicit = options.endpoint ?? endpointFromEnvironment();
   // a local stack's state matters only when no endpoint was given
   const local = explicit ? undefined : localState();
   const region =

@@ -1,12 +1,24 @@
+/** Runs a call on a queue other than the command's own, so a failure names that queue. */
+export async function onQueue<T>(queueUrl: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error !== null && typeof error === 'object') Object.assign(error, { queueUrl });
+    throw error;
+  }
+}
+
 /** Turns the SDK's failures into what to do about them. */
 export function explain(error: unknown, context: { queueUrl?: string; endpoint?: string }): string {
   const {
     name = '',
     message = String(error),
     code,
-  } = (error ?? {}) as { name?: string; message?: string; code?: string };
+    queueUrl = context.queueUrl,
+  } = (error ?? {}) as { name?: string; message?: string; code?: string; queueUrl?: string };
   if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue') {
-    return `No such queue: ${context.queueUrl ?? '(unknown)'}. Check the URL (the stack's DeadLetterQueueUrl output) and the region.`;
+    const which = queueUrl === context.queueUrl ? "the stack's DeadLetterQueueUrl output" : 'the queue given';
+    return `No such queue: ${queueUrl ?? '(unknown)'}. Check the URL (${which}) and the region.`;
   }
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
     return 'No AWS credentials found. Run `aws configure` or `aws sso login`, set AWS_PROFILE, or pass --endpoint for a local stack.';

@@ -1,14 +1,20 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { DEAD_LETTER_ATTRIBUTES } from '../lib/index.js';
+import { DEAD_LETTER_ATTRIBUTES, readDeadLetterReason } from '../lib/index.js';
 import packageJson from '../package.json' with { type: 'json' };
-import { type ConnectionOptions, clients, localState as readLocalState } from './clients.js';
+import {
+  type ConnectionOptions,
+  clients,
+  ENDPOINT_EXAMPLE,
+  endpointProblem,
+  localState as readLocalState,
+} from './clients.js';
 import { explain } from './errors.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { inspectRecord } from './inspect.js';
 import { listOutbox, type OutboxEntry, republish } from './outbox.js';
 import { progress } from './progress.js';
-import { notVisible, peek, redrive } from './redrive.js';
+import { peek, queueCounts, redrive } from './redrive.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -25,12 +31,22 @@ ${EXIT.notFound} the record or message does not exist; ${EXIT.interrupted} stopp
   .option(
     '--endpoint <url>',
     'a local endpoint (moto, DynamoDB Local); also TXONCE_ENDPOINT. Default: AWS, or the running local stack',
+    (value: string) => {
+      const problem = endpointProblem(value);
+      if (problem) throw new InvalidArgumentError(`it ${problem}: pass an endpoint such as ${ENDPOINT_EXAMPLE}.`);
+      return value;
+    },
   )
   .option('--region <region>', 'AWS region; default AWS_REGION');
 
 const positive = (value: string) => {
   const number = Number(value);
   if (!(Number.isFinite(number) && number > 0)) throw new InvalidArgumentError('expected a positive number.');
+  return number;
+};
+const nonNegative = (value: string) => {
+  const number = Number(value);
+  if (!(Number.isFinite(number) && number >= 0)) throw new InvalidArgumentError('expected a number, 0 or more.');
   return number;
 };
 const count = (value: string) => {
@@ -61,8 +77,16 @@ program
   .option('--dry-run', 'list what would move, change nothing')
   .option('--rate <n>', 'messages per second', positive)
   .option('--max <n>', 'move at most n messages', count)
+  .option(
+    '--watch <seconds>',
+    'after copying, how long to wait for copies that fail again, to count them (default 20; 0: do not wait)',
+    nonNegative,
+  )
   .action(
-    async (dlqUrl: string | undefined, options: { to?: string; dryRun?: boolean; rate?: number; max?: number }) => {
+    async (
+      dlqUrl: string | undefined,
+      options: { to?: string; dryRun?: boolean; rate?: number; max?: number; watch?: number },
+    ) => {
       const queueUrl = required(dlqUrl ?? defaultDlq(), 'dlq-url');
       await run({ queueUrl }, async () => {
         const bar = progress('redrive', 'moved');
@@ -81,6 +105,13 @@ program
           dryRun: options.dryRun,
           rate: options.rate,
           max: options.max,
+          watchSeconds: options.watch,
+          onWatch: (seconds, copies) => {
+            bar.stop();
+            process.stderr.write(
+              `waiting up to ${seconds} s for the ${copies} copies to be consumed, to count any that fail again (--watch)\n`,
+            );
+          },
           signal: stop.signal,
           onProgress: (moved, total) => bar.update(moved, total),
         }).finally(() => bar.stop());
@@ -97,6 +128,10 @@ program
         if (result.failedAgain > 0)
           console.log(
             `${result.failedAgain} of them failed again and are back in the DLQ, left there: see \`txonce dlq list\`.`,
+          );
+        if (result.unsettled > 0)
+          console.log(
+            `${result.unsettled} of them had not come back when the watch ended (the source queue was not empty): any that fail again will be back in the DLQ (\`txonce dlq list\`).`,
           );
         if (result.arrivedLater > 0)
           console.log(
@@ -123,7 +158,7 @@ program
       const sqs = clients(connection()).sqs;
       const messages = await peek(sqs, queueUrl, options.max);
       if (messages.length === 0) {
-        const inFlight = await notVisible(sqs, queueUrl);
+        const { inFlight } = await queueCounts(sqs, queueUrl);
         return console.log(
           inFlight === 0
             ? 'The DLQ is empty.'
@@ -131,14 +166,14 @@ program
         );
       }
       for (const message of messages) {
-        const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue;
-        const why = attribute(DEAD_LETTER_ATTRIBUTES.errorName)
-          ? `${attribute(DEAD_LETTER_ATTRIBUTES.errorName)}: ${attribute(DEAD_LETTER_ATTRIBUTES.errorMessage)}`
+        const reason = readDeadLetterReason(message.MessageAttributes);
+        const why = reason
+          ? `${reason.errorName}: ${reason.errorMessage}`
           : `moved by SQS after ${message.Attributes?.ApproximateReceiveCount ?? '?'} receives (maxReceiveCount)`;
         console.log(`${message.MessageId}
-  key       ${attribute(DEAD_LETTER_ATTRIBUTES.key) ?? '(messageId)'}
+  key       ${message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.key]?.StringValue ?? '(messageId)'}
   why       ${why}
-  failed at ${attribute(DEAD_LETTER_ATTRIBUTES.failedAt) ?? new Date(Number(message.Attributes?.SentTimestamp)).toISOString()}
+  failed at ${reason?.failedAt || new Date(Number(message.Attributes?.SentTimestamp)).toISOString()}
   body      ${(message.Body ?? '').slice(0, 200)}`);
       }
       console.log(`\n${messages.length} message(s); none consumed.`);

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { recordKey } from '../lib/index.js';
+import { UsageError } from './exit-codes.js';
 
 export interface InspectedRecord {
   recordKey: string;
@@ -20,6 +21,8 @@ export async function inspectRecord(options: {
   key: string;
   ttlAttribute?: string;
 }): Promise<InspectedRecord> {
+  if (!options.source) throw new UsageError("The source is empty: pass the key namespace (the store's source).");
+  if (!options.key) throw new UsageError('The key is empty: pass the idempotency key the event was processed under.');
   const pk = recordKey(options.source, options.key);
   const { Item } = await options.dynamo.send(
     new GetCommand({ TableName: options.table, Key: { pk }, ConsistentRead: true }),

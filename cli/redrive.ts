@@ -11,6 +11,9 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { copyBackAttributes } from '../lib/dead-letter.js';
+import { DEAD_LETTER_ATTRIBUTES, readDeadLetterReason } from '../lib/index.js';
+import { onQueue } from './errors.js';
 
 export interface RedriveOptions {
   sqs: SQSClient;
@@ -24,6 +27,13 @@ export interface RedriveOptions {
   /** Move at most this many. Default: all that were in the DLQ when the redrive started. */
   max?: number;
   onProgress?: (moved: number, total: number) => void;
+  /**
+   * After the copy, how long to watch for copies that fail again (they are counted, and left in
+   * the DLQ) while the source queue still holds some. Default 20 s.
+   */
+  watchSeconds?: number;
+  /** Told once when the copy is done and the watch begins. */
+  onWatch?: (seconds: number, copies: number) => void;
   /** Stops the copy between two messages; what was received and not moved is made visible again. */
   signal?: AbortSignal;
 }
@@ -36,15 +46,17 @@ export interface RedriveResult {
   messageIds: string[];
   /** copies made by this run that failed again and are back in the DLQ, left there for a person */
   failedAgain: number;
+  /**
+   * copies not back in the DLQ when the watch ended while the source queue still held messages:
+   * applied, or still being tried there (a transient failure comes back after maxReceiveCount)
+   */
+  unsettled: number;
   /** messages that reached the DLQ after the redrive started, left there */
   arrivedLater: number;
   /** the run stopped early (signal) */
   interrupted: boolean;
 }
 
-/** Marks the copies a redrive makes, so one that comes back is recognised and not moved again. */
-export const REDRIVE_ATTRIBUTE = 'txonce.redriveRun';
-const MAX_ATTRIBUTES = 10;
 /** How long a received message stays hidden while it is copied; released at once when not moved. */
 const RECEIVE_VISIBILITY_SECONDS = 30;
 
@@ -53,10 +65,11 @@ const RECEIVE_VISIBILITY_SECONDS = 30;
  * stops. On AWS: StartMessageMoveTask, followed with ListMessageMoveTasks. Where the endpoint
  * lacks it (or with --max): receive → send → delete, deleting a message only after its copy was
  * sent, so a failure leaves it in the DLQ. A copy that fails again and comes back is left in the
- * DLQ (it carries this run's mark, and was sent after the start), so the copy ends.
+ * DLQ, so the copy ends: it is recognised by its message id (SQS keeps it when it moves a message
+ * after maxReceiveCount; txonce's dead letter names it as `failedMessageId`) or by this run's mark.
  */
 export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
-  const total = await approximateCount(options.sqs, options.dlqUrl);
+  const { visible: total } = await queueCounts(options.sqs, options.dlqUrl);
   if (options.dryRun) {
     const messages = await peek(options.sqs, options.dlqUrl, options.max ?? Number.POSITIVE_INFINITY);
     const destination = options.to ?? (await sourceQueue(options.sqs, options.dlqUrl).catch(() => undefined));
@@ -75,11 +88,13 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   return copyBack(options, total);
 }
 
-const NOTHING_LEFT = { failedAgain: 0, arrivedLater: 0, interrupted: false };
+const NOTHING_LEFT = { failedAgain: 0, unsettled: 0, arrivedLater: 0, interrupted: false };
+const DEFAULT_WATCH_SECONDS = 20;
 
 async function tryMessageMoveTask(options: RedriveOptions, total: number): Promise<RedriveResult | undefined> {
   const dlqArn = await arnOf(options.sqs, options.dlqUrl);
-  const destinationArn = options.to ? await arnOf(options.sqs, options.to) : undefined;
+  const { to } = options;
+  const destinationArn = to ? await onQueue(to, () => arnOf(options.sqs, to)) : undefined;
   let taskHandle: string | undefined;
   try {
     ({ TaskHandle: taskHandle } = await options.sqs.send(
@@ -130,63 +145,92 @@ async function copyBack(options: RedriveOptions, total: number): Promise<Redrive
   // SQS's clock stamps SentTimestamp; a second of slack for a clock that runs behind it
   const startedAt = Date.now() + 1000;
   const moved = new Set<string>();
+  /** the message ids of the copies this run sent */
+  const copies = new Set<string>();
   const cameBack = new Set<string>();
   const later = new Set<string>();
-  /** received, not moved: made visible again before returning, so `dlq list` sees them at once */
-  const held: Message[] = [];
+  /** received, not moved (by id: the latest receipt): made visible again before returning, so `dlq list` sees them at once */
+  const held = new Map<string, Message>();
+  const hold = (...messages: Message[]) => {
+    for (const message of messages) held.set(message.MessageId as string, message);
+  };
+  const arrivedAfterStart = (message: Message) => Number(message.Attributes?.SentTimestamp ?? 0) > startedAt;
   let lastSend = 0;
   let interrupted = false;
-  try {
-    receiving: while (moved.size < limit) {
-      const { Messages = [] } = await options.sqs.send(
+  /** Sorts a received message that is not to be moved: a copy back from its source queue, or a newcomer. */
+  const leave = (message: Message): void => {
+    const id = message.MessageId as string;
+    if (isOwnCopy(message, run, copies)) cameBack.add(id);
+    else if (arrivedAfterStart(message)) later.add(id);
+    hold(message);
+  };
+  const receive = async (max: number) =>
+    (
+      await options.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: options.dlqUrl,
-          MaxNumberOfMessages: Math.min(10, limit - moved.size),
+          MaxNumberOfMessages: max,
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['All'],
           VisibilityTimeout: RECEIVE_VISIBILITY_SECONDS,
           WaitTimeSeconds: 1,
         }),
-      );
-      if (Messages.length === 0) break;
-      for (const [index, message] of Messages.entries()) {
+      )
+    ).Messages ?? [];
+  let settled = true;
+  try {
+    receiving: while (moved.size < limit) {
+      const messages = await receive(Math.min(10, limit - moved.size));
+      if (messages.length === 0) break;
+      for (const [index, message] of messages.entries()) {
         const id = message.MessageId as string;
         if (options.signal?.aborted || moved.size >= limit) {
           interrupted = options.signal?.aborted ?? false;
-          held.push(...Messages.slice(index));
+          hold(...messages.slice(index));
           break receiving;
         }
-        if (message.MessageAttributes?.[REDRIVE_ATTRIBUTE]?.StringValue === run) {
-          cameBack.add(id);
-          held.push(message);
-          continue;
-        }
-        if (Number(message.Attributes?.SentTimestamp ?? 0) > startedAt || moved.has(id)) {
-          later.add(id);
-          held.push(message);
+        if (isOwnCopy(message, run, copies) || arrivedAfterStart(message)) {
+          leave(message);
           continue;
         }
         if (pace) await sleep(Math.max(0, lastSend + pace - Date.now()));
         lastSend = Date.now();
-        await options.sqs.send(
-          new SendMessageCommand({
-            QueueUrl: destination,
-            MessageBody: message.Body ?? '',
-            MessageAttributes: marked(message, run),
-            MessageGroupId: fifo ? (message.Attributes?.MessageGroupId ?? 'txonce-redrive') : undefined,
-            MessageDeduplicationId: fifo ? id : undefined,
-          }),
+        const { MessageId: copyId } = await onQueue(destination, () =>
+          options.sqs.send(
+            new SendMessageCommand({
+              QueueUrl: destination,
+              MessageBody: message.Body ?? '',
+              MessageAttributes: copyBackAttributes(message.MessageAttributes, run),
+              MessageGroupId: fifo ? (message.Attributes?.MessageGroupId ?? 'txonce-redrive') : undefined,
+              MessageDeduplicationId: fifo ? id : undefined,
+            }),
+          ),
         );
         // only now that the copy is in the source queue
         await options.sqs.send(
           new DeleteMessageCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
         );
         moved.add(id);
+        if (copyId) copies.add(copyId);
         options.onProgress?.(moved.size, Math.max(moved.size, Math.min(total, limit)));
       }
     }
+    // Wait for the copies' fate, so the report counts those that fail again: until each is back,
+    // or the source queue has none left (received and deleted: applied, or dead-lettered first).
+    const watchSeconds = options.watchSeconds ?? DEFAULT_WATCH_SECONDS;
+    const deadline = Date.now() + watchSeconds * 1000;
+    settled = cameBack.size >= copies.size;
+    if (!settled && watchSeconds > 0) options.onWatch?.(watchSeconds, copies.size - cameBack.size);
+    while (!settled && !options.signal?.aborted && Date.now() < deadline) {
+      const left = await queueCounts(options.sqs, destination);
+      const drained = left.visible + left.inFlight === 0;
+      const messages = await receive(10);
+      for (const message of messages) leave(message);
+      settled = cameBack.size >= copies.size || (drained && messages.length === 0);
+    }
+    interrupted ||= options.signal?.aborted ?? false;
   } finally {
-    await release(options.sqs, options.dlqUrl, held).catch(() => undefined);
+    await release(options.sqs, options.dlqUrl, [...held.values()]).catch(() => undefined);
   }
   return {
     method: 'copy',
@@ -194,17 +238,18 @@ async function copyBack(options: RedriveOptions, total: number): Promise<Redrive
     destination,
     messageIds: [...moved],
     failedAgain: cameBack.size,
+    unsettled: settled ? 0 : copies.size - cameBack.size,
     arrivedLater: later.size,
     interrupted,
   };
 }
 
-/** The message's attributes plus this run's mark, when SQS's limit of 10 leaves room for it. */
-function marked(message: Message, run: string): Message['MessageAttributes'] {
-  const attributes = { ...message.MessageAttributes };
-  delete attributes[REDRIVE_ATTRIBUTE];
-  if (Object.keys(attributes).length >= MAX_ATTRIBUTES) return attributes;
-  return { ...attributes, [REDRIVE_ATTRIBUTE]: { DataType: 'String', StringValue: run } };
+/** A copy this run sent that failed again: SQS moved it back as it was, or txonce dead-lettered it. */
+function isOwnCopy(message: Message, run: string, copies: Set<string>): boolean {
+  if (message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.redriveRun]?.StringValue === run) return true;
+  if (copies.has(message.MessageId as string)) return true;
+  const failedMessageId = readDeadLetterReason(message.MessageAttributes)?.failedMessageId;
+  return failedMessageId !== undefined && copies.has(failedMessageId);
 }
 
 /** Makes received messages visible again at once. */
@@ -256,13 +301,6 @@ async function sourceQueue(sqs: SQSClient, dlqUrl: string): Promise<string> {
   return queueUrls[0];
 }
 
-async function approximateCount(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
-  );
-  return Number(Attributes.ApproximateNumberOfMessages ?? 0);
-}
-
 async function arnOf(sqs: SQSClient, queueUrl: string): Promise<string> {
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
@@ -284,10 +322,16 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Messages received by someone and not yet visible again. */
-export async function notVisible(sqs: SQSClient, queueUrl: string): Promise<number> {
+/** A queue's messages: visible, and in flight (received by someone, not yet visible again). */
+export async function queueCounts(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
   const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
-  return Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
 }

@@ -8,7 +8,12 @@
  * @module txonce
  */
 export { type CallerError, type CallerErrorBody, headerKey } from './caller-errors.js';
-export { DEAD_LETTER_ATTRIBUTES, type DeadLetterOptions } from './dead-letter.js';
+export {
+  DEAD_LETTER_ATTRIBUTES,
+  type DeadLetterOptions,
+  type DeadLetterReason,
+  readDeadLetterReason,
+} from './dead-letter.js';
 export {
   type DynamoDBStreamBatchHandlerOptions,
   type DynamoDBStreamRecordOutcome,

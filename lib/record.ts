@@ -46,7 +46,8 @@ export function recordKey(source: string, key: unknown): string {
  * another key order has the same fingerprint. Values follow JSON rules (a toJSON method is
  * called, undefined members dropped); a BigInt is told apart from the string of its digits.
  * What JSON cannot represent faithfully (Map, Set, functions, symbols, cycles) would give
- * different payloads one fingerprint: it is an UnfingerprintablePayloadError instead.
+ * different payloads one fingerprint: it is an UnfingerprintablePayloadError instead, as is a
+ * payload nested more than 1000 levels deep (a permanent failure, not a stack overflow).
  *
  * @example
  * ```ts
@@ -60,6 +61,9 @@ export function fingerprintOf(payload: unknown): string {
   return sha256(canonicalJson(payload, []) ?? 'undefined');
 }
 
+/** Objects and arrays within one another; JSON.parse takes any depth, the fingerprint does not. */
+const MAX_FINGERPRINT_DEPTH = 1000;
+
 function canonicalJson(value: unknown, parents: object[]): string | undefined {
   if (typeof value === 'function' || typeof value === 'symbol') {
     throw new UnfingerprintablePayloadError(`it holds a ${typeof value}`);
@@ -68,6 +72,9 @@ function canonicalJson(value: unknown, parents: object[]): string | undefined {
   if (typeof value === 'bigint') return `${value}n`;
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (parents.includes(value)) throw new UnfingerprintablePayloadError('it holds a cycle');
+  // deeper would overflow the call stack, a RangeError that looks transient; no event is this deep
+  if (parents.length >= MAX_FINGERPRINT_DEPTH)
+    throw new UnfingerprintablePayloadError(`it is nested deeper than ${MAX_FINGERPRINT_DEPTH} levels`);
   const inside = [...parents, value];
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     return canonicalJson((value as { toJSON(): unknown }).toJSON(), inside);

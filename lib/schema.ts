@@ -146,7 +146,16 @@ export async function parsePayload<Output>(
       },
     );
   }
-  const result = await schema['~standard'].validate(payload);
+  let result: StandardSchemaResult<Output>;
+  try {
+    result = await schema['~standard'].validate(payload);
+  } catch (error) {
+    // a recursive schema on a payload nested thousands of levels deep: the payload's fault, every time
+    if (!isStackOverflow(error)) throw error;
+    throw new SchemaValidationError([{ message: 'the payload is nested too deep to validate', path: [] }], {
+      cause: error,
+    });
+  }
   if (result.issues) {
     throw new SchemaValidationError(
       result.issues.map((issue) => ({
@@ -159,4 +168,8 @@ export async function parsePayload<Output>(
     );
   }
   return result.value;
+}
+
+function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && /call stack/i.test(error.message);
 }

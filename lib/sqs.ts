@@ -83,7 +83,7 @@ export interface SqsBatchHandlerOptions<R, P = undefined> {
   /**
    * A Standard Schema (zod, valibot, arktype...) the body must match before the handler runs.
    * A body that does not (or is not JSON) is a permanent failure: a SchemaValidationError, sent
-   * to `deadLetter` with the issues in its `txonce.validationIssues` attribute.
+   * to `deadLetter` with the issues in the `validationIssues` of its reason (`readDeadLetterReason`).
    */
   schema?: StandardSchemaV1<unknown, P>;
   /** What the schema validates. Default: the body parsed as JSON. */

@@ -14,7 +14,8 @@ export function describeEvent(event: PipelineEvent): string | undefined {
   if (event.stage === 'mapping')
     return event.error === undefined
       ? undefined
-      : `${time}  !! ${event.mapping}: ${event.records} record(s) failed: ${event.error}`;
+      : // no records: the receive itself failed (an emulator down), not a batch
+        `${time}  !! ${event.mapping}: ${event.records === 0 ? 'polling failed' : `${event.records} record(s) failed`}: ${event.error}`;
   if (event.stage === 'supervisor') {
     const mark = { error: '!!', warn: '! ', info: 'ok' }[event.level];
     return `${time}  ${mark} ${event.message}`;
@@ -25,6 +26,10 @@ export function describeEvent(event: PipelineEvent): string | undefined {
     if (report.replayed > 0 || event.when === 'recovery')
       lines.push(
         `${time}  journal        queued again ${report.replayed} accepted event(s) with no dedup record yet${event.when === 'recovery' ? ' (after the restart)' : ' (accepted before the last stop)'}; any that did commit are absorbed as duplicates`,
+      );
+    if (report.deadLettered > 0)
+      lines.push(
+        `${time}  journal        ${report.deadLettered} dead-lettered event(s) not queued again${report.restored > 0 ? `; ${report.restored} put back into the DLQ, which had lost them` : ''}`,
       );
     if (report.torn > 0)
       lines.push(

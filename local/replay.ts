@@ -1,7 +1,8 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { recordKey } from '../lib/index.js';
-import type { Journal, JournalEntry } from './journal.js';
+import { peek } from '../cli/redrive.js';
+import { DEAD_LETTER_ATTRIBUTES, recordKey } from '../lib/index.js';
+import { type DeadLetterEntry, isDeadLetter, type Journal, type JournalEntry, type JournalLine } from './journal.js';
 
 export interface ReplayReport {
   /** accepted events with no dedup record: queued again */
@@ -10,12 +11,18 @@ export interface ReplayReport {
   committed: number;
   /** journal lines cut short by a kill: never answered 202 (the sender retries them) */
   torn: number;
+  /** events the consumer dead-lettered (and nothing since): not queued again */
+  deadLettered: number;
+  /** of those, the ones the DLQ no longer held (moto restarted): put back into the DLQ */
+  restored: number;
 }
 
 /**
  * Queues again every journalled event the dedup table has no record of (once per key), and
  * keeps only those in the journal. A replayed event that did commit meanwhile is a duplicate
  * to the consumer, so replaying too much is harmless; replaying too little is what this avoids.
+ * An event whose last line is its dead letter is not queued again: it is put back into the DLQ
+ * if the DLQ lost it, and kept in the journal as a dead letter.
  */
 export async function replayJournal(options: {
   journal: Journal;
@@ -25,13 +32,17 @@ export async function replayJournal(options: {
   queueUrl: string;
 }): Promise<ReplayReport> {
   const { entries, torn } = options.journal.read();
-  const byRecord = new Map<string, JournalEntry>();
+  // the last line of a key says where it stands: accepted (again, after a redrive) or dead-lettered
+  const latest = new Map<string, JournalLine>();
   for (const entry of entries) {
     const pk = recordKey(entry.source, entry.key);
-    if (!byRecord.has(pk)) byRecord.set(pk, entry);
+    const seen = latest.get(pk);
+    if (!seen || isDeadLetter(seen) || isDeadLetter(entry)) latest.set(pk, entry);
   }
-  const committed = await existingRecords(options.dynamo, options.dedupTable, [...byRecord.keys()]);
-  const pending = [...byRecord].filter(([pk]) => !committed.has(pk)).map(([, entry]) => entry);
+  const committed = await existingRecords(options.dynamo, options.dedupTable, [...latest.keys()]);
+  const open = [...latest].filter(([pk]) => !committed.has(pk)).map(([, entry]) => entry);
+  const pending = open.filter((entry): entry is JournalEntry => !isDeadLetter(entry));
+  const deadLettered = open.filter(isDeadLetter);
   for (let start = 0; start < pending.length; start += 10) {
     await Promise.all(
       pending
@@ -39,10 +50,39 @@ export async function replayJournal(options: {
         .map((entry) => options.sqs.send(new SendMessageCommand({ ...entry.message, QueueUrl: options.queueUrl }))),
     );
   }
+  const restored = deadLettered.length > 0 ? await restoreDeadLetters(options, deadLettered) : 0;
   // entries journalled while this ran come after the ones read; they stay
   const appended = options.journal.read().entries.slice(entries.length);
-  options.journal.rewrite([...pending, ...appended]);
-  return { replayed: pending.length, committed: committed.size, torn };
+  options.journal.rewrite([...open, ...appended]);
+  return { replayed: pending.length, committed: committed.size, torn, deadLettered: deadLettered.length, restored };
+}
+
+/** Sends to the DLQ the dead letters it no longer holds (its keys, read without consuming). */
+async function restoreDeadLetters(
+  options: { sqs: SQSClient; queueUrl: string },
+  deadLetters: DeadLetterEntry[],
+): Promise<number> {
+  const dlqUrl = await deadLetterQueueOf(options.sqs, options.queueUrl);
+  if (!dlqUrl) return 0;
+  const held = new Set(
+    (await peek(options.sqs, dlqUrl, Number.POSITIVE_INFINITY)).map(
+      (message) => message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.key]?.StringValue,
+    ),
+  );
+  const lost = deadLetters.filter((entry) => !held.has(entry.key));
+  for (const entry of lost) await options.sqs.send(new SendMessageCommand({ ...entry.deadLetter, QueueUrl: dlqUrl }));
+  return lost.length;
+}
+
+/** The DLQ the queue's redrive policy names, by its URL at this moto. */
+async function deadLetterQueueOf(sqs: SQSClient, queueUrl: string): Promise<string | undefined> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
+  );
+  const arn = Attributes?.RedrivePolicy ? JSON.parse(Attributes.RedrivePolicy).deadLetterTargetArn : undefined;
+  if (typeof arn !== 'string') return undefined;
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: arn.split(':').at(-1) }));
+  return QueueUrl;
 }
 
 async function existingRecords(dynamo: DynamoDBDocumentClient, table: string, keys: string[]): Promise<Set<string>> {

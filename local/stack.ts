@@ -161,18 +161,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (!options.dataPath) started.push({ stop: async () => rmSync(journalDir, { recursive: true, force: true }) });
     const journal = new Journal(join(journalDir, 'txonce-accepted.ndjson'));
     let eventQueueUrl = '';
+    let deadLetterQueueUrl = '';
     let source = '';
     const proxy = await startSqsJournalProxy({
       target: () => motoServer.endpoint,
-      onSend: (message) => {
-        if (message.QueueUrl !== eventQueueUrl) return;
-        journal.append({
-          at: new Date().toISOString(),
-          source,
-          key: message.MessageAttributes?.idempotencyKey?.StringValue ?? '',
-          message,
-        });
-      },
+      onSend: (message) => journal.record(message, { source, eventQueueUrl, deadLetterQueueUrl }),
     });
     started.push(proxy);
 
@@ -237,6 +230,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     configureFunctions(assembly, functions, localSecretNames(resources), runtimeEnvironment);
     const localResources = await localNames(assembly, resources, dynamo);
     eventQueueUrl = localResources.queueUrl;
+    deadLetterQueueUrl = localResources.deadLetterQueueUrl;
     source = api ? (functions.get(api.functionId)?.spec.environment.WEBHOOK_SOURCE ?? '') : '';
     const scheme = (api ? functions.get(api.functionId)?.spec.environment.WEBHOOK_SCHEME : undefined) as WebhookScheme;
 

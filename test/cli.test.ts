@@ -59,9 +59,13 @@ describe('redrive after fixing the cause', () => {
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
-    const result = cli('redrive', dlqUrl);
+    // not blocking this process: its poller consumes the copies while the redrive watches them
+    const result = await runCommandAsync([...TXONCE_CLI, '--endpoint', inject('sqsEndpoint'), 'redrive', dlqUrl], {
+      TXONCE_STATE_FILE: '/nonexistent/state.json',
+    });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/moved 3 message\(s\) to .*events-[0-9a-f]{8} \(copy\)/);
+    expect(result.stdout).not.toMatch(/failed again|had not come back/);
 
     await eventually(
       'the queue and the DLQ are empty',
@@ -103,6 +107,7 @@ describe('redrive with a message that fails again', () => {
 
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/moved 2 message\(s\)/);
+    expect(result.stdout).toContain('1 of them failed again and are back in the DLQ');
     // not a terminal: progress comes as plain lines, not a bar
     expect(result.stderr).toMatch(/^redrive: \d+\/2 moved/m);
     await eventually(
@@ -140,7 +145,7 @@ describe('txonce redrive options', () => {
 
   it('--max moves only that many, keeping their body and attributes', async () => {
     await fillDlq(3);
-    const moved = await redrive({ sqs, dlqUrl, max: 2 });
+    const moved = await redrive({ sqs, dlqUrl, max: 2, watchSeconds: 0 });
     expect(moved).toMatchObject({ method: 'copy', moved: 2, destination: queueUrl });
     const arrived = await drainMessages(sqs, queueUrl);
     expect(arrived).toHaveLength(2);
@@ -162,7 +167,7 @@ describe('txonce redrive options', () => {
       },
     } as unknown as typeof sqs;
 
-    const result = await redrive({ sqs: timed, dlqUrl, rate: 2 });
+    const result = await redrive({ sqs: timed, dlqUrl, rate: 2, watchSeconds: 0 });
 
     expect(result).toMatchObject({ method: 'copy', moved: 3, destination: queueUrl });
     const keys = (await drainMessages(sqs, queueUrl)).map(
@@ -180,28 +185,40 @@ describe('txonce redrive options', () => {
 });
 
 describe('txonce dlq list and errors', () => {
-  it('shows dead letters with their reason without consuming them', async () => {
+  it('shows dead letters with their reason without consuming them, in the format of this version and of earlier ones', async () => {
     const { dlqUrl } = await createQueues(sqs);
     const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: dlqUrl,
-        MessageBody: '{"type":"invoice.paid"}',
-        MessageAttributes: {
-          idempotencyKey: { DataType: 'String', StringValue: 'evt_poison' },
-          'txonce.errorName': { DataType: 'String', StringValue: 'PermanentError' },
-          'txonce.errorMessage': { DataType: 'String', StringValue: 'data.amount must be positive' },
-          'txonce.failedAt': { DataType: 'String', StringValue: '2026-11-28T10:00:00.000Z' },
-        },
-      }),
-    );
+    const text = (value: string) => ({ DataType: 'String', StringValue: value });
+    const earlier = {
+      idempotencyKey: text('evt_poison'),
+      'txonce.errorName': text('PermanentError'),
+      'txonce.errorMessage': text('data.amount must be positive'),
+      'txonce.failedAt': text('2026-11-28T10:00:00.000Z'),
+    };
+    const current = {
+      idempotencyKey: text('evt_reused'),
+      'txonce.deadLetter': text(
+        JSON.stringify({
+          errorName: 'IdempotencyKeyReuseError',
+          errorMessage: 'already used with a different payload',
+          failedAt: '2026-12-01T09:00:00.000Z',
+        }),
+      ),
+    };
+    for (const MessageAttributes of [earlier, current])
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: '{"type":"invoice.paid"}', MessageAttributes }),
+      );
     const result = cli('dlq', 'list', dlqUrl);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('key       evt_poison');
     expect(result.stdout).toContain('why       PermanentError: data.amount must be positive');
-    expect(result.stdout).toContain('1 message(s); none consumed.');
-    expect(await queueDepth(sqs, dlqUrl)).toBe(1);
-    expect((await drainMessages(sqs, dlqUrl)).length).toBe(1); // still visible
+    expect(result.stdout).toContain('key       evt_reused');
+    expect(result.stdout).toContain('why       IdempotencyKeyReuseError: already used with a different payload');
+    expect(result.stdout).toContain('failed at 2026-12-01T09:00:00.000Z');
+    expect(result.stdout).toContain('2 message(s); none consumed.');
+    expect(await queueDepth(sqs, dlqUrl)).toBe(2);
+    expect((await drainMessages(sqs, dlqUrl)).length).toBe(2); // still visible
   });
 
   it('says so clearly when the queue does not exist or the endpoint does not answer', () => {

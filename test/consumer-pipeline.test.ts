@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConsumer } from '../functions/consumer/consumer.js';
-import { Idempotency } from '../lib/index.js';
+import { Idempotency, readDeadLetterReason } from '../lib/index.js';
 import { type SqsLambdaHandler, SqsPoller } from '../local/sqs-poller.js';
 import { createTable, getItem, localClient, scanAll } from './support/dynamo.js';
 import { instrument } from './support/faults.js';
@@ -56,6 +56,16 @@ async function poll(queueUrl: string, handler: SqsLambdaHandler) {
   return poller;
 }
 
+/** Polls with `handler`; the returned function says how many records it was handed so far. */
+async function pollCounting(queueUrl: string, handler: SqsLambdaHandler): Promise<() => number> {
+  let receives = 0;
+  await poll(queueUrl, async (event, context) => {
+    receives += event.Records.length;
+    return handler(event, context);
+  });
+  return () => receives;
+}
+
 function invoicePaid(invoiceId: string, customerId: string, amount: number) {
   return {
     type: 'invoice.paid',
@@ -91,12 +101,7 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
 
   it('lets SQS move a record that keeps failing transiently to the DLQ after maxReceiveCount, never applying it', async () => {
     const { queueUrl, dlqUrl } = await createQueues(sqs, { maxReceiveCount: 3 });
-    let receives = 0;
-    const handler = consumer(dlqUrl, { throttleCustomer: 'cus-throttled' });
-    await poll(queueUrl, async (event, context) => {
-      receives += event.Records.length;
-      return handler(event, context);
-    });
+    const received = await pollCounting(queueUrl, consumer(dlqUrl, { throttleCustomer: 'cus-throttled' }));
     const messageId = await sendEvent(sqs, queueUrl, invoicePaid('inv-t', 'cus-throttled', 99), {
       idempotencyKey: 'evt-t',
     });
@@ -104,19 +109,14 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
     await eventually('the message reaches the DLQ', async () => (await queueDepth(sqs, dlqUrl)) === 1);
     const [dead] = await drainMessages(sqs, dlqUrl);
     expect(dead.MessageId).toBe(messageId); // moved by SQS itself, not re-sent by txonce
-    expect(receives).toBe(3);
+    expect(received()).toBe(3);
     expect(await paidTotal('cus-throttled')).toBeUndefined();
     expect(await getItem(dynamo, dedupTable, 'pipeline#evt-t')).toBeUndefined();
   });
 
   it('sends a permanent failure to the DLQ after one receive, with attributes that say why', async () => {
     const { queueUrl, dlqUrl } = await createQueues(sqs, { maxReceiveCount: 5 });
-    let receives = 0;
-    const handler = consumer(dlqUrl);
-    await poll(queueUrl, async (event, context) => {
-      receives += event.Records.length;
-      return handler(event, context);
-    });
+    const received = await pollCounting(queueUrl, consumer(dlqUrl));
     const poison = invoicePaid('inv-p', 'cus-poison', -5);
     const messageId = await sendEvent(sqs, queueUrl, poison, { idempotencyKey: 'evt-poison' });
 
@@ -124,16 +124,39 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
     await eventually('the queue is empty', async () => (await queueDepth(sqs, queueUrl)) === 0);
     const [dead] = await drainMessages(sqs, dlqUrl);
     const attribute = (name: string) => dead.MessageAttributes?.[name]?.StringValue;
-    expect(receives).toBe(1);
+    expect(received()).toBe(1);
     expect(JSON.parse(dead.Body ?? '')).toEqual(poison);
     expect(attribute('idempotencyKey')).toBe('evt-poison');
-    expect(attribute('txonce.failedMessageId')).toBe(messageId);
-    expect(attribute('txonce.errorName')).toBe('PermanentError');
-    expect(attribute('txonce.errorMessage')).toMatch(/data\.amount must be a positive whole number/);
-    expect(attribute('txonce.receiveCount')).toBe('1');
-    expect(Date.parse(attribute('txonce.failedAt') ?? '')).toBeGreaterThan(Date.now() - 60_000);
-    expect(attribute('txonce.sourceQueueArn')).toMatch(/^arn:aws:sqs:.*:events-[0-9a-f]{8}$/);
+    const reason = readDeadLetterReason(dead.MessageAttributes);
+    expect(reason).toMatchObject({
+      failedMessageId: messageId,
+      errorName: 'PermanentError',
+      errorMessage: expect.stringMatching(/data\.amount must be a positive whole number/),
+      receiveCount: 1,
+      sourceQueueArn: expect.stringMatching(/^arn:aws:sqs:.*:events-[0-9a-f]{8}$/),
+    });
+    expect(Date.parse(reason?.failedAt ?? '')).toBeGreaterThan(Date.now() - 60_000);
     expect(await paidTotal('cus-poison')).toBeUndefined();
+  });
+
+  it('sends an event nested 40 000 levels deep to the DLQ after one receive, as a permanent failure', async () => {
+    const { queueUrl, dlqUrl } = await createQueues(sqs, { maxReceiveCount: 5 });
+    const received = await pollCounting(queueUrl, consumer(dlqUrl));
+    // valid JSON (the ingest accepts it, signed), 240 KB: under SQS's 256 KiB
+    const depth = 40_000;
+    const body = `{"type":"invoice.paid","data":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
+    expect(Buffer.byteLength(body)).toBeLessThan(256 * 1024);
+    await sendEvent(sqs, queueUrl, body, { idempotencyKey: 'evt-deep' });
+
+    await eventually('the deep event reaches the DLQ', async () => (await queueDepth(sqs, dlqUrl)) === 1);
+    await eventually('the queue is empty', async () => (await queueDepth(sqs, queueUrl)) === 0);
+    const [dead] = await drainMessages(sqs, dlqUrl);
+    expect(received()).toBe(1);
+    expect(dead.Body).toBe(body);
+    expect(readDeadLetterReason(dead.MessageAttributes)).toMatchObject({
+      errorName: 'UnfingerprintablePayloadError',
+      errorMessage: expect.stringMatching(/nested deeper than \d+ levels/),
+    });
   });
 
   it('sends a reused key with a different event to the DLQ as IdempotencyKeyReuseError, never as a duplicate', async () => {
@@ -150,10 +173,11 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
     await eventually('the reused key reaches the DLQ', async () => (await queueDepth(sqs, dlqUrl)) === 1);
     await eventually('the queue is empty', async () => (await queueDepth(sqs, queueUrl)) === 0);
     const [dead] = await drainMessages(sqs, dlqUrl);
-    const attribute = (name: string) => dead.MessageAttributes?.[name]?.StringValue;
-    expect(attribute('txonce.failedMessageId')).toBe(messageId);
-    expect(attribute('txonce.errorName')).toBe('IdempotencyKeyReuseError');
-    expect(attribute('txonce.errorMessage')).toMatch(/already used with a different payload/);
+    expect(readDeadLetterReason(dead.MessageAttributes)).toMatchObject({
+      failedMessageId: messageId,
+      errorName: 'IdempotencyKeyReuseError',
+      errorMessage: expect.stringMatching(/already used with a different payload/),
+    });
     expect(await paidTotal('cus-reuse')).toBe(100);
     expect(await getItem(dynamo, invoicesTable, 'inv-r2')).toBeUndefined();
   });
@@ -192,7 +216,7 @@ describe('functions/consumer through the local SQS poller (moto SQS, DynamoDB Lo
     expect(withDlq.batchItemFailures).toEqual([]);
     const dead = await drainMessages(sqs, dlqUrl);
     expect(dead.map((message) => message.Body)).toEqual(['this is not json']);
-    expect(dead[0].MessageAttributes?.['txonce.errorMessage']?.StringValue).toMatch(/not valid JSON/);
+    expect(readDeadLetterReason(dead[0].MessageAttributes)?.errorMessage).toMatch(/not valid JSON/);
     expect(await paidTotal('cus-batch')).toBe(30);
   });
 });

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { CreateQueueCommand, type Message } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sendToDeadLetter } from '../lib/dead-letter.js';
-import { DEAD_LETTER_ATTRIBUTES, PermanentError, SchemaValidationError } from '../lib/index.js';
+import { copyBackAttributes, sendToDeadLetter } from '../lib/dead-letter.js';
+import { DEAD_LETTER_ATTRIBUTES, PermanentError, readDeadLetterReason, SchemaValidationError } from '../lib/index.js';
 import { drainMessages, localSqs } from './support/sqs.js';
 
 // What the DLQ keeps of a record it could never apply, when the record or the error is unusual:
@@ -35,35 +35,29 @@ async function deadLettered(rec: SQSRecord, key: string | undefined, error: unkn
 }
 
 const attribute = (message: Message, name: string) => message.MessageAttributes?.[name]?.StringValue;
+const reason = (message: Message) => readDeadLetterReason(message.MessageAttributes);
 
 describe('the reason a dead letter carries', () => {
   it('names a thrown non-Error as NonError with its text, and an empty message as "(no message)"', async () => {
     const thrown = await deadLettered(record(), 'k-1', 'a plain string');
-    expect(attribute(thrown, DEAD_LETTER_ATTRIBUTES.errorName)).toBe('NonError');
-    expect(attribute(thrown, DEAD_LETTER_ATTRIBUTES.errorMessage)).toBe('a plain string');
+    expect(reason(thrown)).toMatchObject({ errorName: 'NonError', errorMessage: 'a plain string' });
     const empty = await deadLettered(record(), 'k-2', new PermanentError(''));
-    expect(attribute(empty, DEAD_LETTER_ATTRIBUTES.errorName)).toBe('PermanentError');
-    expect(attribute(empty, DEAD_LETTER_ATTRIBUTES.errorMessage)).toBe('(no message)');
+    expect(reason(empty)).toMatchObject({ errorName: 'PermanentError', errorMessage: '(no message)' });
   });
 
   it('keeps the first 1024 characters of a long message', async () => {
     const long = await deadLettered(record(), 'k-3', new PermanentError(`${'a'.repeat(1024)}b`));
-    expect(attribute(long, DEAD_LETTER_ATTRIBUTES.errorMessage)).toBe('a'.repeat(1024));
+    expect(reason(long)?.errorMessage).toBe('a'.repeat(1024));
   });
 
   it('says what it knows of the record: receive count 1 and source "unknown" when Lambda gave none, no key when there is none', async () => {
     const rec = record();
     const bare = await deadLettered(rec, undefined, new PermanentError('no'));
     expect(bare.Body).toBe('{"id":1}');
-    expect(attribute(bare, DEAD_LETTER_ATTRIBUTES.messageId)).toBe(rec.messageId);
-    expect(bare.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.receiveCount]).toMatchObject({
-      DataType: 'Number',
-      StringValue: '1',
-    });
-    expect(attribute(bare, DEAD_LETTER_ATTRIBUTES.sourceQueue)).toBe('unknown');
+    expect(reason(bare)).toMatchObject({ failedMessageId: rec.messageId, receiveCount: 1, sourceQueueArn: 'unknown' });
     expect(bare.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.key]).toBeUndefined();
     expect(bare.Attributes?.MessageGroupId).toBeUndefined(); // a standard DLQ takes no group
-    expect(Date.parse(attribute(bare, DEAD_LETTER_ATTRIBUTES.failedAt) ?? '')).toBeGreaterThan(Date.now() - 60_000);
+    expect(Date.parse(reason(bare)?.failedAt ?? '')).toBeGreaterThan(Date.now() - 60_000);
 
     const known = await deadLettered(
       record({
@@ -73,8 +67,10 @@ describe('the reason a dead letter carries', () => {
       'k-4',
       new PermanentError('no'),
     );
-    expect(attribute(known, DEAD_LETTER_ATTRIBUTES.receiveCount)).toBe('4');
-    expect(attribute(known, DEAD_LETTER_ATTRIBUTES.sourceQueue)).toBe('arn:aws:sqs:us-east-1:123456789012:events');
+    expect(reason(known)).toMatchObject({
+      receiveCount: 4,
+      sourceQueueArn: 'arn:aws:sqs:us-east-1:123456789012:events',
+    });
     expect(attribute(known, DEAD_LETTER_ATTRIBUTES.key)).toBe('k-4');
   });
 
@@ -93,32 +89,86 @@ describe('the reason a dead letter carries', () => {
     expect(message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.originalAttributes]).toBeUndefined();
   });
 
-  it('passes the record’s own attributes one for one up to SQS’s 10, counting its own idempotencyKey once', async () => {
+  it('passes the record’s own attributes one for one up to 9, counting its own idempotencyKey once, leaving one for a redrive mark', async () => {
     const own = (count: number) =>
       Object.fromEntries([
         ['idempotencyKey', { dataType: 'String', stringValue: 'k-own' }],
         ...Array.from({ length: count }, (_, index) => [`a${index}`, { dataType: 'String', stringValue: `v${index}` }]),
       ]) as SQSRecord['messageAttributes'];
-    // 7 reason attributes (the key among them) + 3 of its own = 10: each kept as it was
-    const fits = await deadLettered(record({ messageAttributes: own(3) }), 'k-own', new PermanentError('no'));
-    expect([attribute(fits, 'a0'), attribute(fits, 'a2'), attribute(fits, DEAD_LETTER_ATTRIBUTES.key)]).toEqual([
+    // the reason and the key + 7 of its own = 9: each kept as it was
+    const fits = await deadLettered(record({ messageAttributes: own(7) }), 'k-own', new PermanentError('no'));
+    expect([attribute(fits, 'a0'), attribute(fits, 'a6'), attribute(fits, DEAD_LETTER_ATTRIBUTES.key)]).toEqual([
       'v0',
-      'v2',
+      'v6',
       'k-own',
     ]);
+    expect(Object.keys(fits.MessageAttributes ?? {})).toHaveLength(9);
     expect(fits.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.originalAttributes]).toBeUndefined();
-    // one more would make 11: they travel together as one JSON attribute
-    const folded = await deadLettered(record({ messageAttributes: own(4) }), 'k-own', new PermanentError('no'));
+    // one more would leave no room for the mark: they travel together as one JSON attribute
+    const folded = await deadLettered(record({ messageAttributes: own(8) }), 'k-own', new PermanentError('no'));
     expect(folded.MessageAttributes?.a0).toBeUndefined();
     expect(JSON.parse(attribute(folded, DEAD_LETTER_ATTRIBUTES.originalAttributes) ?? '{}')).toMatchObject({
-      a3: { dataType: 'String', stringValue: 'v3' },
+      a7: { dataType: 'String', stringValue: 'v7' },
     });
   });
 
-  it('cuts a single issue too long for the attribute at 4096 characters rather than fail the send', async () => {
+  it('never takes more than 9 attributes, so a redrive mark fits, and keeps the mark of the redrive that moved it', async () => {
+    // a redriven copy of an old-format dead letter: 3 of its own, its key, 6 reason attributes of
+    // the earlier failure, and the redrive's mark
+    const stale = Object.fromEntries(
+      ['source', 'scheme', 'receivedAt', 'txonce.errorName', 'txonce.errorMessage', 'txonce.failedAt'].map((name) => [
+        name,
+        { dataType: 'String', stringValue: `old ${name}` },
+      ]),
+    );
+    const rec = record({
+      messageAttributes: {
+        ...stale,
+        idempotencyKey: { dataType: 'String', stringValue: 'k-12' },
+        [DEAD_LETTER_ATTRIBUTES.redriveRun]: { dataType: 'String', stringValue: 'run-1' },
+      } as unknown as SQSRecord['messageAttributes'],
+    });
+    const message = await deadLettered(rec, 'k-12', new PermanentError('again'));
+    expect(Object.keys(message.MessageAttributes ?? {}).sort()).toEqual(
+      ['idempotencyKey', 'receivedAt', 'scheme', 'source', 'txonce.deadLetter', 'txonce.redriveRun'].sort(),
+    );
+    expect(attribute(message, DEAD_LETTER_ATTRIBUTES.redriveRun)).toBe('run-1');
+    expect(reason(message)).toMatchObject({ errorName: 'PermanentError', errorMessage: 'again' });
+  });
+
+  it('reads the reason of a dead letter written one attribute per field, as earlier versions did', () => {
+    const legacy = {
+      'txonce.failedMessageId': { StringValue: 'm-1' },
+      'txonce.errorName': { StringValue: 'SchemaValidationError' },
+      'txonce.errorMessage': { StringValue: 'Invalid payload: amount: expected a number' },
+      'txonce.receiveCount': { StringValue: '3' },
+      'txonce.failedAt': { StringValue: '2026-11-28T10:00:00.000Z' },
+      'txonce.sourceQueueArn': { StringValue: 'arn:aws:sqs:us-east-1:123456789012:events' },
+      'txonce.validationIssues': { StringValue: '[{"message":"expected a number","path":["amount"]}]' },
+    };
+    expect(readDeadLetterReason(legacy)).toEqual({
+      failedMessageId: 'm-1',
+      errorName: 'SchemaValidationError',
+      errorMessage: 'Invalid payload: amount: expected a number',
+      receiveCount: 3,
+      failedAt: '2026-11-28T10:00:00.000Z',
+      sourceQueueArn: 'arn:aws:sqs:us-east-1:123456789012:events',
+      validationIssues: [{ message: 'expected a number', path: ['amount'] }],
+    });
+    // as Lambda hands attributes over, and nothing when SQS moved it after maxReceiveCount
+    expect(readDeadLetterReason({ 'txonce.errorName': { stringValue: 'PermanentError' } })?.errorName).toBe(
+      'PermanentError',
+    );
+    expect(readDeadLetterReason({ idempotencyKey: { StringValue: 'k' } })).toBeUndefined();
+  });
+
+  it('cuts the message of a single issue too long for 4096 characters rather than fail the send', async () => {
     const issue = { message: 'x'.repeat(5000), path: ['body'] };
     const message = await deadLettered(record(), 'k-10', new SchemaValidationError([issue]));
-    expect(attribute(message, DEAD_LETTER_ATTRIBUTES.validationIssues)).toBe(JSON.stringify([issue]).slice(0, 4096));
+    const [kept] = reason(message)?.validationIssues ?? [];
+    expect(kept.path).toEqual(['body']);
+    expect(JSON.stringify([kept])).toHaveLength(4096);
+    expect(issue.message.startsWith(kept.message)).toBe(true);
   });
 
   it('keeps a long list of schema issues readable: whole issues, then how many more, within 4096 characters', async () => {
@@ -127,16 +177,15 @@ describe('the reason a dead letter carries', () => {
       path: [index],
     }));
     const message = await deadLettered(record(), 'k-6', new SchemaValidationError(issues));
-    const json = attribute(message, DEAD_LETTER_ATTRIBUTES.validationIssues) ?? '';
-    expect(json.length).toBeLessThanOrEqual(4096);
-    const kept = JSON.parse(json) as { message: string; path: unknown[] }[];
+    const kept = reason(message)?.validationIssues ?? [];
+    expect(JSON.stringify(kept).length).toBeLessThanOrEqual(4096);
     const last = kept.at(-1);
     expect(last).toEqual({ message: `(${200 - (kept.length - 1)} more)`, path: [] });
     expect(kept.slice(0, -1)).toEqual(issues.slice(0, kept.length - 1));
     expect(kept.length).toBeGreaterThan(50);
 
     const few = await deadLettered(record(), 'k-7', new SchemaValidationError(issues.slice(0, 2)));
-    expect(JSON.parse(attribute(few, DEAD_LETTER_ATTRIBUTES.validationIssues) ?? '')).toEqual(issues.slice(0, 2));
+    expect(reason(few)?.validationIssues).toEqual(issues.slice(0, 2));
   });
 
   it('keeps issues whose JSON is exactly 4096 characters whole: nothing dropped, no "more" entry', async () => {
@@ -145,7 +194,7 @@ describe('the reason a dead letter carries', () => {
     const issues = [{ message: 'x'.repeat(4096 - frame), path: ['a'] }, second];
     expect(JSON.stringify(issues)).toHaveLength(4096);
     const message = await deadLettered(record(), 'k-11', new SchemaValidationError(issues));
-    expect(JSON.parse(attribute(message, DEAD_LETTER_ATTRIBUTES.validationIssues) ?? '')).toEqual(issues);
+    expect(reason(message)?.validationIssues).toEqual(issues);
   });
 
   it('to a FIFO DLQ: the record’s group, or one group of its own when it has none; deduplicated on the message id', async () => {
@@ -160,5 +209,46 @@ describe('the reason a dead letter carries', () => {
       fifoDlqUrl,
     );
     expect(grouped.Attributes?.MessageGroupId).toBe('customer-7');
+  });
+});
+
+describe('the copy a redrive sends back', () => {
+  const text = (value: string) => ({ DataType: 'String', StringValue: value });
+
+  it('carries the event’s own attributes (unfolded) and the run’s mark, not the earlier reason', async () => {
+    const folded = JSON.stringify({
+      tenant: { dataType: 'String', stringValue: 'acme' },
+      blob: { dataType: 'Binary', binaryValue: Buffer.from([1, 2]).toString('base64') },
+    });
+    const copy = copyBackAttributes(
+      {
+        idempotencyKey: text('k'),
+        [DEAD_LETTER_ATTRIBUTES.reason]: text('{"errorName":"PermanentError"}'),
+        'txonce.errorName': text('PermanentError'),
+        [DEAD_LETTER_ATTRIBUTES.originalAttributes]: text(folded),
+        [DEAD_LETTER_ATTRIBUTES.redriveRun]: text('an earlier run'),
+      },
+      'run-2',
+    );
+    expect(copy).toEqual({
+      idempotencyKey: text('k'),
+      tenant: text('acme'),
+      blob: { DataType: 'Binary', BinaryValue: Buffer.from([1, 2]) },
+      [DEAD_LETTER_ATTRIBUTES.redriveRun]: text('run-2'),
+    });
+  });
+
+  it('adds no mark where SQS’s 10 leave no room, and keeps a fold that would not fit unfolded', () => {
+    const ten = Object.fromEntries(Array.from({ length: 10 }, (_, index) => [`a${index}`, text(`v${index}`)]));
+    expect(copyBackAttributes(ten, 'run-3')).toEqual(ten);
+    const fold = {
+      idempotencyKey: text('k'),
+      [DEAD_LETTER_ATTRIBUTES.originalAttributes]: text(
+        JSON.stringify(
+          Object.fromEntries(Object.keys(ten).map((name) => [name, { dataType: 'String', stringValue: name }])),
+        ),
+      ),
+    };
+    expect(copyBackAttributes(fold, 'run-3')).toEqual({ ...fold, [DEAD_LETTER_ATTRIBUTES.redriveRun]: text('run-3') });
   });
 });

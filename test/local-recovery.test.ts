@@ -50,7 +50,7 @@ describe('a local stack that loses no accepted event', () => {
     const events: PipelineEvent[] = [];
     const second = await startLocalStack({ cdkOut, port: 0, dataPath, secret, onEvent: (event) => events.push(event) });
     stacks.push(second);
-    expect(second.replayed).toEqual({ replayed: 4, committed: 0, torn: 0 });
+    expect(second.replayed).toEqual({ replayed: 4, committed: 0, torn: 0, deadLettered: 0, restored: 0 });
     await eventually(
       'the four invoices are applied',
       async () => (await paidTotal(second, 'cus_restart')) === 400,

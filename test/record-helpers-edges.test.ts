@@ -5,6 +5,7 @@ import {
   defaultKinesisKey,
   defaultSqsKey,
   dynamodbStreamBatchHandler,
+  fingerprintOf,
   Idempotency,
   jsonBody,
   kinesisBatchHandler,
@@ -12,6 +13,7 @@ import {
   MissingIdempotencyKeyError,
   PermanentError,
   streamImage,
+  UnfingerprintablePayloadError,
 } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import { sqsRecord } from './support/sqs-events.js';
@@ -100,5 +102,17 @@ describe('a stream batch handler given an event of another trigger', () => {
     await expect(dynamodb({} as never, lambdaContext())).rejects.toThrow(
       'dynamodbStreamBatchHandler: the event has no Records array; is this function triggered by a DynamoDB stream?',
     );
+  });
+});
+
+describe('fingerprints of deeply nested payloads', () => {
+  const nested = (depth: number): unknown => JSON.parse(`${'['.repeat(depth)}1${']'.repeat(depth)}`);
+
+  it('fingerprints 1000 levels, and refuses 1001 as an UnfingerprintablePayloadError (permanent) rather than overflow the stack', () => {
+    expect(fingerprintOf(nested(1000))).toMatch(/^[0-9a-f]{64}$/);
+    const error = caught(() => fingerprintOf(nested(1001)));
+    expect(error).toBeInstanceOf(UnfingerprintablePayloadError);
+    expect(error.message).toMatch(/nested deeper than 1000 levels/);
+    expect(caught(() => fingerprintOf(nested(40_000)))).toBeInstanceOf(UnfingerprintablePayloadError);
   });
 });

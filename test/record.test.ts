@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  DEAD_LETTER_ATTRIBUTES,
   fingerprintOf,
   Idempotency,
   jsonBody,
   MissingIdempotencyKeyError,
+  readDeadLetterReason,
   recordKey,
   sqsBatchHandler,
   UnfingerprintablePayloadError,
@@ -131,9 +131,7 @@ describe('an unfingerprintable payload in an SQS batch', () => {
 
     expect(response.batchItemFailures).toEqual([]);
     const [dead] = await drainMessages(sqs, dlqUrl);
-    expect(dead.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.errorName]?.StringValue).toBe(
-      'UnfingerprintablePayloadError',
-    );
+    expect(readDeadLetterReason(dead.MessageAttributes)?.errorName).toBe('UnfingerprintablePayloadError');
   });
 
   it('a payload with a "toJSON" data field commits like any other', async () => {

@@ -6,6 +6,7 @@ import {
   jsonBody,
   PermanentError,
   type RecordOutcome,
+  readDeadLetterReason,
   sqsBatchHandler,
 } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
@@ -45,14 +46,13 @@ describe('poison messages', () => {
     const attributes = Object.fromEntries(
       Object.entries(dead.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]),
     );
-    expect(attributes).toMatchObject({
-      tenant: 'acme',
-      idempotencyKey: 'evt-poison-1',
-      [DEAD_LETTER_ATTRIBUTES.messageId]: poison.messageId,
-      [DEAD_LETTER_ATTRIBUTES.errorName]: 'PermanentError',
-      [DEAD_LETTER_ATTRIBUTES.errorMessage]: 'this event can never apply',
-      [DEAD_LETTER_ATTRIBUTES.receiveCount]: '2',
-      [DEAD_LETTER_ATTRIBUTES.sourceQueue]: poison.eventSourceARN,
+    expect(attributes).toMatchObject({ tenant: 'acme', idempotencyKey: 'evt-poison-1' });
+    expect(readDeadLetterReason(dead.MessageAttributes)).toMatchObject({
+      failedMessageId: poison.messageId,
+      errorName: 'PermanentError',
+      errorMessage: 'this event can never apply',
+      receiveCount: 2,
+      sourceQueueArn: poison.eventSourceARN,
     });
   });
 
@@ -84,21 +84,30 @@ describe('poison messages', () => {
     expect(dead.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.key]?.StringValue).toBe(poison.messageId);
   });
 
-  it('keep all their own attributes, folded into one JSON attribute when they would pass the 10-attribute limit', async () => {
+  it('keep all their own attributes, folded into one JSON attribute when they would leave no room for a redrive mark', async () => {
     const { dlqUrl } = await createQueues(sqs);
     const handler = sqsBatchHandler({ store, handler: count, deadLetter: { client: sqs, queueUrl: dlqUrl } });
-    const poison = sqsRecord({ counter: 'p', poison: true });
-    for (const name of ['a', 'b', 'c', 'd']) {
-      poison.messageAttributes[name] = { dataType: 'String', stringValue: `value-${name}` } as never;
-    }
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const poison = (own: number) => {
+      const record = sqsRecord({ counter: 'p', poison: true, own });
+      for (const name of names.slice(0, own))
+        record.messageAttributes[name] = { dataType: 'String', stringValue: `value-${name}` } as never;
+      return record;
+    };
 
-    await handler(sqsEvent([poison]), lambdaContext());
+    // reason + key + 7 of its own = 9: one for one, one left for the mark
+    await handler(sqsEvent([poison(7)]), lambdaContext());
+    const [fits] = await drainMessages(sqs, dlqUrl);
+    expect(fits.MessageAttributes?.g?.StringValue).toBe('value-g');
+    expect(Object.keys(fits.MessageAttributes ?? {})).toHaveLength(9);
 
+    // 8 of its own would leave no room: folded
+    await handler(sqsEvent([poison(8)]), lambdaContext());
     const [dead] = await drainMessages(sqs, dlqUrl);
     const folded = JSON.parse(dead.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.originalAttributes]?.StringValue ?? '{}');
-    expect(Object.keys(folded).sort()).toEqual(['a', 'b', 'c', 'd']);
-    expect(folded.d.stringValue).toBe('value-d');
-    expect(Object.keys(dead.MessageAttributes ?? {}).length).toBeLessThanOrEqual(10);
+    expect(Object.keys(folded).sort()).toEqual(names);
+    expect(folded.h.stringValue).toBe('value-h');
+    expect(Object.keys(dead.MessageAttributes ?? {})).toHaveLength(3);
   });
 
   it('include a reused key and a body that is not JSON, which can never succeed either', async () => {
@@ -121,7 +130,7 @@ describe('poison messages', () => {
 
     expect(response.batchItemFailures).toEqual([]);
     const names = (await drainMessages(sqs, dlqUrl)).map(
-      (message) => message.MessageAttributes?.['txonce.errorName']?.StringValue,
+      (message) => readDeadLetterReason(message.MessageAttributes)?.errorName,
     );
     expect(names.sort()).toEqual(['IdempotencyKeyReuseError', 'PermanentError']);
     expect(await applied('reuse')).toBe(1);

@@ -1,6 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DEAD_LETTER_ATTRIBUTES, type Idempotency, type RecordOutcome, sqsBatchHandler } from '../lib/index.js';
+import {
+  DEAD_LETTER_ATTRIBUTES,
+  type Idempotency,
+  type RecordOutcome,
+  readDeadLetterReason,
+  sqsBatchHandler,
+} from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import { getItem, localClient, storeWithCounters } from './support/dynamo.js';
 import { createQueues, drainMessages, localSqs } from './support/sqs.js';
@@ -59,11 +65,11 @@ describe('sqsBatchHandler with a schema', () => {
     const [dead] = await drainMessages(sqs, dlqUrl);
     const attributes = dead.MessageAttributes ?? {};
     expect(dead.Body).toBe(invalid.body);
-    expect(attributes[DEAD_LETTER_ATTRIBUTES.errorName]?.StringValue).toBe('SchemaValidationError');
     expect(attributes[DEAD_LETTER_ATTRIBUTES.key]?.StringValue).toBe('evt-invalid-1');
-    expect(JSON.parse(attributes[DEAD_LETTER_ATTRIBUTES.validationIssues]?.StringValue ?? '[]')).toEqual([
-      { message: expect.any(String), path: ['amount'] },
-    ]);
+    expect(readDeadLetterReason(attributes)).toMatchObject({
+      errorName: 'SchemaValidationError',
+      validationIssues: [{ message: expect.any(String), path: ['amount'] }],
+    });
   });
 
   it('counts a body that is not JSON as invalid; without a DLQ, reports it back like any permanent failure', async () => {
@@ -79,6 +85,33 @@ describe('sqsBatchHandler with a schema', () => {
       error: {
         name: 'SchemaValidationError',
         issues: [{ path: [], message: expect.stringMatching(/could not be read/) }],
+      },
+    });
+  });
+
+  it('counts a body nested too deep for the schema to validate as invalid, not as a transient stack overflow', async () => {
+    type Tree = number | { a: Tree };
+    const Tree: z.ZodType<Tree> = z.lazy(() => z.union([z.number(), z.object({ a: Tree })]));
+    const outcomes: RecordOutcome<void>[] = [];
+    const handler = sqsBatchHandler({
+      store,
+      schema: Tree,
+      handler: () => {},
+      onOutcome: (outcome) => {
+        outcomes.push(outcome);
+      },
+    });
+    const depth = 40_000;
+    const deep = sqsRecord(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
+
+    await handler(sqsEvent([deep]), lambdaContext());
+
+    expect(outcomes[0]).toMatchObject({
+      status: 'failed',
+      error: {
+        name: 'SchemaValidationError',
+        retryable: false,
+        issues: [{ path: [], message: expect.stringMatching(/nested too deep/) }],
       },
     });
   });

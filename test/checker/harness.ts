@@ -9,13 +9,13 @@ import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynam
 import middy from '@middy/core';
 import type { Context, SQSRecord } from 'aws-lambda';
 import {
-  DEAD_LETTER_ATTRIBUTES,
   defaultSqsKey,
   Idempotency,
   type IdempotentContext,
   idempotency,
   outboxMessageId,
   PermanentError,
+  readDeadLetterReason,
   recordKey,
   sqsBatchHandler,
   type Tx,
@@ -491,7 +491,7 @@ class ScheduleRun {
         letters.push({
           event: body.event,
           channel: body.channel,
-          reason: message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.errorName]?.StringValue ?? '(no reason)',
+          reason: readDeadLetterReason(message.MessageAttributes)?.errorName ?? '(no reason)',
         });
       }
       await this.world.sqs.send(

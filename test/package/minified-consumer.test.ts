@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Message } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEAD_LETTER_ATTRIBUTES } from '../../lib/index.js';
+import { readDeadLetterReason } from '../../lib/index.js';
 import { bundlePath, invokeBundle } from '../support/bundles.js';
 import { createTable, getItem, localClient } from '../support/dynamo.js';
 import { createQueues, drainMessages, localSqs, type TestQueues } from '../support/sqs.js';
@@ -55,7 +55,7 @@ describe('the prebuilt consumer bundle (minified, as deployed)', () => {
     expect(response).toEqual({ batchItemFailures: [] }); // the poison went straight to the DLQ
     expect(await getItem(dynamo, tables.customers, 'cus_min')).toMatchObject({ paidTotal: 700 });
     const [deadLetter] = (await drainMessages(sqs, queues.dlqUrl)) as Message[];
-    expect(deadLetter?.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.errorName]?.StringValue).toBe('PermanentError');
+    expect(readDeadLetterReason(deadLetter?.MessageAttributes)?.errorName).toBe('PermanentError');
     const logged = logs.find((line) => line.message === 'event dead-lettered');
     expect((logged?.error as { name?: string } | undefined)?.name).toBe('PermanentError');
   });

@@ -1,5 +1,7 @@
+import { afterAll, beforeAll } from 'vitest';
 import { signWebhook } from '../../local/sign.js';
 import type { LocalStack } from '../../local/stack.js';
+import { synthesizeStack } from './template.js';
 
 /** Posts a signed `invoice.paid` webhook (id `id`, invoice `inv_<id>`) to a local stack; the HTTP status. */
 export async function sendInvoice(stack: LocalStack, id: string, customerId: string, amount: number): Promise<number> {
@@ -14,4 +16,26 @@ export async function sendInvoice(stack: LocalStack, id: string, customerId: str
   });
   await response.arrayBuffer();
   return response.status;
+}
+
+/**
+ * For a suite of local stacks: the example stack synthesized once (before all), and `track` to
+ * have a stack stopped after all.
+ */
+export function localStackSuite(): { cdkOut: () => string; track: (stack: LocalStack) => LocalStack } {
+  const stacks: LocalStack[] = [];
+  let cdkOut = '';
+  beforeAll(() => {
+    cdkOut = synthesizeStack();
+  });
+  afterAll(async () => {
+    for (const stack of stacks) await stack.stop();
+  });
+  return {
+    cdkOut: () => cdkOut,
+    track: (stack) => {
+      stacks.push(stack);
+      return stack;
+    },
+  };
 }

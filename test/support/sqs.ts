@@ -9,6 +9,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
+import { queueCounts } from '../../cli/redrive.js';
 
 export function localSqs(): SQSClient {
   return new SQSClient({
@@ -93,15 +94,8 @@ export async function drainMessages(sqs: SQSClient, queueUrl: string): Promise<M
 }
 
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
+  const { visible, inFlight } = await queueCounts(sqs, queueUrl);
+  return visible + inFlight;
 }
 
 /** Polls `check` until it returns true, or fails after `timeoutMs` with `what`. */
