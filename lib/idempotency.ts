@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MAX_ITEM_BYTES } from './limits.js';
+import { CACHE_OPTIONS, IDEMPOTENCY_OPTIONS } from './option-names.js';
 import { type OptionChecks, optionChecks } from './options.js';
 import { CommittedKeyCache, readRecord } from './precheck.js';
 import { fingerprintOf, RECORD, recordKey } from './record.js';
@@ -177,6 +178,8 @@ type ResolvedOptions = CommitSettings & { source: string; precheck: boolean; cac
 function resolveOptions(options: IdempotencyOptions): ResolvedOptions {
   const check: OptionChecks = optionChecks('Idempotency');
   if (!options || typeof options !== 'object') throw new TypeError('new Idempotency(options): options are required.');
+  check.knownNames(options, IDEMPOTENCY_OPTIONS);
+  if (typeof options.cache === 'object') check.knownNames(options.cache, CACHE_OPTIONS, 'cache');
   const { client, tableName, source = 'default', ttlSeconds, ttlAttribute = 'expiresAt' } = options;
   if (!client || typeof (client as { send?: unknown }).send !== 'function') {
     check.fail('`client` must be a DynamoDBDocumentClient (DynamoDBDocumentClient.from(new DynamoDBClient())).');

@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { TransactionLimitError } from './errors.js';
 import type { Idempotency } from './idempotency.js';
 import type { Jsonified } from './jsonified.js';
+import { IDEMPOTENCY_HANDLER_OPTIONS } from './option-names.js';
 import { type OptionChecks, optionChecks } from './options.js';
 import { parsePayload, type StandardSchemaV1 } from './schema.js';
 import type { Tx } from './staged-writes.js';
@@ -155,6 +156,7 @@ export function idempotency<TEvent = unknown, TResult = unknown, TPayload = unde
 ): (event: TEvent, context: Context, invocation?: InvocationOptions) => Promise<IdempotentResult<TResult>> {
   const check: OptionChecks = optionChecks('idempotency()');
   if (!options || typeof options !== 'object') check.fail('options { store, key, fingerprint? } are required.');
+  check.knownNames(options, IDEMPOTENCY_HANDLER_OPTIONS);
   const { store, key, fingerprint, schema, payload = (event: TEvent) => event } = options;
   check.store(store);
   check.func('key', key, '(event, context) => string');
