@@ -69,7 +69,7 @@ export class IdempotencyKeyReuseError extends IdempotencyError {
 }
 
 /**
- * No usable idempotency key: missing, empty or not a string. Never retryable.
+ * No usable idempotency key: missing, empty, or neither a string nor a finite number. Never retryable.
  *
  * @example
  * ```ts
@@ -91,11 +91,15 @@ export class MissingIdempotencyKeyError extends IdempotencyError {
   readonly statusCode = 400;
   readonly expose = true;
 
-  constructor(detail: string, options: { cause?: unknown } = {}) {
-    super(`No idempotency key: ${detail}. Pass a non-empty string key (the producer's event id is best).`, {
-      retryable: false,
-      cause: options.cause,
-    });
+  /** `got`: the key is there but unusable (an object, NaN...): the message says what it is instead of "no key". */
+  constructor(detail: string, options: { cause?: unknown; got?: string } = {}) {
+    super(
+      options.got === undefined
+        ? `No idempotency key: ${detail}. Pass a non-empty string key (the producer's event id is best).`
+        : `The idempotency key must be a non-empty string or a finite number, not ${options.got}. ` +
+            "Pass the producer's event id (e.g. event.id), not the whole event.",
+      { retryable: false, cause: options.cause },
+    );
     this.name = 'MissingIdempotencyKeyError';
   }
 }

@@ -79,7 +79,7 @@ export interface IdempotencyOptions {
  * ```
  */
 export interface RunRequest {
-  /** The event's idempotency key: a non-empty string, ideally the producer's event id. */
+  /** The event's idempotency key, ideally the producer's event id: a non-empty string, or a finite number (its decimal text). */
   key: unknown;
   /** The payload to compare on a repeat: same key with another fingerprint is an error. */
   fingerprint?: unknown;
