@@ -321,6 +321,38 @@ export class WebhookVerificationError extends IdempotencyError {
 }
 
 /**
+ * The handler's result would not come back the same from JSON, so a duplicate could not be
+ * given it (a Map replays as `{}`): refused on the first delivery, before anything is written.
+ * Never retryable: the same event returns the same kind of result.
+ *
+ * @example
+ * ```ts
+ * import { UnstorableResultError } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export async function totals(event: { id: string }) {
+ *   try {
+ *     return await store.run({ key: event.id }, () => Object.fromEntries(new Map([['cus_1', 1250]]))); // not the Map
+ *   } catch (error) {
+ *     if (error instanceof UnstorableResultError) console.error(error.message); // nothing was written
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
+export class UnstorableResultError extends IdempotencyError {
+  constructor(detail: string, options: { cause?: unknown } = {}) {
+    super(
+      `The handler's result cannot be stored for duplicates to replay: ${detail}. Nothing was written. ` +
+        'Return JSON data (plain objects, arrays, strings, numbers, booleans, null; a Map as ' +
+        'Object.fromEntries(map), a BigInt as a string).',
+      { retryable: false, cause: options.cause },
+    );
+    this.name = 'UnstorableResultError';
+  }
+}
+
+/**
  * A fingerprint payload that canonical JSON cannot represent faithfully (a Map, a cycle...). Never retryable.
  *
  * @example

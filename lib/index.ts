@@ -26,6 +26,7 @@ export {
   TransactionConflictError,
   TransactionLimitError,
   UnfingerprintablePayloadError,
+  UnstorableResultError,
   type WebhookRejection,
   WebhookVerificationError,
 } from './errors.js';

@@ -8,7 +8,9 @@ import {
   ThrottlingError,
   TransactionConflictError,
   TransactionLimitError,
+  UnstorableResultError,
 } from './errors.js';
+import { jsonLoss } from './json-data.js';
 import type { Jsonified } from './jsonified.js';
 import { checkTransaction, itemBytes, MAX_ITEM_BYTES } from './limits.js';
 import { RECORD } from './record.js';
@@ -171,19 +173,22 @@ export class PendingRun {
     };
   }
 
-  /** Results are stored as JSON text; one that would not fit is omitted or refused, by option. */
+  /**
+   * Results are stored as JSON text: one that would not come back the same is refused, one that
+   * would not fit is omitted or refused, by option.
+   */
   private storeResult(item: Record<string, unknown>, result: unknown): void {
     if (result === undefined) return;
     let json: string;
     try {
+      const loss = jsonLoss(result);
+      if (loss) throw new UnstorableResultError(loss);
       json = JSON.stringify(result);
     } catch (error) {
-      throw new TransactionLimitError(
-        `The handler's result cannot be stored as JSON (${(error as Error).message}). Return plain data.`,
-        { cause: error },
-      );
+      if (error instanceof UnstorableResultError) throw error;
+      throw new UnstorableResultError(`its toJSON threw (${(error as Error).message})`, { cause: error });
     }
-    if (json === undefined) return;
+    if (json === undefined) return; // a toJSON that returned undefined: nothing to replay, as for a void handler
     const resultBytes = Buffer.byteLength(json, 'utf8');
     const room = Math.min(this.settings.maxResultBytes, MAX_ITEM_BYTES - itemBytes(item) - RECORD.result.length);
     if (resultBytes <= room) {

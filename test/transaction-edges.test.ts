@@ -9,6 +9,7 @@ import {
   ThrottlingError,
   TransactionConflictError,
   TransactionLimitError,
+  UnstorableResultError,
 } from '../lib/index.js';
 import { createTable, getItem, localClient, scanAll } from './support/dynamo.js';
 import { instrument } from './support/faults.js';
@@ -240,19 +241,24 @@ describe('the stored result', () => {
     expect(error.message).toMatch(/^The handler's result is 17 bytes as JSON/);
   });
 
-  it('a result JSON cannot hold says why, keeping the JSON error as its cause', async () => {
-    const error = await rejection(store.run({ key: 'bigint-result' }, () => ({ amount: 10n })));
-    expect(error).toBeInstanceOf(TransactionLimitError);
-    expect(error.cause).toBeInstanceOf(TypeError);
-    expect(error.message).toBe(
-      `The handler's result cannot be stored as JSON (${error.cause.message}). Return plain data.`,
+  it('a result whose toJSON throws says so, keeping that error as its cause', async () => {
+    const broken = {
+      toJSON: () => {
+        throw new RangeError('no JSON form');
+      },
+    };
+    const error = await rejection(store.run({ key: 'throwing-result' }, () => broken));
+    expect(error).toBeInstanceOf(UnstorableResultError);
+    expect(error.cause).toBeInstanceOf(RangeError);
+    expect(error.message).toMatch(
+      /^The handler's result cannot be stored for duplicates to replay: its toJSON threw \(no JSON form\)\./,
     );
   });
 
-  it('a result JSON drops entirely (a function) commits, and a duplicate gets no result', async () => {
-    const outcome = await store.run({ key: 'function-result' }, () => () => 'not data');
+  it('a toJSON that gives undefined commits like a void handler: a duplicate gets no result', async () => {
+    const outcome = await store.run({ key: 'undefined-json' }, () => ({ toJSON: () => undefined }));
     expect(outcome.status).toBe('committed');
-    expect(await store.run({ key: 'function-result' }, () => undefined)).toMatchObject({
+    expect(await store.run({ key: 'undefined-json' }, () => undefined)).toMatchObject({
       status: 'duplicate',
       result: undefined,
       resultOmitted: false,
