@@ -121,7 +121,10 @@ export interface StagedWriteRef {
   index: number;
   action: 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
   tableName: string;
-  /** the item's key where the write names one (Put: the whole item is the key's source) */
+  /**
+   * the item's key; for a Put, the item's attributes that another staged action on the table
+   * names as its Key, or that the Put's condition tests for existence (`attribute_not_exists(pk)`)
+   */
   key: Record<string, unknown> | undefined;
 }
 
@@ -163,10 +166,15 @@ export class BusinessConditionError extends IdempotencyError {
   readonly item: Record<string, unknown> | undefined;
 
   constructor(write: StagedWriteRef, reason: string, item: Record<string, unknown> | undefined, cause: unknown) {
+    const key = write.key
+      ? ` ${JSON.stringify(write.key)}`
+      : write.action === 'Put'
+        ? ', its key not named by the write'
+        : '';
     super(
-      `The condition on staged write #${write.index} (${write.action} on ${write.tableName}` +
-        `${write.key ? ` ${JSON.stringify(write.key)}` : ''}) failed: ${reason}. ` +
-        'Nothing was written; the event is not marked as handled.',
+      `The condition on staged write #${write.index} (${write.action} on ${write.tableName}${key}) failed: ${reason}. ` +
+        'Nothing was written; the event is not marked as handled. A later delivery may succeed (an earlier ' +
+        'event applied first); if this one never can, throw a PermanentError from the handler instead.',
       { retryable: true, cause },
     );
     this.name = 'BusinessConditionError';

@@ -159,7 +159,8 @@ describe('staged conditions', () => {
     expect(reason).toEqual(expect.any(String));
     expect(error.message).toBe(
       `The condition on staged write #0 (ConditionCheck on ${items} {"pk":"open-order"}) failed: ${reason}. ` +
-        'Nothing was written; the event is not marked as handled.',
+        'Nothing was written; the event is not marked as handled. A later delivery may succeed (an earlier ' +
+        'event applied first); if this one never can, throw a PermanentError from the handler instead.',
     );
     expect(await getItem(client, items, 'not-shipped')).toBeUndefined();
   });
