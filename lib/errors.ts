@@ -261,6 +261,44 @@ export class ThrottlingError extends IdempotencyError {
 }
 
 /**
+ * DynamoDB has no table by a name the transaction used, where the client looked: a typo, another
+ * region or account, a stack not deployed yet. Nothing was written. Not retryable: delivering
+ * the event again fails the same way until the table or the configuration is fixed.
+ *
+ * @example
+ * ```ts
+ * import { TableNotFoundError } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export async function apply(event: { id: string }) {
+ *   try {
+ *     return await store.run({ key: event.id }, () => 'done');
+ *   } catch (error) {
+ *     if (error instanceof TableNotFoundError) console.error('not deployed here?', error.tableNames); // dedup table first
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
+export class TableNotFoundError extends IdempotencyError {
+  /** the tables the request used, the dedup table first: DynamoDB does not say which one is missing */
+  readonly tableNames: string[];
+
+  constructor(tableNames: string[], cause: unknown) {
+    const [dedup, ...others] = tableNames.map((name) => `"${name}"`);
+    const which = others.length ? `${dedup} (the dedup table) or ${others.join(' or ')}` : `${dedup} (the dedup table)`;
+    super(
+      `DynamoDB has no table ${which} where the client looked. Nothing was written. ` +
+        "Check the table name and the client's region, account and endpoint; IdempotencyTable or " +
+        'WebhookPipeline from txonce/cdk creates a dedup table (string partition key "pk").',
+      { retryable: false, cause },
+    );
+    this.name = 'TableNotFoundError';
+    this.tableNames = tableNames;
+  }
+}
+
+/**
  * Thrown by a handler for an event that can never succeed (malformed, unknown, refused by a
  * rule that will not change). sqsBatchHandler sends such records straight to the DLQ when it
  * has one, instead of letting them burn every retry.

@@ -22,6 +22,7 @@ export {
   MissingIdempotencyKeyError,
   PermanentError,
   type StagedWriteRef,
+  TableNotFoundError,
   ThrottlingError,
   TransactionConflictError,
   TransactionLimitError,

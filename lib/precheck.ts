@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { TableNotFoundError } from './errors.js';
 import { RECORD } from './record.js';
 
 /**
@@ -38,9 +39,13 @@ export async function readRecord(
   recordKey: string,
   ttlAttribute: string,
 ): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await client.send(
-    new GetCommand({ TableName: tableName, Key: { [RECORD.key]: recordKey }, ConsistentRead: true }),
-  );
+  const { Item } = await client
+    .send(new GetCommand({ TableName: tableName, Key: { [RECORD.key]: recordKey }, ConsistentRead: true }))
+    .catch((error: unknown) => {
+      throw (error as { name?: string })?.name === 'ResourceNotFoundException'
+        ? new TableNotFoundError([tableName], error)
+        : error;
+    });
   return Item && !isExpired(Item, ttlAttribute) ? Item : undefined;
 }
 

@@ -5,6 +5,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   BusinessConditionError,
   IdempotencyKeyReuseError,
+  TableNotFoundError,
   ThrottlingError,
   TransactionConflictError,
   TransactionLimitError,
@@ -74,6 +75,7 @@ type Verdict =
   | { kind: 'conflict'; cancelled: boolean }
   | { kind: 'throttled' }
   | { kind: 'limit'; reason: string }
+  | { kind: 'no-table' }
   | { kind: 'other' };
 
 const RETRY_CAP_MS = 1000;
@@ -132,6 +134,11 @@ export class PendingRun {
             throw new ThrottlingError(error);
           case 'limit':
             throw new TransactionLimitError(`DynamoDB rejected the transaction: ${verdict.reason}`, { cause: error });
+          case 'no-table':
+            throw new TableNotFoundError(
+              [...new Set(items.map((item) => String(Object.values(item)[0].TableName)))],
+              error,
+            );
           default:
             throw error;
         }
@@ -297,6 +304,7 @@ function interpret(error: unknown): Verdict {
   ) {
     return { kind: 'throttled' };
   }
+  if (name === 'ResourceNotFoundException') return { kind: 'no-table' };
   if (name === 'ValidationException' && /multiple operations on one item|size/i.test(message ?? '')) {
     return { kind: 'limit', reason: message ?? name };
   }

@@ -124,11 +124,7 @@ describe("DynamoDB's own refusals", () => {
     expect(await getItem(client, dedupTable, 'edges#bad-expression')).toBeUndefined();
   });
 
-  it('a missing table propagates as DynamoDB raised it', async () => {
-    const missing = new Idempotency({ client, tableName: 'no-such-dedup-table', source: 'edges' });
-    const error = await rejection(missing.run({ key: 'missing-table' }, () => 'never stored'));
-    expect(error.name).toBe('ResourceNotFoundException');
-  });
+  // a missing table: test/missing-table.test.ts
 });
 
 describe('staged conditions', () => {
