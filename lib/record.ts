@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MissingIdempotencyKeyError, UnfingerprintablePayloadError } from './errors.js';
+import { valueKind } from './value-kind.js';
 
 /** DynamoDB's limit for a partition key value, in UTF-8 bytes. */
 export const MAX_PARTITION_KEY_BYTES = 2048;
@@ -45,12 +46,7 @@ function keyText(key: unknown): string {
   if (key === '') throw new MissingIdempotencyKeyError('the key is an empty string');
   if (typeof key === 'string') return key;
   if (typeof key === 'bigint' || (typeof key === 'number' && Number.isFinite(key))) return String(key);
-  const got =
-    typeof key === 'number'
-      ? String(key)
-      : Array.isArray(key)
-        ? 'an array'
-        : `a${typeof key === 'object' ? 'n' : ''} ${typeof key}`;
+  const got = typeof key === 'number' ? String(key) : valueKind(key);
   throw new MissingIdempotencyKeyError('', { got });
 }
 

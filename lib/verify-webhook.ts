@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { WebhookVerificationError } from './errors.js';
 import { VERIFY_SIGNATURE_INPUT, VERIFY_WEBHOOK_OPTIONS } from './option-names.js';
 import { optionChecks } from './options.js';
+import { valueKind } from './value-kind.js';
 import {
   assertUsableSecret,
   type Headers,
@@ -151,14 +152,8 @@ export function verifyWebhookSignature(input: {
 function signedBytes(rawBody: unknown): Buffer {
   if (typeof rawBody === 'string') return Buffer.from(rawBody, 'utf8');
   if (rawBody instanceof Uint8Array) return Buffer.isBuffer(rawBody) ? rawBody : Buffer.from(rawBody);
-  const got =
-    rawBody === null
-      ? 'null'
-      : Array.isArray(rawBody)
-        ? 'an array'
-        : `a${typeof rawBody === 'object' ? 'n' : ''} ${typeof rawBody}`;
   throw new TypeError(
-    `verifyWebhookSignature: \`rawBody\` must be the body as received (a Buffer or a string), not the parsed JSON (got ${got}). ` +
+    `verifyWebhookSignature: \`rawBody\` must be the body as received (a Buffer or a string), not the parsed JSON (got ${valueKind(rawBody)}). ` +
       'Pass the raw body before any JSON parsing: rawBodyOf(event) for API Gateway.',
   );
 }
