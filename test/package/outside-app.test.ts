@@ -3,14 +3,24 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../local/processes.js';
 import { repoRoot } from '../support/package.js';
-import { markdownBlocks, readmeSection } from '../support/readme.js';
+import { markdownBlocks, type ReadmeBlock, readmeSection } from '../support/readme.js';
 
 // A user's project outside this repository: the packed tarball and public packages only, set up
-// with the README's Install commands and the files of docs/getting-started.md, as printed.
+// in an empty directory with the README's Install commands and the files and commands of
+// docs/getting-started.md, as printed. Nothing is added by hand.
 
-const quickStart = [...readmeSection('Install'), ...markdownBlocks('docs/getting-started.md')];
+const guide = markdownBlocks('docs/getting-started.md');
+const quickStart = [...readmeSection('Install'), ...guide];
 let app: string;
+
+/** The guide's shell block that holds `text`: the commands a user types, as printed. */
+function guideCommands(text: string): string {
+  const block = guide.find((candidate: ReadmeBlock) => candidate.language === 'sh' && candidate.code.includes(text));
+  if (!block) throw new Error(`docs/getting-started.md has no sh block with ${text}`);
+  return block.code;
+}
 
 /** The repository's own version of a package, so the install is answered from npm's cache. */
 function pinned(name: string): string {
@@ -53,24 +63,31 @@ const output = (result: { stdout: string; stderr: string }) => `${result.stdout}
 
 beforeAll(() => {
   app = mkdtempSync(join(tmpdir(), 'txonce-app-'));
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'billing-webhooks', private: true, type: 'module' }));
 
-  // The README's install lines, with the tarball this run packed and versions pinned.
-  const installs = quickStart
+  // The README's project lines in an empty directory: package.json from `npm init` and `npm pkg`,
+  // then the installs, with the tarball this run packed and versions pinned.
+  const commands = quickStart
     .filter((block) => block.language === 'sh')
     .flatMap((block) => block.code.split('\n'))
     .map((line) => line.replace(/#.*$/, '').trim())
-    .filter((line) => line.startsWith('npm install '));
-  expect(installs.length).toBeGreaterThanOrEqual(3);
-  for (const line of installs) {
-    const words = line.split(/\s+/).slice(2);
-    const args = words.map((word) => {
-      if (word.endsWith('.tgz')) return inject('txonceTarball');
-      return word.startsWith('-') ? word : pinned(word);
-    });
-    const result = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...args]);
+    .filter((line) => /^npm (init|pkg|install) /.test(line));
+  expect(commands.filter((line) => line.startsWith('npm install ')).length).toBeGreaterThanOrEqual(3);
+  expect(commands[0]).toMatch(/^npm init /);
+  for (const line of commands) {
+    const [command, ...words] = line.split(/\s+/).slice(1);
+    const args =
+      command === 'install'
+        ? ['--prefer-offline', '--no-audit', '--no-fund'].concat(
+            words.map((word) => {
+              if (word.endsWith('.tgz')) return inject('txonceTarball');
+              return word.startsWith('-') ? word : pinned(word);
+            }),
+          )
+        : words;
+    const result = run('npm', [command as string, ...args]);
     expect(result.status, `${line}\n${output(result)}`).toBe(0);
   }
+  expect(JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')).type).toBe('module');
 
   for (const block of quickStart.filter((block) => block.title)) {
     const file = join(app, block.title as string);
@@ -140,8 +157,12 @@ const { DynamoDBDocumentClient, GetCommand } = require('@aws-sdk/lib-dynamodb');
   it.concurrent("synthesizes the getting-started guide's CDK app (txonce/cdk with its own consumer entry) under cdk-nag", async ({
     expect,
   }) => {
+    // the guide's feature flags: then the CDK CLI has none to call unconfigured
+    const flags = await runAsync('bash', ['-e', '-c', guideCommands('cdk flags')]);
+    expect(flags.status, output(flags)).toBe(0);
     const result = await runAsync('npx', ['cdk', 'synth', '--no-notices', '-q', '-o', 'cdk.out']);
     expect(result.status, output(result)).toBe(0);
+    expect(output(result)).not.toMatch(/feature flags are not configured/);
     const template = JSON.parse(readFileSync(join(app, 'cdk.out/billing-webhooks.template.json'), 'utf8'));
     // not aws-cdk-lib's AwsCustomResource provider (it sets the DLQ's redrive-allow policy at deploy)
     const functions = Object.entries(template.Resources as Record<string, { Type: string; Properties: CfnProps }>)
@@ -160,6 +181,41 @@ const { DynamoDBDocumentClient, GetCommand } = require('@aws-sdk/lib-dynamodb');
     const bundle = readFileSync(join(app, 'cdk.out', consumerAsset as string, 'index.mjs'), 'utf8');
     expect(bundle).toContain('amount must be positive'); // the user's handler, not the example consumer
   }, 240_000);
+
+  it("runs the guide's consumer against DynamoDB Local as printed, and txonce inspect finds its record", async () => {
+    // The guide's two shells. The first starts DynamoDB Local on a port of this run's own (the
+    // guide's DYNAMODB_PORT); the second names that port where the guide prints 8000.
+    const port = await freePort();
+    const server = spawn('bash', ['-e', '-c', guideCommands('scripts/dynamodb-local.ts')], {
+      cwd: app,
+      env: appEnv({ DYNAMODB_PORT: String(port) }),
+      detached: true,
+    });
+    let serverOutput = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.stdout.on('data', (chunk) => {
+          serverOutput += chunk;
+          if (serverOutput.includes('is ready')) resolve();
+        });
+        server.stderr.on('data', (chunk) => {
+          serverOutput += chunk;
+        });
+        server.on('close', (status) => reject(new Error(`DynamoDB Local ended (${status}):\n${serverOutput}`)));
+      });
+      const second = guideCommands('deliver-twice').replaceAll(':8000', `:${port}`);
+      expect(second).toContain(`http://127.0.0.1:${port}`);
+      const result = run('bash', ['-e', '-c', second]);
+      expect(result.status, output(result)).toBe(0);
+      const statuses = [...result.stdout.matchAll(/"status":"(\w+)"/g)].map(([, status]) => status);
+      expect(statuses).toEqual(['committed', 'duplicate']);
+      // txonce inspect, as the guide prints it: the record the consumer wrote, under the pipeline's namespace
+      expect(result.stdout).toMatch(/stripe#evt_1/);
+      expect(result.stdout).toMatch(/inv_1/);
+    } finally {
+      if (server.pid) process.kill(-server.pid, 'SIGTERM');
+    }
+  }, 120_000);
 
   it('runs the txonce CLI from the package bin', () => {
     const result = run('npx', ['txonce', '--help']);
