@@ -40,12 +40,21 @@ export function recordKey(source: string, key: unknown): string {
   return `${source}${HASHED_KEY_MARKER}${sha256(text)}`;
 }
 
-/** A key as the text it is stored under: numeric ids are common, and their decimal text is stable. */
+/**
+ * A key as the text it is stored under, or undefined for a value that is no key: numeric ids are
+ * common, and their decimal text is stable.
+ */
+export function keyTextOf(key: unknown): string | undefined {
+  if (typeof key === 'string') return key;
+  if (typeof key === 'bigint' || (typeof key === 'number' && Number.isFinite(key))) return String(key);
+  return undefined;
+}
+
 function keyText(key: unknown): string {
   if (key === undefined || key === null) throw new MissingIdempotencyKeyError(`the key is ${key}`);
   if (key === '') throw new MissingIdempotencyKeyError('the key is an empty string');
-  if (typeof key === 'string') return key;
-  if (typeof key === 'bigint' || (typeof key === 'number' && Number.isFinite(key))) return String(key);
+  const text = keyTextOf(key);
+  if (text !== undefined) return text;
   const got = typeof key === 'number' ? String(key) : valueKind(key);
   throw new MissingIdempotencyKeyError('', { got });
 }
