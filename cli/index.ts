@@ -278,7 +278,10 @@ function describeOutboxEntry(item: OutboxEntry): string {
 
 function required(value: string | undefined, name: string): string {
   if (!value) {
-    console.error(`Missing ${name}: pass it, or start the local stack (npm start) to use its resources.`);
+    console.error(
+      `Missing ${name}: pass it (with --endpoint for DynamoDB Local or moto). Without it, the CLI takes the ` +
+        'resources of a running local stack, and none is running here.',
+    );
     process.exit(EXIT.usage);
   }
   return value;

@@ -179,7 +179,8 @@ export class PipelineMonitoring extends Construct {
     } else {
       const message =
         `${withOutbox.length} alarms have no action: nobody is told when events pile up in the DLQ or webhooks are ` +
-        'rejected. Give the pipeline an alarmTopic (the stack: -c alarmEmail=you@example.com).';
+        "rejected. Give WebhookPipeline an alarmTopic: an SNS topic of your stack (new Topic(stack, 'Alarms')) " +
+        'that your email or pager subscribes to.';
       // a validation error fails every synth, in the CLI and in app.synth() alike
       if (props.production) this.node.addValidation({ validate: () => [message] });
       else Annotations.of(this).addWarningV2('txonce:alarmsWithoutAction', message);

@@ -18,6 +18,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { SOURCE_VARIABLE } from '../lib/source-variable.js';
 import { IdempotencyTable } from './idempotency-table.js';
 import { type FunctionSource, txonceFunction } from './lambda-function.js';
 import { functionRuntime } from './lambda-runtime.js';
@@ -308,7 +309,7 @@ export class WebhookPipeline extends Construct {
       environment: {
         DEDUP_TABLE: this.idempotency.table.tableName,
         DLQ_URL: this.deadLetterQueue.queueUrl,
-        IDEMPOTENCY_SOURCE: source,
+        [SOURCE_VARIABLE]: source,
         POWERTOOLS_SERVICE_NAME: consumerService,
         POWERTOOLS_METRICS_NAMESPACE: 'txonce',
         ...props.consumer?.environment,

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import type { Idempotency, PrecheckedBatch } from './idempotency.js';
+import { keyTextOf } from './record.js';
 import { parsePayload, type StandardSchemaV1 } from './schema.js';
 import type { Tx } from './staged-writes.js';
 import type { RunOutcome } from './transaction.js';
@@ -27,7 +28,7 @@ export async function runRecord<Rec, R, P>(
   let key: string | undefined;
   try {
     const rawKey = settings.key(record);
-    key = typeof rawKey === 'string' ? rawKey : undefined;
+    key = keyTextOf(rawKey);
     const { schema } = settings;
     const payload = (schema ? await parsePayload(schema, () => settings.payload(record)) : undefined) as P;
     const outcome = await settings.store.run(

@@ -69,7 +69,7 @@ export class IdempotencyKeyReuseError extends IdempotencyError {
 }
 
 /**
- * No usable idempotency key: missing, empty or not a string. Never retryable.
+ * No usable idempotency key: missing, empty, or neither a string nor a finite number. Never retryable.
  *
  * @example
  * ```ts
@@ -91,11 +91,15 @@ export class MissingIdempotencyKeyError extends IdempotencyError {
   readonly statusCode = 400;
   readonly expose = true;
 
-  constructor(detail: string, options: { cause?: unknown } = {}) {
-    super(`No idempotency key: ${detail}. Pass a non-empty string key (the producer's event id is best).`, {
-      retryable: false,
-      cause: options.cause,
-    });
+  /** `got`: the key is there but unusable (an object, NaN...): the message says what it is instead of "no key". */
+  constructor(detail: string, options: { cause?: unknown; got?: string } = {}) {
+    super(
+      options.got === undefined
+        ? `No idempotency key: ${detail}. Pass a non-empty string key (the producer's event id is best).`
+        : `The idempotency key must be a non-empty string or a finite number, not ${options.got}. ` +
+            "Pass the producer's event id (e.g. event.id), not the whole event.",
+      { retryable: false, cause: options.cause },
+    );
     this.name = 'MissingIdempotencyKeyError';
   }
 }
@@ -117,7 +121,10 @@ export interface StagedWriteRef {
   index: number;
   action: 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
   tableName: string;
-  /** the item's key where the write names one (Put: the whole item is the key's source) */
+  /**
+   * the item's key; for a Put, the item's attributes that another staged action on the table
+   * names as its Key, or that the Put's condition tests for existence (`attribute_not_exists(pk)`)
+   */
   key: Record<string, unknown> | undefined;
 }
 
@@ -159,10 +166,15 @@ export class BusinessConditionError extends IdempotencyError {
   readonly item: Record<string, unknown> | undefined;
 
   constructor(write: StagedWriteRef, reason: string, item: Record<string, unknown> | undefined, cause: unknown) {
+    const key = write.key
+      ? ` ${JSON.stringify(write.key)}`
+      : write.action === 'Put'
+        ? ', its key not named by the write'
+        : '';
     super(
-      `The condition on staged write #${write.index} (${write.action} on ${write.tableName}` +
-        `${write.key ? ` ${JSON.stringify(write.key)}` : ''}) failed: ${reason}. ` +
-        'Nothing was written; the event is not marked as handled.',
+      `The condition on staged write #${write.index} (${write.action} on ${write.tableName}${key}) failed: ${reason}. ` +
+        'Nothing was written; the event is not marked as handled. A later delivery may succeed (an earlier ' +
+        'event applied first); if this one never can, throw a PermanentError from the handler instead.',
       { retryable: true, cause },
     );
     this.name = 'BusinessConditionError';
@@ -249,6 +261,44 @@ export class ThrottlingError extends IdempotencyError {
 }
 
 /**
+ * DynamoDB has no table by a name the transaction used, where the client looked: a typo, another
+ * region or account, a stack not deployed yet. Nothing was written. Not retryable: delivering
+ * the event again fails the same way until the table or the configuration is fixed.
+ *
+ * @example
+ * ```ts
+ * import { TableNotFoundError } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export async function apply(event: { id: string }) {
+ *   try {
+ *     return await store.run({ key: event.id }, () => 'done');
+ *   } catch (error) {
+ *     if (error instanceof TableNotFoundError) console.error('not deployed here?', error.tableNames); // dedup table first
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
+export class TableNotFoundError extends IdempotencyError {
+  /** the tables the request used, the dedup table first: DynamoDB does not say which one is missing */
+  readonly tableNames: string[];
+
+  constructor(tableNames: string[], cause: unknown) {
+    const [dedup, ...others] = tableNames.map((name) => `"${name}"`);
+    const which = others.length ? `${dedup} (the dedup table) or ${others.join(' or ')}` : `${dedup} (the dedup table)`;
+    super(
+      `DynamoDB has no table ${which} where the client looked. Nothing was written. ` +
+        "Check the table name and the client's region, account and endpoint; IdempotencyTable or " +
+        'WebhookPipeline from txonce/cdk creates a dedup table (string partition key "pk").',
+      { retryable: false, cause },
+    );
+    this.name = 'TableNotFoundError';
+    this.tableNames = tableNames;
+  }
+}
+
+/**
  * Thrown by a handler for an event that can never succeed (malformed, unknown, refused by a
  * rule that will not change). sqsBatchHandler sends such records straight to the DLQ when it
  * has one, instead of letting them burn every retry.
@@ -313,6 +363,38 @@ export class WebhookVerificationError extends IdempotencyError {
     this.name = 'WebhookVerificationError';
     this.reason = reason;
     this.statusCode = reason === 'malformed-header' ? 400 : 401;
+  }
+}
+
+/**
+ * The handler's result would not come back the same from JSON, so a duplicate could not be
+ * given it (a Map replays as `{}`): refused on the first delivery, before anything is written.
+ * Never retryable: the same event returns the same kind of result.
+ *
+ * @example
+ * ```ts
+ * import { UnstorableResultError } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export async function totals(event: { id: string }) {
+ *   try {
+ *     return await store.run({ key: event.id }, () => Object.fromEntries(new Map([['cus_1', 1250]]))); // not the Map
+ *   } catch (error) {
+ *     if (error instanceof UnstorableResultError) console.error(error.message); // nothing was written
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
+export class UnstorableResultError extends IdempotencyError {
+  constructor(detail: string, options: { cause?: unknown } = {}) {
+    super(
+      `The handler's result cannot be stored for duplicates to replay: ${detail}. Nothing was written. ` +
+        'Return JSON data (plain objects, arrays, strings, numbers, booleans, null; a Map as ' +
+        'Object.fromEntries(map), a BigInt as a string).',
+      { retryable: false, cause: options.cause },
+    );
+    this.name = 'UnstorableResultError';
   }
 }
 

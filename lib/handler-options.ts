@@ -3,6 +3,7 @@ import type { CallerErrorBody } from './caller-errors.js';
 import { TransactionLimitError } from './errors.js';
 import type { Idempotency, RunRequest } from './idempotency.js';
 import type { Jsonified } from './jsonified.js';
+import { IDEMPOTENCY_HANDLER_OPTIONS } from './option-names.js';
 import type { OptionChecks } from './options.js';
 import { parsePayload, type StandardSchemaV1 } from './schema.js';
 import type { Tx } from './staged-writes.js';
@@ -144,6 +145,7 @@ export function resolveHandlerOptions<TEvent, TPayload>(
   options: IdempotencyHandlerOptions<TEvent, TPayload>,
 ): ResolvedHandlerOptions<TEvent, TPayload> {
   if (!options || typeof options !== 'object') check.fail('options { store, key, fingerprint? } are required.');
+  check.knownNames(options, IDEMPOTENCY_HANDLER_OPTIONS);
   const { store, key, fingerprint, schema, payload = (event: TEvent) => event, httpErrorBody } = options;
   check.store(store);
   check.func('key', key, '(event, context) => string');

@@ -1,9 +1,11 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { itemBytes, MAX_ITEM_BYTES } from './limits.js';
+import { CACHE_OPTIONS, IDEMPOTENCY_OPTIONS } from './option-names.js';
 import { type OptionChecks, optionChecks } from './options.js';
 import { CommittedKeyCache, type RecordReads, readRecord, readRecords } from './precheck.js';
 import { type PrecheckMode, PrecheckPolicy, type PrecheckRead } from './precheck-policy.js';
 import { fingerprintOf, RECORD, recordKey } from './record.js';
+import { SOURCE_VARIABLE } from './source-variable.js';
 import type { Tx } from './staged-writes.js';
 import { type CommitSettings, PendingRun, type RunOutcome } from './transaction.js';
 
@@ -32,7 +34,12 @@ export interface IdempotencyOptions {
   client: DynamoDBDocumentClient;
   /** The dedup table: a string partition key named `pk`, no sort key. */
   tableName: string;
-  /** Namespace of the keys: records are keyed "<source>#<key>". No "#". Default "default". */
+  /**
+   * Namespace of the keys: records are keyed "<source>#<key>". No "#". Default: the
+   * IDEMPOTENCY_SOURCE environment variable, which WebhookPipeline sets on its consumer (its
+   * `source` prop, default the scheme), else "default". Given while IDEMPOTENCY_SOURCE names
+   * another, it is refused: records must be where the pipeline and `txonce inspect` look.
+   */
   source?: string;
   /** Undefined (the default): records never expire. A number: records expire after that many seconds. */
   ttlSeconds?: number;
@@ -91,7 +98,7 @@ export interface IdempotencyOptions {
  * ```
  */
 export interface RunRequest {
-  /** The event's idempotency key: a non-empty string, ideally the producer's event id. */
+  /** The event's idempotency key, ideally the producer's event id: a non-empty string, or a finite number (its decimal text). */
   key: unknown;
   /** The payload to compare on a repeat: same key with another fingerprint is an error. */
   fingerprint?: unknown;
@@ -276,14 +283,14 @@ type ResolvedOptions = CommitSettings & {
 function resolveOptions(options: IdempotencyOptions): ResolvedOptions {
   const check: OptionChecks = optionChecks('Idempotency');
   if (!options || typeof options !== 'object') throw new TypeError('new Idempotency(options): options are required.');
-  const { client, tableName, source = 'default', ttlSeconds, ttlAttribute = 'expiresAt' } = options;
+  check.knownNames(options, IDEMPOTENCY_OPTIONS);
+  if (typeof options.cache === 'object') check.knownNames(options.cache, CACHE_OPTIONS, 'cache');
+  const { client, tableName, ttlSeconds, ttlAttribute = 'expiresAt' } = options;
+  const source = namespace(options.source, check);
   if (!client || typeof (client as { send?: unknown }).send !== 'function') {
     check.fail('`client` must be a DynamoDBDocumentClient (DynamoDBDocumentClient.from(new DynamoDBClient())).');
   }
   check.text('tableName', tableName);
-  check.text('source', source);
-  if (source.includes('#'))
-    check.fail(`\`source\` may not contain "#" (got "${source}"): it separates source from key.`);
   if (ttlSeconds !== undefined && !(Number.isInteger(ttlSeconds) && ttlSeconds > 0)) {
     check.fail(
       `\`ttlSeconds\` must be a positive whole number of seconds, or undefined for durable records (got ${ttlSeconds}).`,
@@ -330,4 +337,22 @@ function resolveOptions(options: IdempotencyOptions): ResolvedOptions {
     precheckRead,
     cacheEntries,
   };
+}
+
+/** The key namespace: `source`, else the pipeline's IDEMPOTENCY_SOURCE, else "default"; never two that differ. */
+function namespace(given: string | undefined, check: OptionChecks): string {
+  const fromPipeline = process.env[SOURCE_VARIABLE]?.trim() || undefined;
+  const source = given ?? fromPipeline ?? 'default';
+  check.text('source', source);
+  if (source.includes('#'))
+    check.fail(`\`source\` may not contain "#" (got "${source}"): it separates source from key.`);
+  if (fromPipeline !== undefined && source !== fromPipeline) {
+    check.fail(
+      `\`source\` is "${source}" but ${SOURCE_VARIABLE} (set by WebhookPipeline from its \`source\` prop, default the scheme) ` +
+        `is "${fromPipeline}": records would be keyed "${source}#<key>" where the pipeline and \`txonce inspect ` +
+        `${fromPipeline} <key>\` look for "${fromPipeline}#<key>". Leave \`source\` out to use the pipeline's, or give ` +
+        `the pipeline \`source: '${source}'\`.`,
+    );
+  }
+  return source;
 }

@@ -29,10 +29,12 @@ export {
   MissingIdempotencyKeyError,
   PermanentError,
   type StagedWriteRef,
+  TableNotFoundError,
   ThrottlingError,
   TransactionConflictError,
   TransactionLimitError,
   UnfingerprintablePayloadError,
+  UnstorableResultError,
   type WebhookRejection,
   WebhookVerificationError,
 } from './errors.js';

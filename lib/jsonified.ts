@@ -1,7 +1,9 @@
 /**
  * What a value becomes after JSON.stringify and JSON.parse: a stored result as a duplicate gets
  * it back. A Date (anything with toJSON) becomes what toJSON returns, functions and undefined
- * properties drop out, and in arrays they become null.
+ * properties drop out, and in arrays they become null. (`store.run` refuses a result holding a
+ * function, or undefined in an array, with an UnstorableResultError: this type also describes
+ * JSON that did not come from a result.)
  *
  * @example
  * ```ts

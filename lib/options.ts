@@ -1,4 +1,11 @@
+import { distance } from 'fastest-levenshtein';
 import { isStandardSchema } from './schema.js';
+
+/**
+ * Every option name an options object takes, as a record (`{ client: true, ... }`): typed
+ * `OptionNames<TheOptions>`, the compiler keeps it complete and free of names the type lacks.
+ */
+export type OptionNames<T> = { readonly [K in keyof Required<T>]: true };
 
 /**
  * Option checks shared by every factory: each throws a TypeError that names the factory, the
@@ -6,6 +13,8 @@ import { isStandardSchema } from './schema.js';
  */
 export interface OptionChecks {
   fail(message: string): never;
+  /** `options` has no option outside `names`; `path` prefixes nested ones ("deadLetter"). */
+  knownNames(options: unknown, names: Readonly<Record<string, true>>, path?: string): void;
   text(name: string, value: unknown): asserts value is string;
   func(name: string, value: unknown, shape: string, optional?: boolean): void;
   wholeNumber(name: string, value: unknown, min: number): asserts value is number;
@@ -21,6 +30,20 @@ export function optionChecks(owner: string): OptionChecks {
   };
   return {
     fail,
+    /** JavaScript callers have no compiler: a misspelled option would otherwise be silently ignored. */
+    knownNames(options: unknown, names: Readonly<Record<string, true>>, path?: string): void {
+      if (!options || typeof options !== 'object') return;
+      const known = Object.keys(names);
+      const unknown = Object.keys(options).filter((name) => !Object.hasOwn(names, name));
+      if (unknown.length === 0) return;
+      const [name] = unknown;
+      const qualified = (option: string) => `\`${path ? `${path}.` : ''}${option}\``;
+      const close = closestName(name, known);
+      fail(
+        `${qualified(name)} is not an option${close ? `; did you mean ${qualified(close)}?` : '.'} ` +
+          `Rename or remove it (the options are ${known.join(', ')}).`,
+      );
+    },
     /** a non-empty string */
     text(name: string, value: unknown): asserts value is string {
       if (typeof value !== 'string' || value.length === 0) {
@@ -58,4 +81,22 @@ export function optionChecks(owner: string): OptionChecks {
       }
     },
   };
+}
+
+/**
+ * The known name a misspelling most likely meant: the same name in another case, one a few
+ * edits away (about a third of its letters), or one it begins or ends (`ttl` for `ttlSeconds`,
+ * `body` for `rawBody`); the fewest edits wins.
+ */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  const typed = name.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const lower = candidate.toLowerCase();
+    const edits = distance(typed, lower);
+    const near = edits <= Math.max(2, Math.ceil(typed.length / 3));
+    const part = typed.length >= 3 && (lower.startsWith(typed) || lower.endsWith(typed) || typed.startsWith(lower));
+    if ((near || part) && (!best || edits < best.distance)) best = { name: candidate, distance: edits };
+  }
+  return best?.name;
 }

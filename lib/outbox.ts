@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { DESTINATION_OPTIONS, OUTBOX_MESSAGE } from './option-names.js';
+import { optionChecks } from './options.js';
 
 /**
  * Where an emitted message goes. The publisher delivers it at least once, always with the same id.
@@ -113,6 +115,9 @@ export function outboxItem(recordKey: string, position: number, message: OutboxM
   if (typeof address !== 'string' || address.length === 0) {
     throw new TypeError(`tx.emit(): a ${destination.kind} destination needs its ${field} (a non-empty string).`);
   }
+  const check = optionChecks('tx.emit()');
+  check.knownNames(message, OUTBOX_MESSAGE);
+  check.knownNames(destination, DESTINATION_OPTIONS[destination.kind], 'destination');
   let payload: string | undefined;
   try {
     payload = JSON.stringify(message.payload);

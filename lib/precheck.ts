@@ -1,4 +1,5 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { TableNotFoundError } from './errors.js';
 import { RECORD } from './record.js';
 
 /**
@@ -41,13 +42,15 @@ export interface RecordReads {
 
 /** A read of the dedup record; an expired one counts as absent. */
 export async function readRecord(reads: RecordReads, recordKey: string): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await reads.client.send(
-    new GetCommand({
-      TableName: reads.tableName,
-      Key: { [RECORD.key]: recordKey },
-      ConsistentRead: reads.consistentRead,
-    }),
-  );
+  const { Item } = await reads.client
+    .send(
+      new GetCommand({
+        TableName: reads.tableName,
+        Key: { [RECORD.key]: recordKey },
+        ConsistentRead: reads.consistentRead,
+      }),
+    )
+    .catch(namingTheTable(reads.tableName));
   return Item && !isExpired(Item, reads.ttlAttribute) ? Item : undefined;
 }
 
@@ -73,16 +76,18 @@ export async function readRecords(
     let pending = unique.slice(start, start + BATCH_GET_KEYS);
     for (let round = 0; round < UNPROCESSED_ROUNDS && pending.length > 0; round++) {
       if (round > 0) await sleep(UNPROCESSED_BACKOFF_MS * 2 ** (round - 1));
-      const { Responses, UnprocessedKeys } = await reads.client.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [reads.tableName]: {
-              Keys: pending.map((key) => ({ [RECORD.key]: key })),
-              ConsistentRead: reads.consistentRead,
+      const { Responses, UnprocessedKeys } = await reads.client
+        .send(
+          new BatchGetCommand({
+            RequestItems: {
+              [reads.tableName]: {
+                Keys: pending.map((key) => ({ [RECORD.key]: key })),
+                ConsistentRead: reads.consistentRead,
+              },
             },
-          },
-        }),
-      );
+          }),
+        )
+        .catch(namingTheTable(reads.tableName));
       const unprocessed = new Set(
         (UnprocessedKeys?.[reads.tableName]?.Keys ?? []).map((key) => String(key[RECORD.key])),
       );
@@ -94,6 +99,15 @@ export async function readRecords(
     }
   }
   return found;
+}
+
+/** DynamoDB's ResourceNotFoundException names no table: this read knows which one it asked for. */
+function namingTheTable(tableName: string): (error: unknown) => never {
+  return (error) => {
+    throw (error as { name?: string })?.name === 'ResourceNotFoundException'
+      ? new TableNotFoundError([tableName], error)
+      : error;
+  };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MissingIdempotencyKeyError, UnfingerprintablePayloadError } from './errors.js';
+import { valueKind } from './value-kind.js';
 
 /** DynamoDB's limit for a partition key value, in UTF-8 bytes. */
 export const MAX_PARTITION_KEY_BYTES = 2048;
@@ -22,7 +23,8 @@ export const HASHED_KEY_MARKER = ':sha256:';
 
 /**
  * The dedup record's partition key: "<source>#<key>". A key too long for a DynamoDB partition
- * key is replaced by its SHA-256 ("<source>:sha256:<hex>"), so any key length works.
+ * key is replaced by its SHA-256 ("<source>:sha256:<hex>"), so any key length works. A number
+ * (finite) or a BigInt key is its decimal text: `42`, `42n` and `"42"` are one key.
  *
  * @example
  * ```ts
@@ -32,13 +34,29 @@ export const HASHED_KEY_MARKER = ':sha256:';
  * ```
  */
 export function recordKey(source: string, key: unknown): string {
-  if (typeof key !== 'string') {
-    throw new MissingIdempotencyKeyError(`expected a string, got ${key === null ? 'null' : typeof key}`);
-  }
-  if (key.length === 0) throw new MissingIdempotencyKeyError('the key is an empty string');
-  const plain = `${source}#${key}`;
+  const text = keyText(key);
+  const plain = `${source}#${text}`;
   if (Buffer.byteLength(plain, 'utf8') <= MAX_PARTITION_KEY_BYTES) return plain;
-  return `${source}${HASHED_KEY_MARKER}${sha256(key)}`;
+  return `${source}${HASHED_KEY_MARKER}${sha256(text)}`;
+}
+
+/**
+ * A key as the text it is stored under, or undefined for a value that is no key: numeric ids are
+ * common, and their decimal text is stable.
+ */
+export function keyTextOf(key: unknown): string | undefined {
+  if (typeof key === 'string') return key;
+  if (typeof key === 'bigint' || (typeof key === 'number' && Number.isFinite(key))) return String(key);
+  return undefined;
+}
+
+function keyText(key: unknown): string {
+  if (key === undefined || key === null) throw new MissingIdempotencyKeyError(`the key is ${key}`);
+  if (key === '') throw new MissingIdempotencyKeyError('the key is an empty string');
+  const text = keyTextOf(key);
+  if (text !== undefined) return text;
+  const got = typeof key === 'number' ? String(key) : valueKind(key);
+  throw new MissingIdempotencyKeyError('', { got });
 }
 
 /**

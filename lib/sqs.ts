@@ -4,6 +4,7 @@ import { precheckRecords, runRecord } from './batch-record.js';
 import { type DeadLetterOptions, sendToDeadLetter } from './dead-letter.js';
 import { IdempotencyError } from './errors.js';
 import type { Idempotency, PrecheckedBatch } from './idempotency.js';
+import { DEAD_LETTER_OPTIONS, SQS_BATCH_OPTIONS } from './option-names.js';
 import { type OptionChecks, optionChecks } from './options.js';
 import type { StandardSchemaV1 } from './schema.js';
 import { byMessageGroup, defaultSqsKey, isFifoRecord } from './sqs-records.js';
@@ -248,6 +249,8 @@ function resolveOptions<R, P>(options: SqsBatchHandlerOptions<R, P>): Settings<R
     onOutcome,
   } = options ?? {};
   const check: OptionChecks = optionChecks('sqsBatchHandler()');
+  check.knownNames(options, SQS_BATCH_OPTIONS);
+  check.knownNames(deadLetter, DEAD_LETTER_OPTIONS, 'deadLetter');
   check.store(store);
   check.func('handler', handler, '(record, tx, context, payload)');
   check.func('key', key, '(record) => string');

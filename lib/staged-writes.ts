@@ -2,6 +2,7 @@ import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type StagedWriteRef, TransactionLimitError } from './errors.js';
 import { itemBytes, MAX_ITEM_BYTES, MAX_TRANSACTION_ACTIONS } from './limits.js';
 import { type OutboxMessage, outboxItem } from './outbox.js';
+import { putKey } from './put-key.js';
 
 export type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 /**
@@ -61,6 +62,14 @@ export type DeleteWrite = NonNullable<TransactWriteItem['Delete']>;
  */
 export type ConditionCheckWrite = NonNullable<TransactWriteItem['ConditionCheck']>;
 type Action = StagedWriteRef['action'];
+/** The fields of a staged write that describe it (any action). */
+type DescribedWrite = {
+  TableName: string;
+  Key?: Record<string, unknown>;
+  Item?: Record<string, unknown>;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+};
 
 /**
  * What a handler stages its business writes on. Each method takes the same object as the
@@ -172,11 +181,18 @@ export class StagedWrites implements Tx {
     this.sealed = true;
   }
 
-  /** Describes staged write `index` for error messages. */
+  /** Describes staged write `index` for error messages; a Put's key is found as putKey says. */
   ref(index: number): StagedWriteRef {
-    const item = this.items[index];
-    const [action, write] = Object.entries(item)[0] as [Action, { TableName: string; Key?: Record<string, unknown> }];
-    return { index, action, tableName: write.TableName, key: write.Key };
+    const actions = this.items.map((item) => Object.entries(item)[0] as [Action, DescribedWrite]);
+    const [action, write] = actions[index];
+    const key =
+      action === 'Put'
+        ? putKey(
+            write,
+            actions.map(([, other]) => other),
+          )
+        : write.Key;
+    return { index, action, tableName: write.TableName, key };
   }
 
   private stage(action: Action, write: { TableName?: unknown; Key?: unknown }): void {

@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { callOutcomeHook, timeBudget } from './batch-budget.js';
 import { precheckRecords, runRecord } from './batch-record.js';
 import type { Idempotency, PrecheckedBatch } from './idempotency.js';
+import { STREAM_BATCH_OPTIONS } from './option-names.js';
 import { type OptionChecks, optionChecks } from './options.js';
 import type { StandardSchemaV1 } from './schema.js';
 import type { Tx } from './staged-writes.js';
@@ -189,6 +190,7 @@ function resolveOptions<Rec, R, P>(
     onOutcome,
   } = options ?? {};
   const check: OptionChecks = optionChecks(`${source.owner}()`);
+  check.knownNames(options, STREAM_BATCH_OPTIONS);
   check.store(store);
   check.func('handler', handler, '(record, tx, context, payload)');
   check.func('key', key, '(record) => string');

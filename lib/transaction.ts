@@ -5,10 +5,13 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   BusinessConditionError,
   IdempotencyKeyReuseError,
+  TableNotFoundError,
   ThrottlingError,
   TransactionConflictError,
   TransactionLimitError,
+  UnstorableResultError,
 } from './errors.js';
+import { jsonLoss } from './json-data.js';
 import type { Jsonified } from './jsonified.js';
 import { checkTransaction, itemBytes, MAX_ITEM_BYTES, transactionWriteUnits } from './limits.js';
 import { RECORD } from './record.js';
@@ -72,6 +75,7 @@ type Verdict =
   | { kind: 'conflict'; cancelled: boolean }
   | { kind: 'throttled' }
   | { kind: 'limit'; reason: string }
+  | { kind: 'no-table' }
   | { kind: 'other' };
 
 const RETRY_CAP_MS = 1000;
@@ -131,6 +135,11 @@ export class PendingRun {
             throw new ThrottlingError(error);
           case 'limit':
             throw new TransactionLimitError(`DynamoDB rejected the transaction: ${verdict.reason}`, { cause: error });
+          case 'no-table':
+            throw new TableNotFoundError(
+              [...new Set(items.map((item) => String(Object.values(item)[0].TableName)))],
+              error,
+            );
           default:
             throw error;
         }
@@ -172,19 +181,22 @@ export class PendingRun {
     };
   }
 
-  /** Results are stored as JSON text; one that would not fit is omitted or refused, by option. */
+  /**
+   * Results are stored as JSON text: one that would not come back the same is refused, one that
+   * would not fit is omitted or refused, by option.
+   */
   private storeResult(item: Record<string, unknown>, result: unknown): void {
     if (result === undefined) return;
     let json: string;
     try {
+      const loss = jsonLoss(result);
+      if (loss) throw new UnstorableResultError(loss);
       json = JSON.stringify(result);
     } catch (error) {
-      throw new TransactionLimitError(
-        `The handler's result cannot be stored as JSON (${(error as Error).message}). Return plain data.`,
-        { cause: error },
-      );
+      if (error instanceof UnstorableResultError) throw error;
+      throw new UnstorableResultError(`its toJSON threw (${(error as Error).message})`, { cause: error });
     }
-    if (json === undefined) return;
+    if (json === undefined) return; // a toJSON that returned undefined: nothing to replay, as for a void handler
     const resultBytes = Buffer.byteLength(json, 'utf8');
     const room = Math.min(this.settings.maxResultBytes, MAX_ITEM_BYTES - itemBytes(item) - RECORD.result.length);
     if (resultBytes <= room) {
@@ -299,6 +311,7 @@ function interpret(error: unknown): Verdict {
   ) {
     return { kind: 'throttled' };
   }
+  if (name === 'ResourceNotFoundException') return { kind: 'no-table' };
   if (name === 'ValidationException' && /multiple operations on one item|size/i.test(message ?? '')) {
     return { kind: 'limit', reason: message ?? name };
   }

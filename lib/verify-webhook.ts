@@ -1,6 +1,9 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { WebhookVerificationError } from './errors.js';
+import { VERIFY_SIGNATURE_INPUT, VERIFY_WEBHOOK_OPTIONS } from './option-names.js';
+import { optionChecks } from './options.js';
+import { valueKind } from './value-kind.js';
 import {
   assertUsableSecret,
   type Headers,
@@ -132,16 +135,27 @@ export function verifyWebhookSignature(input: {
   toleranceSeconds?: number;
   now?: Date;
 }): VerifiedWebhook {
+  optionChecks('verifyWebhookSignature').knownNames(input, VERIFY_SIGNATURE_INPUT);
   const secrets = usableSecrets(input.scheme, input.secrets);
   const toleranceSeconds = input.toleranceSeconds ?? 300;
   assertTolerance(toleranceSeconds);
   return SCHEMES[input.scheme]({
     headers: lowerCaseHeaders(input.headers),
-    rawBody: typeof input.rawBody === 'string' ? Buffer.from(input.rawBody, 'utf8') : input.rawBody,
+    rawBody: signedBytes(input.rawBody),
     secrets,
     toleranceSeconds,
     nowSeconds: Math.floor((input.now ?? new Date()).getTime() / 1000),
   });
+}
+
+/** The signature covers bytes: a parsed body has lost them (key order, spacing, number forms). */
+function signedBytes(rawBody: unknown): Buffer {
+  if (typeof rawBody === 'string') return Buffer.from(rawBody, 'utf8');
+  if (rawBody instanceof Uint8Array) return Buffer.isBuffer(rawBody) ? rawBody : Buffer.from(rawBody);
+  throw new TypeError(
+    `verifyWebhookSignature: \`rawBody\` must be the body as received (a Buffer or a string), not the parsed JSON (got ${valueKind(rawBody)}). ` +
+      'Pass the raw body before any JSON parsing: rawBodyOf(event) for API Gateway.',
+  );
 }
 
 /**
@@ -214,6 +228,7 @@ type VerifyMiddleware = Required<
 export function verifyWebhook(
   options: VerifyWebhookOptions,
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult | undefined> {
+  optionChecks('verifyWebhook').knownNames(options, VERIFY_WEBHOOK_OPTIONS);
   const { scheme, toleranceSeconds = 300 } = options ?? ({} as VerifyWebhookOptions);
   if (!(scheme in SCHEMES)) {
     throw new TypeError(

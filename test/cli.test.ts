@@ -285,6 +285,17 @@ describe('txonce dlq list and errors', () => {
     expect(listed.stdout).toContain('No visible messages, but 1 in flight');
   });
 
+  it("without a table and with no local stack, names the flag and what it takes, not this repository's npm start", () => {
+    const result = runCommand([...TXONCE_CLI, 'inspect', 'stripe', 'evt_1'], {
+      TXONCE_STATE_FILE: '/nonexistent/state.json',
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'Missing --table: pass it (with --endpoint for DynamoDB Local or moto). Without it, the CLI takes the ' +
+        'resources of a running local stack, and none is running here.',
+    );
+  });
+
   it('inspect reports a missing record plainly', () => {
     const result = runCommand(
       [

@@ -104,23 +104,75 @@ describe('the errors a caller reads', () => {
     expect(condition.message).toMatch(
       new RegExp(
         `^The condition on staged write #1 \\(Update on ${accounts} \\{"pk":"acc-2"\\}\\) failed: .+\\. ` +
-          'Nothing was written; the event is not marked as handled\\.$',
+          'Nothing was written; the event is not marked as handled\\. A later delivery may succeed \\(an earlier ' +
+          'event applied first\\); if this one never can, throw a PermanentError from the handler instead\\.$',
       ),
     );
     expect(condition).toMatchObject({ name: 'BusinessConditionError', retryable: true });
     expect(condition.write).toEqual({ index: 1, action: 'Update', tableName: accounts, key: { pk: 'acc-2' } });
   });
 
-  it('a failed condition on a Put names the write and its table (a Put has no Key)', async () => {
+  it('a failed condition on a Put names its key: the attribute its condition tests', async () => {
     const store = new Idempotency({ client, tableName: dedupTable, source: 'messages' });
     await client.send(new PutCommand({ TableName: accounts, Item: { pk: 'acc-taken' } }));
     const error = await caught(
       store.run({ key: 'evt-put' }, (tx) =>
-        tx.put({ TableName: accounts, Item: { pk: 'acc-taken' }, ConditionExpression: 'attribute_not_exists(pk)' }),
+        tx.put({
+          TableName: accounts,
+          Item: { pk: 'acc-taken', owner: 'cus_1' },
+          ConditionExpression: 'attribute_not_exists(#k)',
+          ExpressionAttributeNames: { '#k': 'pk' },
+        }),
       ),
     );
     expect((error as Error).message).toMatch(
-      new RegExp(`^The condition on staged write #0 \\(Put on ${accounts}\\) failed: `),
+      new RegExp(`^The condition on staged write #0 \\(Put on ${accounts} \\{"pk":"acc-taken"\\}\\) failed: `),
+    );
+    expect((error as BusinessConditionError).write.key).toEqual({ pk: 'acc-taken' });
+  });
+
+  it('a failed condition on a Put names its key: the Key another write on the table names', async () => {
+    const store = new Idempotency({ client, tableName: dedupTable, source: 'messages' });
+    await client.send(new PutCommand({ TableName: accounts, Item: { pk: 'acc-locked', locked: true } }));
+    const error = await caught(
+      store.run({ key: 'evt-put-keyed' }, (tx) => {
+        tx.update({
+          TableName: accounts,
+          Key: { pk: 'acc-other' },
+          UpdateExpression: 'SET seen = :t',
+          ExpressionAttributeValues: { ':t': true },
+        });
+        tx.put({
+          TableName: accounts,
+          Item: { pk: 'acc-locked', owner: 'cus_2' },
+          ConditionExpression: 'locked <> :t',
+          ExpressionAttributeValues: { ':t': true },
+        });
+      }),
+    );
+    expect((error as BusinessConditionError).write).toEqual({
+      index: 1,
+      action: 'Put',
+      tableName: accounts,
+      key: { pk: 'acc-locked' },
+    });
+  });
+
+  it('a Put whose key nothing names says so rather than guessing from the item', async () => {
+    const store = new Idempotency({ client, tableName: dedupTable, source: 'messages' });
+    await client.send(new PutCommand({ TableName: accounts, Item: { pk: 'acc-frozen', frozen: true } }));
+    const error = await caught(
+      store.run({ key: 'evt-put-unnamed' }, (tx) =>
+        tx.put({
+          TableName: accounts,
+          Item: { pk: 'acc-frozen' },
+          ConditionExpression: 'frozen <> :t',
+          ExpressionAttributeValues: { ':t': true },
+        }),
+      ),
+    );
+    expect((error as Error).message).toMatch(
+      new RegExp(`^The condition on staged write #0 \\(Put on ${accounts}, its key not named by the write\\) failed: `),
     );
   });
 

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Idempotency, MissingIdempotencyKeyError, TransactionLimitError, type Tx } from '../lib/index.js';
+import {
+  Idempotency,
+  MissingIdempotencyKeyError,
+  TransactionLimitError,
+  type Tx,
+  UnstorableResultError,
+} from '../lib/index.js';
 import { createTable, getItem, localClient, scanAll } from './support/dynamo.js';
 import { instrument } from './support/faults.js';
 
@@ -149,7 +155,7 @@ describe('idempotency keys', () => {
     ['an empty string', ''],
     ['undefined', undefined],
     ['null', null],
-    ['a number', 42],
+    ['NaN', Number.NaN],
     ['an object', { id: 'evt' }],
   ])('refuses %s as a key with MissingIdempotencyKeyError before running the work', async (_, key) => {
     calls.reset();
@@ -250,8 +256,8 @@ describe('results too large to store', () => {
 
   it('refuses a result that is not JSON data', async () => {
     const error = await failure(store.run({ key: 'bigint' }, () => ({ amount: 10n })));
-    expect(error).toBeInstanceOf(TransactionLimitError);
-    expect(error.message).toMatch(/cannot be stored as JSON/);
+    expect(error).toBeInstanceOf(UnstorableResultError);
+    expect(error.message).toMatch(/cannot be stored for duplicates to replay: it holds a BigInt/);
     expect(await getItem(client, dedupTable, 'limits#bigint')).toBeUndefined();
   });
 });

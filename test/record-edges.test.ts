@@ -4,12 +4,10 @@ import { fingerprintOf, MissingIdempotencyKeyError, recordKey, Unfingerprintable
 
 const TAIL = ". Pass a non-empty string key (the producer's event id is best).";
 
-describe('recordKey() refuses an unusable key, saying what came instead', () => {
+describe('recordKey() refuses a missing key, saying what came instead', () => {
   it.each([
-    [null, 'No idempotency key: expected a string, got null'],
-    [undefined, 'No idempotency key: expected a string, got undefined'],
-    [42, 'No idempotency key: expected a string, got number'],
-    [{ id: 'evt' }, 'No idempotency key: expected a string, got object'],
+    [null, 'No idempotency key: the key is null'],
+    [undefined, 'No idempotency key: the key is undefined'],
     ['', 'No idempotency key: the key is an empty string'],
   ])('%o', (key, message) => {
     expect(() => recordKey('orders', key)).toThrow(

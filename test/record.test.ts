@@ -104,9 +104,47 @@ describe('recordKey', () => {
     expect(hashed).not.toContain('#');
   });
 
-  it('refuses keys that are not non-empty strings', () => {
+  it('refuses keys that are neither non-empty strings nor finite numbers', () => {
     expect(() => recordKey('s', '')).toThrow(MissingIdempotencyKeyError);
-    expect(() => recordKey('s', 7)).toThrow(/expected a string, got number/);
+    expect(() => recordKey('s', { id: 7 })).toThrow(/must be a non-empty string or a finite number, not an object/);
+  });
+
+  it('keys a number or a BigInt by its decimal text: the same record as the string', () => {
+    expect(recordKey('s', 42)).toBe('s#42');
+    expect(recordKey('s', 42n)).toBe('s#42');
+    expect(recordKey('s', -1.5)).toBe('s#-1.5');
+  });
+});
+
+describe('store.run with a numeric key (numeric event ids are common)', () => {
+  const client = localClient();
+  let store: Idempotency;
+  beforeAll(async () => {
+    store = new Idempotency({ client, tableName: await createTable(client, 'numeric-keys'), source: 'orders' });
+  });
+
+  it('commits under its decimal text, and a later delivery keyed by the string is its duplicate', async () => {
+    const first = await store.run({ key: 42 }, () => ({ order: 42 }));
+    expect(first).toEqual({ status: 'committed', result: { order: 42 } });
+    expect(store.recordKey(42)).toBe('orders#42');
+    const again = await store.run({ key: '42' }, () => ({ order: 'again' }));
+    expect(again).toMatchObject({ status: 'duplicate', result: { order: 42 } });
+  });
+
+  it('refuses NaN, Infinity and objects, saying the key is not a string or a finite number', async () => {
+    for (const [key, got] of [
+      [Number.NaN, 'NaN'],
+      [Number.POSITIVE_INFINITY, 'Infinity'],
+      [{ id: 'evt_1' }, 'an object'],
+      [true, 'a boolean'],
+    ] as const) {
+      const error = await store.run({ key }, () => 'ran').catch((error: Error) => error);
+      expect(error).toBeInstanceOf(MissingIdempotencyKeyError);
+      expect((error as Error).message).toBe(
+        `The idempotency key must be a non-empty string or a finite number, not ${got}. ` +
+          "Pass the producer's event id (e.g. event.id), not the whole event.",
+      );
+    }
   });
 });
 

@@ -298,20 +298,33 @@ describe('found by mutation testing: what a user reads when a batch goes wrong',
     ).toThrow(TypeError);
   });
 
-  it('reports no key for a record whose key function returned something other than a string', async () => {
+  it('reports no key for a record whose key function returned neither a string nor a number', async () => {
     const outcomes: RecordOutcome<unknown>[] = [];
     const run = sqsBatchHandler({
       store,
       handler: count,
-      key: () => 42,
+      key: () => ({ id: 42 }),
       onOutcome: (outcome) => void outcomes.push(outcome),
     });
-    const record = sqsRecord({ counter: 'numeric-key' });
+    const record = sqsRecord({ counter: 'object-key' });
     expect(await run(sqsEvent([record]), lambdaContext())).toEqual({
       batchItemFailures: [{ itemIdentifier: record.messageId }],
     });
     expect(outcomes[0]).toMatchObject({ status: 'failed', reason: 'error', key: undefined });
     expect(outcomes[0].status === 'failed' && outcomes[0].error).toBeInstanceOf(MissingIdempotencyKeyError);
+  });
+
+  it('reports a numeric key as the decimal text its record is keyed by', async () => {
+    const outcomes: RecordOutcome<unknown>[] = [];
+    const run = sqsBatchHandler({
+      store,
+      handler: count,
+      key: () => 4242,
+      onOutcome: (outcome) => void outcomes.push(outcome),
+    });
+    const record = sqsRecord({ counter: 'numeric-key' });
+    expect(await run(sqsEvent([record]), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(outcomes[0]).toMatchObject({ status: 'committed', key: '4242' });
   });
 
   it('refuses an idempotencyKey attribute that carries only binary data, naming the message', () => {

@@ -9,6 +9,7 @@ import {
   ThrottlingError,
   TransactionConflictError,
   TransactionLimitError,
+  UnstorableResultError,
 } from '../lib/index.js';
 import { createTable, getItem, localClient, scanAll } from './support/dynamo.js';
 import { instrument } from './support/faults.js';
@@ -123,11 +124,7 @@ describe("DynamoDB's own refusals", () => {
     expect(await getItem(client, dedupTable, 'edges#bad-expression')).toBeUndefined();
   });
 
-  it('a missing table propagates as DynamoDB raised it', async () => {
-    const missing = new Idempotency({ client, tableName: 'no-such-dedup-table', source: 'edges' });
-    const error = await rejection(missing.run({ key: 'missing-table' }, () => 'never stored'));
-    expect(error.name).toBe('ResourceNotFoundException');
-  });
+  // a missing table: test/missing-table.test.ts
 });
 
 describe('staged conditions', () => {
@@ -158,7 +155,8 @@ describe('staged conditions', () => {
     expect(reason).toEqual(expect.any(String));
     expect(error.message).toBe(
       `The condition on staged write #0 (ConditionCheck on ${items} {"pk":"open-order"}) failed: ${reason}. ` +
-        'Nothing was written; the event is not marked as handled.',
+        'Nothing was written; the event is not marked as handled. A later delivery may succeed (an earlier ' +
+        'event applied first); if this one never can, throw a PermanentError from the handler instead.',
     );
     expect(await getItem(client, items, 'not-shipped')).toBeUndefined();
   });
@@ -240,19 +238,24 @@ describe('the stored result', () => {
     expect(error.message).toMatch(/^The handler's result is 17 bytes as JSON/);
   });
 
-  it('a result JSON cannot hold says why, keeping the JSON error as its cause', async () => {
-    const error = await rejection(store.run({ key: 'bigint-result' }, () => ({ amount: 10n })));
-    expect(error).toBeInstanceOf(TransactionLimitError);
-    expect(error.cause).toBeInstanceOf(TypeError);
-    expect(error.message).toBe(
-      `The handler's result cannot be stored as JSON (${error.cause.message}). Return plain data.`,
+  it('a result whose toJSON throws says so, keeping that error as its cause', async () => {
+    const broken = {
+      toJSON: () => {
+        throw new RangeError('no JSON form');
+      },
+    };
+    const error = await rejection(store.run({ key: 'throwing-result' }, () => broken));
+    expect(error).toBeInstanceOf(UnstorableResultError);
+    expect(error.cause).toBeInstanceOf(RangeError);
+    expect(error.message).toMatch(
+      /^The handler's result cannot be stored for duplicates to replay: its toJSON threw \(no JSON form\)\./,
     );
   });
 
-  it('a result JSON drops entirely (a function) commits, and a duplicate gets no result', async () => {
-    const outcome = await store.run({ key: 'function-result' }, () => () => 'not data');
+  it('a toJSON that gives undefined commits like a void handler: a duplicate gets no result', async () => {
+    const outcome = await store.run({ key: 'undefined-json' }, () => ({ toJSON: () => undefined }));
     expect(outcome.status).toBe('committed');
-    expect(await store.run({ key: 'function-result' }, () => undefined)).toMatchObject({
+    expect(await store.run({ key: 'undefined-json' }, () => undefined)).toMatchObject({
       status: 'duplicate',
       result: undefined,
       resultOmitted: false,

@@ -287,6 +287,31 @@ describe('verifyWebhookSignature: secrets and tolerance the scheme cannot use ar
     );
   });
 
+  it.each([
+    ['the parsed JSON', { id: 'evt_1', type: 'invoice.paid' }, 'an object'],
+    ['an array', [1, 2], 'an array'],
+    ['no body', undefined, 'undefined'],
+  ])('stripe: %s as rawBody is refused before any signature check, saying to pass the raw body', (_, rawBody, got) => {
+    const body = JSON.stringify(rawBody ?? {});
+    const headers = signStripe('whsec_test', body, now);
+    const error = configurationError(() =>
+      verifyWebhookSignature({ scheme: 'stripe', secrets: 'whsec_test', headers, rawBody: rawBody as never, now }),
+    );
+    expect(error.message).toBe(
+      `verifyWebhookSignature: \`rawBody\` must be the body as received (a Buffer or a string), not the parsed JSON (got ${got}). ` +
+        'Pass the raw body before any JSON parsing: rawBodyOf(event) for API Gateway.',
+    );
+  });
+
+  it('a Uint8Array body is the bytes as received, like a Buffer', () => {
+    const body = '{"id":"evt_bytes"}';
+    const headers = signStripe('whsec_test', body, now);
+    const rawBody = new Uint8Array(Buffer.from(body)) as Buffer;
+    expect(verifyWebhookSignature({ scheme: 'stripe', secrets: 'whsec_test', headers, rawBody, now }).id).toBe(
+      'evt_bytes',
+    );
+  });
+
   it('accepts a tolerance below one second', () => {
     const secret = standardWebhooksSecret();
     const headers = signStandardWebhooks(secret, 'msg_half', '{}', now);

@@ -576,6 +576,11 @@ describe('alarms, dashboard and outputs', () => {
       Match.stringLikeRegexp('alarms have no action'),
     );
     expect(warnings).toHaveLength(1);
+    // what a user's own app can do: this repository's -c alarmEmail does nothing there
+    expect(JSON.stringify(warnings[0].entry.data)).toMatch(
+      /Give WebhookPipeline an alarmTopic: an SNS topic of your stack/,
+    );
+    expect(JSON.stringify(warnings[0].entry.data)).not.toMatch(/alarmEmail/);
     expect(
       Annotations.fromStack(synth('alarmed').stack).findWarning('*', Match.stringLikeRegexp('alarms have no action')),
     ).toHaveLength(0);

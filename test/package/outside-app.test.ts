@@ -1,24 +1,36 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../local/processes.js';
 import {
   createOutsideApp,
-  installLines,
   type OutsideApp,
   output,
+  projectCommands,
+  runProjectCommands,
   writeQuickStartFiles,
 } from '../support/outside-app.js';
 import { repoRoot } from '../support/package.js';
+import type { ReadmeBlock } from '../support/readme.js';
 
 // A user's project outside this repository: the packed tarball and public packages only, set up
-// with the README's Install commands and the files of docs/getting-started.md, as printed.
-// Every package at this repository's locked version; latest-versions.test.ts installs them unpinned.
+// in an empty directory with the README's Install commands and the files and commands of
+// docs/getting-started.md, as printed. Nothing is added by hand. Every package at this
+// repository's locked version; latest-versions.test.ts installs them unpinned.
 
 let outside: OutsideApp;
 let app: string;
-let quickStart: OutsideApp['blocks'];
+let quickStart: ReadmeBlock[];
 const run: OutsideApp['run'] = (...args) => outside.run(...args);
 const runAsync: OutsideApp['runAsync'] = (...args) => outside.runAsync(...args);
+
+/** The guide's shell block that holds `text`: the commands a user types, as printed. */
+function guideCommands(text: string): string {
+  const block = quickStart.find((candidate) => candidate.language === 'sh' && candidate.code.includes(text));
+  if (!block) throw new Error(`docs/getting-started.md has no sh block with ${text}`);
+  return block.code;
+}
 
 /** The repository's own version of a package, so the install is answered from npm's cache. */
 function pinned(name: string): string {
@@ -31,17 +43,24 @@ beforeAll(() => {
   app = outside.dir;
   quickStart = outside.blocks;
 
-  // The README's install lines, with the tarball this run packed and versions pinned.
-  const installs = installLines(quickStart);
-  expect(installs.length).toBeGreaterThanOrEqual(3);
-  for (const words of installs) {
-    const args = words.map((word) => {
-      if (word.endsWith('.tgz')) return inject('txonceTarball');
-      return word.startsWith('-') ? word : pinned(word);
-    });
-    const result = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...args]);
-    expect(result.status, `npm install ${words.join(' ')}\n${output(result)}`).toBe(0);
-  }
+  // The README's project lines in an empty directory: package.json from `npm init` and `npm pkg`,
+  // then the installs, with the tarball this run packed and versions pinned.
+  const commands = projectCommands(quickStart);
+  expect(commands.filter((line) => line.command === 'install').length).toBeGreaterThanOrEqual(3);
+  expect(commands[0].command).toBe('init');
+  runProjectCommands(outside, commands, (words) =>
+    run('npm', [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      ...words.map((word) => {
+        if (word.endsWith('.tgz')) return inject('txonceTarball');
+        return word.startsWith('-') ? word : pinned(word);
+      }),
+    ]),
+  );
+  expect(JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')).type).toBe('module');
   writeQuickStartFiles(outside);
 }, 300_000);
 
@@ -106,8 +125,12 @@ const { DynamoDBDocumentClient, GetCommand } = require('@aws-sdk/lib-dynamodb');
   it.concurrent("synthesizes the getting-started guide's CDK app (txonce/cdk with its own consumer entry) under cdk-nag", async ({
     expect,
   }) => {
+    // the guide's feature flags: then the CDK CLI has none to call unconfigured
+    const flags = await runAsync('bash', ['-e', '-c', guideCommands('cdk flags')]);
+    expect(flags.status, output(flags)).toBe(0);
     const result = await runAsync('npx', ['cdk', 'synth', '--no-notices', '-q', '-o', 'cdk.out']);
     expect(result.status, output(result)).toBe(0);
+    expect(output(result)).not.toMatch(/feature flags are not configured/);
     const template = JSON.parse(readFileSync(join(app, 'cdk.out/billing-webhooks.template.json'), 'utf8'));
     // not aws-cdk-lib's AwsCustomResource provider (it sets the DLQ's redrive-allow policy at deploy)
     const functions = Object.entries(template.Resources as Record<string, { Type: string; Properties: CfnProps }>)
@@ -126,6 +149,41 @@ const { DynamoDBDocumentClient, GetCommand } = require('@aws-sdk/lib-dynamodb');
     const bundle = readFileSync(join(app, 'cdk.out', consumerAsset as string, 'index.mjs'), 'utf8');
     expect(bundle).toContain('amount must be positive'); // the user's handler, not the example consumer
   }, 240_000);
+
+  it("runs the guide's consumer against DynamoDB Local as printed, and txonce inspect finds its record", async () => {
+    // The guide's two shells. The first starts DynamoDB Local on a port of this run's own (the
+    // guide's DYNAMODB_PORT); the second names that port where the guide prints 8000.
+    const port = await freePort();
+    const server = spawn('bash', ['-e', '-c', guideCommands('scripts/dynamodb-local.ts')], {
+      cwd: app,
+      env: outside.env({ DYNAMODB_PORT: String(port) }),
+      detached: true,
+    });
+    let serverOutput = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.stdout.on('data', (chunk) => {
+          serverOutput += chunk;
+          if (serverOutput.includes('is ready')) resolve();
+        });
+        server.stderr.on('data', (chunk) => {
+          serverOutput += chunk;
+        });
+        server.on('close', (status) => reject(new Error(`DynamoDB Local ended (${status}):\n${serverOutput}`)));
+      });
+      const second = guideCommands('deliver-twice').replaceAll(':8000', `:${port}`);
+      expect(second).toContain(`http://127.0.0.1:${port}`);
+      const result = run('bash', ['-e', '-c', second]);
+      expect(result.status, output(result)).toBe(0);
+      const statuses = [...result.stdout.matchAll(/"status":"(\w+)"/g)].map(([, status]) => status);
+      expect(statuses).toEqual(['committed', 'duplicate']);
+      // txonce inspect, as the guide prints it: the record the consumer wrote, under the pipeline's namespace
+      expect(result.stdout).toMatch(/stripe#evt_1/);
+      expect(result.stdout).toMatch(/inv_1/);
+    } finally {
+      if (server.pid) process.kill(-server.pid, 'SIGTERM');
+    }
+  }, 120_000);
 
   it('runs the txonce CLI from the package bin', () => {
     const result = run('npx', ['txonce', '--help']);

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { markdownBlocks, type ReadmeBlock, readmeSection } from './readme.js';
 
 // A user's project outside this repository, set up as the README's Install section and
-// docs/getting-started.md say: their `npm install` lines, then their files as printed.
+// docs/getting-started.md say, in an empty folder: their `npm init`, `npm pkg` and `npm install`
+// lines, then their files as printed. Nothing is added by hand.
 // Shared by test/package/outside-app.test.ts (this repository's locked versions) and
 // test/package/latest-versions.test.ts (what npm resolves today).
 
@@ -20,6 +21,8 @@ export interface OutsideApp {
   /** the README's and getting-started's code blocks, in order */
   blocks: ReadmeBlock[];
   run(command: string, args: string[], env?: NodeJS.ProcessEnv): SpawnSyncReturns<string>;
+  /** The environment commands run with: this process's, less AWS settings, plus `extra`. */
+  env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   /** Like run, without blocking: the type-check and the synth, each a process of its own, run side by side. */
   runAsync(command: string, args: string[]): Promise<ProcessResult>;
 }
@@ -30,20 +33,43 @@ export function quickStartBlocks(): ReadmeBlock[] {
   return [...readmeSection('Install'), ...markdownBlocks('docs/getting-started.md')];
 }
 
-/** The `npm install …` lines of the sh blocks, comments dropped, as word lists after `npm install`. */
-export function installLines(blocks: ReadmeBlock[]): string[][] {
+/** One `npm init|pkg|install …` line of the sh blocks: the npm command and the words after it. */
+export interface ProjectCommand {
+  command: 'init' | 'pkg' | 'install';
+  words: string[];
+}
+
+/** The `npm init`, `npm pkg` and `npm install` lines of the sh blocks, in order, comments dropped. */
+export function projectCommands(blocks: ReadmeBlock[]): ProjectCommand[] {
   return blocks
     .filter((block) => block.language === 'sh')
     .flatMap((block) => block.code.split('\n'))
     .map((line) => line.replace(/#.*$/, '').trim())
-    .filter((line) => line.startsWith('npm install '))
-    .map((line) => line.split(/\s+/).slice(2));
+    .filter((line) => /^npm (init|pkg|install) /.test(line))
+    .map((line) => {
+      const [command, ...words] = line.split(/\s+/).slice(1);
+      return { command: command as ProjectCommand['command'], words };
+    });
 }
 
-/** An empty project in a temporary folder, with commands that run in it without AWS settings. */
+/**
+ * Runs the lines in order: `npm init` and `npm pkg` as printed, each `npm install` through
+ * `install` (the test's own versions and cache mode). Throws with npm's output on a failure.
+ */
+export function runProjectCommands(
+  app: OutsideApp,
+  commands: ProjectCommand[],
+  install: (words: string[]) => SpawnSyncReturns<string>,
+): void {
+  for (const { command, words } of commands) {
+    const result = command === 'install' ? install(words) : app.run('npm', [command, ...words]);
+    if (result.status !== 0) throw new Error(`npm ${command} ${words.join(' ')}\n${output(result)}`);
+  }
+}
+
+/** An empty folder, with commands that run in it without AWS settings. */
 export function createOutsideApp(): OutsideApp {
   const dir = mkdtempSync(join(tmpdir(), 'txonce-app-'));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'billing-webhooks', private: true, type: 'module' }));
   const appEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
     return {
@@ -56,6 +82,7 @@ export function createOutsideApp(): OutsideApp {
   return {
     dir,
     blocks: quickStartBlocks(),
+    env: (extra = {}) => appEnv(extra),
     run: (command, args, env = {}) =>
       spawnSync(command, args, { cwd: dir, encoding: 'utf8', timeout: 240_000, env: appEnv(env) }),
     runAsync: (command, args) => {
