@@ -235,7 +235,7 @@ describe('the batch read itself', () => {
     const keys = Array.from({ length: 250 }, (_, index) => `bulk-${index}`);
     await store.run({ key: 'bulk-3' }, () => 'three');
 
-    const prechecked = await store.precheckBatch([...keys, 'bulk-3', 42, '']);
+    const prechecked = await store.precheckBatch([...keys, 'bulk-3', { not: 'a key' }, '']);
 
     const batchGets = reads.filter((read) => read.operation === 'BatchGetItem');
     const sizes = batchGets.map(

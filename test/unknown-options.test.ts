@@ -33,7 +33,7 @@ describe('an option name the factory does not know', () => {
     expect(error.message).toBe(
       'Idempotency: `ttl` is not an option; did you mean `ttlSeconds`? Rename or remove it (the options are ' +
         'client, tableName, source, ttlSeconds, ttlAttribute, maxAttempts, retryBaseDelayMs, maxResultBytes, ' +
-        'resultTooLarge, outboxTable, precheck, cache).',
+        'resultTooLarge, outboxTable, precheck, precheckRead, cache).',
     );
   });
 
