@@ -43,10 +43,14 @@ describe('verifyWebhook: option errors are TypeErrors that say what to pass', ()
 
   it('names the schemes when the scheme is unknown or missing', () => {
     expect(() => verifyWebhook({ scheme: 'svix' as never, secrets: secret })).toThrow(
-      new TypeError('verifyWebhook: scheme must be one of standard-webhooks, stripe, github (got "svix").'),
+      new TypeError(
+        'verifyWebhook: scheme must be one of standard-webhooks, stripe, github, shopify, slack, square, linear, paddle, zoom, twilio, or a scheme definition (got "svix").',
+      ),
     );
     expect(() => verifyWebhook(undefined as never)).toThrow(
-      new TypeError('verifyWebhook: scheme must be one of standard-webhooks, stripe, github (got undefined).'),
+      new TypeError(
+        'verifyWebhook: scheme must be one of standard-webhooks, stripe, github, shopify, slack, square, linear, paddle, zoom, twilio, or a scheme definition (got undefined).',
+      ),
     );
   });
 
