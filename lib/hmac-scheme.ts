@@ -249,7 +249,7 @@ function signedBytes(part: SignedPart, values: SignedValues): Buffer {
   }
 }
 
-/** Twilio's form: every parameter name followed by its value, sorted by name (repeated names: values sorted). */
+/** Twilio's form: each name followed by its value, sorted by name; a repeated name's distinct values sorted, as twilio's validateRequest does. */
 function sortedParams(body: ParsedBody): string {
   if (body.kind !== 'form') {
     throw new WebhookVerificationError(
@@ -260,8 +260,7 @@ function sortedParams(body: ParsedBody): string {
   const names = [...new Set(body.params.keys())].sort();
   return names
     .map((name) =>
-      body.params
-        .getAll(name)
+      [...new Set(body.params.getAll(name))]
         .sort()
         .map((value) => name + value)
         .join(''),

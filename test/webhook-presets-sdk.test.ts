@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { verifyWebhookSignature, WebhookVerificationError } from '../lib/index.js';
+import { type ProviderCase, providerCases } from './support/provider-verifiers.js';
+
+// Each preset against the provider's own SDK verifier (devDependencies only): signed with the
+// provider's documented method, both must accept the valid request and reject the others.
+
+const SECRET = 'provider-secret-0f3a9c';
+const OTHER_SECRET = 'provider-secret-other';
+
+/** txonce's verdict: accepted, or the reason it rejected. */
+function txonce(provider: ProviderCase, headers: Record<string, string>, body: string, url: string): string {
+  try {
+    verifyWebhookSignature({ scheme: provider.preset, secrets: SECRET, headers, rawBody: body, url });
+    return 'accepted';
+  } catch (error) {
+    if (error instanceof WebhookVerificationError) return error.reason;
+    throw error;
+  }
+}
+
+interface Sent {
+  headers: Record<string, string>;
+  body: string;
+  url: string;
+}
+
+const CASES: [string, (provider: ProviderCase) => Sent | undefined, string[]][] = [
+  ['a valid request', (p) => signed(p, SECRET, new Date()), ['accepted']],
+  [
+    'a tampered body',
+    (p) => {
+      const sent = signed(p, SECRET, new Date());
+      return { ...sent, body: sent.body.replace('1', '2') };
+    },
+    ['bad-signature'],
+  ],
+  ['a request signed with another secret', (p) => signed(p, OTHER_SECRET, new Date()), ['bad-signature']],
+  [
+    'a request signed ten minutes ago',
+    (p) => (p.signsTime ? signed(p, SECRET, new Date(Date.now() - 600_000)) : undefined),
+    ['timestamp-out-of-tolerance'],
+  ],
+  [
+    'a garbled signature header',
+    (p) => {
+      const sent = signed(p, SECRET, new Date());
+      return { ...sent, headers: { ...sent.headers, [p.signatureHeader]: 'v9=not;a=signature' } };
+    },
+    ['malformed-header', 'bad-signature'],
+  ],
+  [
+    'no signature header',
+    (p) => {
+      const sent = signed(p, SECRET, new Date());
+      const headers = { ...sent.headers };
+      delete headers[p.signatureHeader];
+      return { ...sent, headers };
+    },
+    ['missing-header'],
+  ],
+];
+
+function signed(provider: ProviderCase, secret: string, at: Date): Sent {
+  const { body, url } = provider.request(at);
+  return { headers: provider.sign(secret, body, at, url), body, url };
+}
+
+describe.each(providerCases.map((provider) => [provider.label ?? provider.preset, provider] as const))(
+  '%s: txonce and the provider SDK agree',
+  (_, provider) => {
+    it.each(CASES)('on %s', async (_case, build, reasons) => {
+      const sent = build(provider);
+      if (!sent) return; // the provider signs no time: nothing can be stale
+      const ours = txonce(provider, sent.headers, sent.body, sent.url);
+      const theirs = await provider.sdkAccepts(SECRET, sent.headers, sent.body, sent.url);
+      expect(reasons).toContain(ours);
+      expect(theirs).toBe(ours === 'accepted');
+    });
+  },
+);
