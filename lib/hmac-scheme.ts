@@ -234,7 +234,8 @@ interface SignedValues {
 /** The bytes of one part; the body as raw bytes, never a text decoding (invalid bytes would collapse to U+FFFD). */
 function signedBytes(part: SignedPart, values: SignedValues): Buffer {
   if ('text' in part) return Buffer.from(part.text);
-  if ('header' in part) return Buffer.from(values.check.headers[part.header]?.trim() ?? '', 'latin1');
+  // Node decodes header bytes as Latin-1: encoding back gives the bytes the sender signed
+  if ('header' in part) return Buffer.from(header(values.check.headers, part.header)[1], 'latin1');
   switch (part.value) {
     case 'body':
       return values.check.rawBody;

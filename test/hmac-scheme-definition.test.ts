@@ -55,6 +55,15 @@ describe('a provider as data', () => {
     ).toBe('Webhook rejected (bad-signature): no s signature in x-acme-signature matches');
   });
 
+  it('refuses a request without a header the definition signs, rather than signing an empty string', () => {
+    const body = '{}';
+    const headers = { 'x-acme-signature': `ts=${nowSeconds()};s=${sign(body, '')}` };
+    const error = rejection(() =>
+      verifyWebhookSignature({ scheme: acme, secrets: 'acme-secret', headers, rawBody: body }),
+    );
+    expect(error.message).toBe('Webhook rejected (missing-header): header x-acme-topic is missing');
+  });
+
   it('accepts any one of several signatures (a rotation), and refuses a header with two timestamps', () => {
     const body = '{}';
     const ts = nowSeconds();
