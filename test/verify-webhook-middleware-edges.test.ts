@@ -9,20 +9,10 @@ import {
   verifyWebhook,
 } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
+import { handlerWith } from './support/webhook-receiver.js';
 import { signStandardWebhooks, standardWebhooksSecret } from './support/webhook-signers.js';
 
 const body = '{"type":"x"}';
-
-function handlerWith(options: VerifyWebhookOptions) {
-  const seen: VerifiedWebhookEvent[] = [];
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult | undefined>()
-    .use(verifyWebhook(options))
-    .handler(async (event) => {
-      seen.push(event as VerifiedWebhookEvent);
-      return { statusCode: 202, body: String((event as VerifiedWebhookEvent).webhook.id) };
-    });
-  return { handler, seen };
-}
 
 const send = async (
   handler: ReturnType<typeof handlerWith>['handler'],

@@ -1,24 +1,18 @@
 import { createHmac } from 'node:crypto';
-import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { type VerifiedWebhookEvent, type VerifyWebhookOptions, verifyWebhook } from '../lib/index.js';
+import type { VerifyWebhookOptions } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import { formParams } from './support/provider-verifiers.js';
+import { handlerWith } from './support/webhook-receiver.js';
 
 const SECRET = 'challenge-secret-7d1e';
 const now = () => Math.floor(Date.now() / 1000);
 const hex = (data: string, secret = SECRET) => createHmac('sha256', secret).update(data).digest('hex');
 
 function receiver(options: VerifyWebhookOptions) {
-  const seen: VerifiedWebhookEvent[] = [];
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult | undefined>()
-    .use(verifyWebhook(options))
-    .handler(async (event) => {
-      seen.push(event as VerifiedWebhookEvent);
-      return { statusCode: 202, body: String((event as VerifiedWebhookEvent).webhook.id) };
-    });
+  const { handler, seen } = handlerWith(options);
   const send = async (body: string, headers: Record<string, string>, event: Partial<APIGatewayProxyEvent> = {}) =>
     (await handler(
       { body, headers, isBase64Encoded: false, ...event } as never,

@@ -146,37 +146,14 @@ export const providerCases: ProviderCase[] = [
     sdkAccepts: (secret, headers, body) =>
       verdict(() => new PaddleWebhooks().isSignatureValid(body, secret, headers['Paddle-Signature'])),
   },
-  {
-    preset: 'twilio',
-    label: 'twilio (form parameters)',
-    request: () => ({
-      body: 'AccountSid=AC123&Body=hello+there&From=%2B14158141829&MessageSid=SM1&To=%2B15558675310',
-      url: 'https://example.com/prod/webhooks/twilio?source=sms',
-    }),
-    signsTime: false,
-    signatureHeader: 'X-Twilio-Signature',
-    // twilio's own signer
-    sign: (secret, body, _at, url) => ({
-      'X-Twilio-Signature': twilio.getExpectedTwilioSignature(secret, url, formParams(body)),
-    }),
-    sdkAccepts: async (secret, headers, body, url) =>
-      verdict(() => twilio.validateRequest(secret, headers['X-Twilio-Signature'], url, formParams(body))),
-  },
-  {
-    preset: 'twilio',
-    label: 'twilio (a parameter repeated, a value twice)',
-    request: () => ({
-      body: 'AccountSid=AC123&Event=initiated&Event=completed&Event=initiated&Event=answered&CallSid=CA1',
-      url: 'https://example.com/prod/webhooks/twilio?source=sms',
-    }),
-    signsTime: false,
-    signatureHeader: 'X-Twilio-Signature',
-    sign: (secret, body, _at, url) => ({
-      'X-Twilio-Signature': twilio.getExpectedTwilioSignature(secret, url, formParams(body)),
-    }),
-    sdkAccepts: async (secret, headers, body, url) =>
-      verdict(() => twilio.validateRequest(secret, headers['X-Twilio-Signature'], url, formParams(body))),
-  },
+  twilioForm(
+    'twilio (form parameters)',
+    'AccountSid=AC123&Body=hello+there&From=%2B14158141829&MessageSid=SM1&To=%2B15558675310',
+  ),
+  twilioForm(
+    'twilio (a parameter repeated, a value twice)',
+    'AccountSid=AC123&Event=initiated&Event=completed&Event=initiated&Event=answered&CallSid=CA1',
+  ),
   {
     preset: 'twilio',
     label: 'twilio (bodySHA256, JSON body)',
@@ -192,6 +169,22 @@ export const providerCases: ProviderCase[] = [
       verdict(() => twilio.validateRequestWithBody(secret, headers['X-Twilio-Signature'], url, body)),
   },
 ];
+
+/** A form-encoded Twilio request, signed with twilio's own signer. */
+function twilioForm(label: string, body: string): ProviderCase {
+  return {
+    preset: 'twilio',
+    label,
+    request: () => ({ body, url: 'https://example.com/prod/webhooks/twilio?source=sms' }),
+    signsTime: false,
+    signatureHeader: 'X-Twilio-Signature',
+    sign: (secret, signedBody, _at, url) => ({
+      'X-Twilio-Signature': twilio.getExpectedTwilioSignature(secret, url, formParams(signedBody)),
+    }),
+    sdkAccepts: async (secret, headers, sentBody, url) =>
+      verdict(() => twilio.validateRequest(secret, headers['X-Twilio-Signature'], url, formParams(sentBody))),
+  };
+}
 
 /** Twilio's SDK takes the parsed parameters, as express.urlencoded hands them over. */
 export function formParams(body: string): Record<string, string | string[]> {
