@@ -1,13 +1,7 @@
 import { createHmac } from 'node:crypto';
-import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  type SecretSource,
-  type VerifiedWebhookEvent,
-  type VerifyWebhookOptions,
-  verifyWebhook,
-} from '../lib/index.js';
+import { type SecretSource, verifyWebhook } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import { handlerWith } from './support/webhook-receiver.js';
 import { signStandardWebhooks, standardWebhooksSecret } from './support/webhook-signers.js';
