@@ -22,8 +22,9 @@ export interface VerifiedWebhook {
   scheme: string;
   /**
    * What the signature vouches for as the event's id: a signed header (Standard Webhooks'
-   * webhook-id), an id in the signed body (Stripe, Slack, Square, Paddle), or
-   * "body-sha256:<hex>" of the signed body for a provider that signs no id (GitHub, Shopify...).
+   * webhook-id), an id in the signed body (Stripe, Slack, Square, Paddle), or, for a provider
+   * that signs no id, "body-sha256:<hex>" of the signed body (GitHub, Shopify...) or
+   * "params-sha256:<hex>" of the signed form parameters (Twilio).
    */
   id: string | undefined;
   /** An unsigned delivery id (X-GitHub-Delivery...), for logs: anyone who replays a body can change it. */
@@ -72,7 +73,7 @@ export function verifyHmac(scheme: HmacSchemeDefinition, check: SchemeCheck): Ve
         ? id
         : 'bodyPath' in scheme.id
           ? bodyField(body, scheme.id.bodyPath)
-          : bodyDigest(check.rawBody),
+          : digestId(scheme, body, check.rawBody, bodyDigested),
     ...(deliveryId !== undefined && { deliveryId }),
     timestamp:
       timestampText === undefined
@@ -269,7 +270,16 @@ function sortedParams(body: ParsedBody): string {
     .join('');
 }
 
-function bodyDigest(rawBody: Buffer): string {
+/**
+ * The id of a provider that signs no id: a digest of what it signed, so a replayed capture is
+ * the same event. Where it signs the decoded form parameters (Twilio), the digest is theirs:
+ * the bytes can be re-encoded (`+` for `%20`, `%2b` for `%2B`) and still verify.
+ */
+function digestId(scheme: HmacSchemeDefinition, body: ParsedBody, rawBody: Buffer, bodyDigested: boolean): string {
+  const signsParams = scheme.signed.some((part) => 'value' in part && part.value === 'form-params');
+  if (signsParams && !bodyDigested) {
+    return `params-sha256:${createHash('sha256').update(sortedParams(body)).digest('hex')}`;
+  }
   return `body-sha256:${createHash('sha256').update(rawBody).digest('hex')}`;
 }
 

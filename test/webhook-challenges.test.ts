@@ -111,12 +111,28 @@ describe('Twilio through the middleware: the URL rebuilt from the API Gateway ev
     const signature = twilio.getExpectedTwilioSignature(SECRET, url, formParams(form));
     const headers = { Host: 'abc.execute-api.eu-west-1.amazonaws.com', 'X-Twilio-Signature': signature };
     expect((await send(form, headers, event({ source: ['sms'] }))).statusCode).toBe(202);
-    expect(seen[0]?.webhook.id).toMatch(/^body-sha256:/);
+    expect(seen[0]?.webhook.id).toMatch(/^params-sha256:[0-9a-f]{64}$/);
     // the same request posted to another path was signed for another URL
     expect(
       (await send(form, headers, { ...event({ source: ['sms'] }), requestContext: { path: '/prod/other' } as never }))
         .statusCode,
     ).toBe(401);
+  });
+
+  it('keys a re-encoded form body as the same event: Twilio signs the decoded parameters, not the bytes', async () => {
+    const { send } = receiver({ scheme: 'twilio', secrets: SECRET, url: 'https://hooks.example.com/twilio' });
+    const sent = 'From=%2B14158141829&Body=hello+there';
+    const headers = {
+      'X-Twilio-Signature': twilio.getExpectedTwilioSignature(
+        SECRET,
+        'https://hooks.example.com/twilio',
+        formParams(sent),
+      ),
+    };
+    const first = await send(sent, headers);
+    const reencoded = await send('Body=hello%20there&From=%2b14158141829', headers);
+    expect(first.statusCode).toBe(202);
+    expect(reencoded).toEqual(first);
   });
 
   it('verifies the bodySHA256 form with a configured url, and refuses a body that does not match the digest', async () => {

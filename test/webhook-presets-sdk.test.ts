@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { verifyWebhookSignature, WebhookVerificationError } from '../lib/index.js';
 import { type ProviderCase, providerCases } from './support/provider-verifiers.js';
@@ -69,6 +70,32 @@ function signed(provider: ProviderCase, secret: string, at: Date): Sent {
 describe.each(providerCases.map((provider) => [provider.label ?? provider.preset, provider] as const))(
   '%s: txonce and the provider SDK agree',
   (_, provider) => {
+    it('rejects any change to one byte of the body, or keys it as the same event (a re-encoded form)', () => {
+      const sent = signed(provider, SECRET, new Date());
+      const verify = (rawBody: Buffer) =>
+        verifyWebhookSignature({
+          scheme: provider.preset,
+          secrets: SECRET,
+          headers: sent.headers,
+          rawBody,
+          url: sent.url,
+        });
+      const bytes = Buffer.from(sent.body);
+      const { id } = verify(bytes);
+      fc.assert(
+        fc.property(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 }), (at, delta) => {
+          const changed = Buffer.from(bytes);
+          changed[at] = ((changed[at] as number) + delta) % 256;
+          try {
+            expect(verify(changed).id).toBe(id);
+          } catch (error) {
+            expect(error).toBeInstanceOf(WebhookVerificationError);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+
     it.each(CASES)('on %s', async (_case, build, reasons) => {
       const sent = build(provider);
       if (!sent) return; // the provider signs no time: nothing can be stale
