@@ -54,14 +54,20 @@ export function verifyHmac(scheme: HmacSchemeDefinition, check: SchemeCheck): Ve
   const id = 'header' in scheme.id ? signedIdHeader(check.headers, scheme.id.header) : undefined;
   const deliveryId = scheme.deliveryIdHeader ? header(check.headers, scheme.deliveryIdHeader)[1] : undefined;
   const url = scheme.signed.some((part) => 'value' in part && part.value === 'url') ? signedUrl(check.url) : undefined;
-  const body = parseBody(check.rawBody, scheme.body ?? 'json');
+  // parsed only when a field is read from it: GitHub's 256 KiB body needs no JSON.parse
+  let parsed: ParsedBody | undefined;
+  const body = () => {
+    parsed ??= parseBody(check.rawBody, scheme.body ?? 'json');
+    return parsed;
+  };
   const bodyDigested =
     url !== undefined && scheme.bodyDigestParam ? checkBodyDigest(scheme, url, check.rawBody) : false;
-  const signed = Buffer.concat(
-    scheme.signed.map((part) => signedBytes(part, { check, timestampText, id, url, body, bodyDigested })),
-  );
+  // fed part by part: concatenating would copy the whole body once more
+  const signed = scheme.signed.map((part) => signedBytes(part, { check, timestampText, id, url, body, bodyDigested }));
   const secret = check.secrets.find((candidate) => {
-    const expected = createHmac(scheme.algorithm, keyOf(scheme, candidate)).update(signed).digest(scheme.encoding);
+    const hmac = createHmac(scheme.algorithm, keyOf(scheme, candidate));
+    for (const part of signed) hmac.update(part);
+    const expected = hmac.digest(scheme.encoding);
     return offered.some((signature) => sameText(signature, expected));
   });
   if (secret === undefined)
@@ -72,14 +78,14 @@ export function verifyHmac(scheme: HmacSchemeDefinition, check: SchemeCheck): Ve
       'header' in scheme.id
         ? id
         : 'bodyPath' in scheme.id
-          ? bodyField(body, scheme.id.bodyPath)
+          ? bodyField(body(), scheme.id.bodyPath)
           : digestId(scheme, body, check.rawBody, bodyDigested),
     ...(deliveryId !== undefined && { deliveryId }),
     timestamp:
       timestampText === undefined
         ? undefined
         : new Date(Number(timestampText) * (scheme.timestamp?.unit === 'ms' ? 1 : 1000)),
-    ...(scheme.challenge && challengeResponse(scheme, body, secret)),
+    ...(scheme.challenge && challengeResponse(scheme, body(), secret)),
   };
 }
 
@@ -228,7 +234,7 @@ interface SignedValues {
   timestampText: string | undefined;
   id: string | undefined;
   url: string | undefined;
-  body: ParsedBody;
+  body: () => ParsedBody;
   bodyDigested: boolean;
 }
 
@@ -247,7 +253,7 @@ function signedBytes(part: SignedPart, values: SignedValues): Buffer {
     case 'url':
       return Buffer.from(values.url ?? '');
     case 'form-params':
-      return values.bodyDigested ? Buffer.alloc(0) : Buffer.from(sortedParams(values.body));
+      return values.bodyDigested ? Buffer.alloc(0) : Buffer.from(sortedParams(values.body()));
   }
 }
 
@@ -275,10 +281,15 @@ function sortedParams(body: ParsedBody): string {
  * the same event. Where it signs the decoded form parameters (Twilio), the digest is theirs:
  * the bytes can be re-encoded (`+` for `%20`, `%2b` for `%2B`) and still verify.
  */
-function digestId(scheme: HmacSchemeDefinition, body: ParsedBody, rawBody: Buffer, bodyDigested: boolean): string {
+function digestId(
+  scheme: HmacSchemeDefinition,
+  body: () => ParsedBody,
+  rawBody: Buffer,
+  bodyDigested: boolean,
+): string {
   const signsParams = scheme.signed.some((part) => 'value' in part && part.value === 'form-params');
   if (signsParams && !bodyDigested) {
-    return `params-sha256:${createHash('sha256').update(sortedParams(body)).digest('hex')}`;
+    return `params-sha256:${createHash('sha256').update(sortedParams(body())).digest('hex')}`;
   }
   return `body-sha256:${createHash('sha256').update(rawBody).digest('hex')}`;
 }
