@@ -219,6 +219,11 @@ export function verifyWebhook(
   const scheme = resolveWebhookScheme(options?.scheme); // checked once, at startup
   if (toleranceSeconds !== undefined) assertTolerance(toleranceSeconds);
   const { refreshIntervalMs = 30_000, url = requestUrl } = options;
+  if (typeof url !== 'string' && typeof url !== 'function') {
+    throw new TypeError(
+      `verifyWebhook: url must be the URL the provider posts to, or a function of the event (got ${JSON.stringify(url)}).`,
+    );
+  }
   if (!(Number.isFinite(refreshIntervalMs) && refreshIntervalMs >= 0)) {
     throw new TypeError(`verifyWebhook: refreshIntervalMs must be a number >= 0 (got ${refreshIntervalMs}).`);
   }

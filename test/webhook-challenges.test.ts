@@ -135,6 +135,12 @@ describe('Twilio through the middleware: the URL rebuilt from the API Gateway ev
     expect(reencoded).toEqual(first);
   });
 
+  it('refuses a url option that is neither a string nor a function, when the middleware is created', () => {
+    expect(() => receiver({ scheme: 'twilio', secrets: SECRET, url: 42 as never })).toThrow(
+      new TypeError('verifyWebhook: url must be the URL the provider posts to, or a function of the event (got 42).'),
+    );
+  });
+
   it('verifies the bodySHA256 form with a configured url, and refuses a body that does not match the digest', async () => {
     const body = '{"data":{"messageSid":"SM1"}}';
     const digest = twilio.getExpectedBodyHash(body);
