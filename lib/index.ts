@@ -87,4 +87,5 @@ export {
   type SchemeSelector,
   type VerifiedWebhook,
   type WebhookScheme,
+  webhookSchemeFromText,
 } from './webhook-schemes.js';

@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { type SchemeCheck, type VerifiedWebhook, verifyHmac } from './hmac-scheme.js';
-import { type HmacSchemeDefinition, parseHmacScheme } from './hmac-scheme-definition.js';
+import { type HmacSchemeDefinition, HmacSchemeDefinitionError, parseHmacScheme } from './hmac-scheme-definition.js';
 import { type WebhookPreset, webhookPresets } from './webhook-presets.js';
 
 export type { Headers, SchemeCheck, VerifiedWebhook } from './hmac-scheme.js';
@@ -48,6 +48,31 @@ export function resolveWebhookScheme(selector: SchemeSelector): HmacSchemeDefini
 
 /** Definitions already checked: a middleware passes its own on every request. */
 const checked = new WeakSet<object>();
+
+/**
+ * The scheme a setting names: a preset's name, or a JSON definition (text that starts with
+ * `{`), as an environment variable or a CDK prop carries it. Text that is neither throws what
+ * `resolveWebhookScheme` throws; JSON that does not parse is an HmacSchemeDefinitionError.
+ *
+ * @example
+ * ```ts
+ * import { webhookSchemeFromText } from 'txonce';
+ *
+ * // WEBHOOK_SCHEME="shopify", or WEBHOOK_SCHEME='{"name":"acme","algorithm":"sha256",...}'
+ * export const scheme = webhookSchemeFromText(process.env.WEBHOOK_SCHEME ?? 'shopify');
+ * ```
+ */
+export function webhookSchemeFromText(text: string): HmacSchemeDefinition {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{')) return resolveWebhookScheme(trimmed as WebhookPreset);
+  let definition: unknown;
+  try {
+    definition = JSON.parse(trimmed);
+  } catch (error) {
+    throw new HmacSchemeDefinitionError(undefined, [`the text is not JSON (${(error as Error).message})`]);
+  }
+  return resolveWebhookScheme(definition as HmacSchemeDefinition);
+}
 
 /** Throws at startup for a secret this scheme cannot use. */
 export function assertUsableSecret(selector: SchemeSelector, secret: string): void {

@@ -8,6 +8,7 @@ import {
   verifyWebhook,
   verifyWebhookSignature,
   webhookPresets,
+  webhookSchemeFromText,
 } from '../lib/index.js';
 import { rejection } from './support/webhook-signers.js';
 
@@ -206,5 +207,20 @@ describe('Linear: the timestamp inside the signed body, in milliseconds', () => 
     ['nothing', 'null'],
   ])('refuses a webhookTimestamp that is %s (400)', (_, value) => {
     expect(rejection(() => verify(`{"webhookTimestamp":${value}}`)).reason).toBe('malformed-header');
+  });
+});
+
+describe('a scheme from a setting (an environment variable, a CDK prop)', () => {
+  it('reads a preset name or a JSON definition', () => {
+    expect(webhookSchemeFromText(' shopify ')).toBe(webhookPresets.shopify);
+    expect(webhookSchemeFromText(JSON.stringify(acme))).toEqual(acme);
+  });
+
+  it('says what is wrong with text that is neither', () => {
+    expect(() => webhookSchemeFromText('{"name":')).toThrow(HmacSchemeDefinitionError);
+    expect(() => webhookSchemeFromText('{"name":')).toThrow(/is not JSON/);
+    expect(() => webhookSchemeFromText('shopfiy')).toThrow(
+      /^verifyWebhook: scheme must be one of standard-webhooks, stripe, github, shopify, .*\(got "shopfiy"\)\.$/,
+    );
   });
 });
