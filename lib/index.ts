@@ -38,6 +38,16 @@ export {
   type WebhookRejection,
   WebhookVerificationError,
 } from './errors.js';
+export {
+  type ChallengeDefinition,
+  type EventIdSource,
+  type HmacSchemeDefinition,
+  HmacSchemeDefinitionError,
+  parseHmacScheme,
+  type SignatureFormat,
+  type SignedPart,
+  type TimestampSource,
+} from './hmac-scheme-definition.js';
 export { Idempotency, type IdempotencyOptions, type PrecheckedBatch, type RunRequest } from './idempotency.js';
 export type { Jsonified } from './jsonified.js';
 export {
@@ -58,6 +68,7 @@ export {
 export { type Destination, type OutboxItem, type OutboxMessage, outboxMessageId } from './outbox.js';
 export type { PrecheckMode, PrecheckRead } from './precheck-policy.js';
 export { fingerprintOf, recordKey } from './record.js';
+export { requestUrl } from './request-url.js';
 export {
   type PayloadIssue,
   SchemaValidationError,
@@ -80,4 +91,11 @@ export {
   verifyWebhook,
   verifyWebhookSignature,
 } from './verify-webhook.js';
-export type { VerifiedWebhook, WebhookScheme } from './webhook-schemes.js';
+export { type WebhookPreset, webhookPresets } from './webhook-presets.js';
+export {
+  resolveWebhookScheme,
+  type SchemeSelector,
+  type VerifiedWebhook,
+  type WebhookScheme,
+  webhookSchemeFromText,
+} from './webhook-schemes.js';

@@ -70,6 +70,7 @@ export const VERIFY_WEBHOOK_OPTIONS: OptionNames<VerifyWebhookOptions> = {
   secrets: true,
   toleranceSeconds: true,
   refreshIntervalMs: true,
+  url: true,
 };
 
 export const VERIFY_SIGNATURE_INPUT: OptionNames<Parameters<typeof verifyWebhookSignature>[0]> = {
@@ -78,6 +79,7 @@ export const VERIFY_SIGNATURE_INPUT: OptionNames<Parameters<typeof verifyWebhook
   headers: true,
   rawBody: true,
   toleranceSeconds: true,
+  url: true,
   now: true,
 };
 

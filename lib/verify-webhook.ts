@@ -3,16 +3,15 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { WebhookVerificationError } from './errors.js';
 import { VERIFY_SIGNATURE_INPUT, VERIFY_WEBHOOK_OPTIONS } from './option-names.js';
 import { optionChecks } from './options.js';
+import { requestUrl } from './request-url.js';
 import { valueKind } from './value-kind.js';
 import {
   assertUsableSecret,
   type Headers,
-  type SchemeCheck,
+  resolveWebhookScheme,
+  type SchemeSelector,
   type VerifiedWebhook,
-  verifyGithub,
-  verifyStandardWebhooks,
-  verifyStripe,
-  type WebhookScheme,
+  verifyScheme,
 } from './webhook-schemes.js';
 
 /**
@@ -69,11 +68,17 @@ export interface SecretSource {
  * ```
  */
 export interface VerifyWebhookOptions {
-  scheme: WebhookScheme;
+  /** A preset's name (`stripe`, `shopify`, `slack`...) or a scheme definition (docs/webhooks.md). */
+  scheme: SchemeSelector;
   /** One secret, several (rotation: new and old are both accepted), or a SecretSource. */
   secrets: string | string[] | SecretSource;
-  /** How far a signed timestamp may be from now, either way, in seconds. Default 300. */
+  /** How far a signed timestamp may be from now, either way, in seconds. Default: the scheme's own (Paddle 5, Linear 60), else 300. */
   toleranceSeconds?: number;
+  /**
+   * For schemes that sign the URL (Square, Twilio): the URL the provider posts to, exactly as
+   * configured there, or a function of the event. Default: https://<Host header><path>?<query>.
+   */
+  url?: string | ((event: APIGatewayProxyEvent) => string);
   /**
    * After a signature mismatch, `secrets.refresh()` is asked at most once per this many ms
    * (concurrent mismatches share one call), so forged requests cannot hammer a secrets store.
@@ -101,12 +106,6 @@ export interface VerifyWebhookOptions {
  */
 export type VerifiedWebhookEvent = APIGatewayProxyEvent & { webhook: VerifiedWebhook; rawBody: Buffer };
 
-const SCHEMES: Record<WebhookScheme, (check: SchemeCheck) => VerifiedWebhook> = {
-  'standard-webhooks': verifyStandardWebhooks,
-  stripe: verifyStripe,
-  github: verifyGithub,
-};
-
 /**
  * Verifies one webhook against the raw body (never a re-serialised one). Throws
  * WebhookVerificationError saying why; a secret the scheme cannot use is a TypeError.
@@ -128,22 +127,24 @@ const SCHEMES: Record<WebhookScheme, (check: SchemeCheck) => VerifiedWebhook> = 
  * ```
  */
 export function verifyWebhookSignature(input: {
-  scheme: WebhookScheme;
+  scheme: SchemeSelector;
   secrets: string | string[];
   headers: Record<string, string | undefined> | null | undefined;
   rawBody: Buffer | string;
   toleranceSeconds?: number;
+  /** The URL the provider posted to, query included: for schemes that sign it (Square, Twilio). */
+  url?: string;
   now?: Date;
 }): VerifiedWebhook {
   optionChecks('verifyWebhookSignature').knownNames(input, VERIFY_SIGNATURE_INPUT);
   const secrets = usableSecrets(input.scheme, input.secrets);
-  const toleranceSeconds = input.toleranceSeconds ?? 300;
-  assertTolerance(toleranceSeconds);
-  return SCHEMES[input.scheme]({
+  if (input.toleranceSeconds !== undefined) assertTolerance(input.toleranceSeconds);
+  return verifyScheme(input.scheme, {
     headers: lowerCaseHeaders(input.headers),
     rawBody: signedBytes(input.rawBody),
     secrets,
-    toleranceSeconds,
+    toleranceSeconds: input.toleranceSeconds,
+    url: input.url,
     nowSeconds: Math.floor((input.now ?? new Date()).getTime() / 1000),
   });
 }
@@ -229,21 +230,29 @@ export function verifyWebhook(
   options: VerifyWebhookOptions,
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult | undefined> {
   optionChecks('verifyWebhook').knownNames(options, VERIFY_WEBHOOK_OPTIONS);
-  const { scheme, toleranceSeconds = 300 } = options ?? ({} as VerifyWebhookOptions);
-  if (!(scheme in SCHEMES)) {
+  const { toleranceSeconds } = options ?? ({} as VerifyWebhookOptions);
+  const scheme = resolveWebhookScheme(options?.scheme); // checked once, at startup
+  if (toleranceSeconds !== undefined) assertTolerance(toleranceSeconds);
+  const { refreshIntervalMs = 30_000, url = requestUrl } = options;
+  if (typeof url !== 'string' && typeof url !== 'function') {
     throw new TypeError(
-      `verifyWebhook: scheme must be one of ${Object.keys(SCHEMES).join(', ')} (got ${JSON.stringify(scheme)}).`,
+      `verifyWebhook: url must be the URL the provider posts to, or a function of the event (got ${JSON.stringify(url)}).`,
     );
   }
-  assertTolerance(toleranceSeconds);
-  const { refreshIntervalMs = 30_000 } = options;
   if (!(Number.isFinite(refreshIntervalMs) && refreshIntervalMs >= 0)) {
     throw new TypeError(`verifyWebhook: refreshIntervalMs must be a number >= 0 (got ${refreshIntervalMs}).`);
   }
   const source = secretSource(scheme, options.secrets, refreshIntervalMs);
 
   const verifyWith = async (secrets: string[], event: APIGatewayProxyEvent, rawBody: Buffer) =>
-    verifyWebhookSignature({ scheme, secrets, headers: event.headers, rawBody, toleranceSeconds });
+    verifyWebhookSignature({
+      scheme,
+      secrets,
+      headers: event.headers,
+      rawBody,
+      toleranceSeconds,
+      url: typeof url === 'string' ? url : url(event),
+    });
 
   // A named function, as Middy's own middlewares use: its name is what Middy's plugin hooks report.
   const verifyWebhookBefore: VerifyMiddleware['before'] = async (request) => {
@@ -260,6 +269,8 @@ export function verifyWebhook(
       if (!retried) return rejected(error);
       webhook = retried;
     }
+    // a verified handshake (Slack, Zoom) is answered here: the handler never sees it, nothing is queued
+    if (webhook.challengeResponse) return answered(webhook.challengeResponse);
     Object.assign(request.event, { webhook, rawBody });
   };
   return { name: 'txonce-verify-webhook', before: verifyWebhookBefore };
@@ -281,6 +292,10 @@ async function retryWithRefreshedSecrets(
     if (error instanceof WebhookVerificationError) return undefined;
     throw error;
   }
+}
+
+function answered(challengeResponse: Record<string, string>): APIGatewayProxyResult {
+  return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(challengeResponse) };
 }
 
 /** Names the reason and nothing more: no expected signature, no secret, no body echo. */
@@ -307,7 +322,7 @@ interface RateLimitedSource {
 }
 
 function secretSource(
-  scheme: WebhookScheme,
+  scheme: SchemeSelector,
   secrets: VerifyWebhookOptions['secrets'],
   refreshIntervalMs: number,
 ): RateLimitedSource {
@@ -361,9 +376,11 @@ function assertTolerance(toleranceSeconds: number): void {
  * export const secrets = usableSecrets('stripe', (process.env.STRIPE_SECRETS ?? 'whsec_placeholder').split(','));
  * ```
  */
-export function usableSecrets(scheme: WebhookScheme, secrets: string | string[]): string[] {
+export function usableSecrets(scheme: SchemeSelector, secrets: string | string[]): string[] {
   const list = typeof secrets === 'string' ? [secrets] : secrets;
-  if (!Array.isArray(list) || list.length === 0) throw new TypeError(`verifyWebhook: no ${scheme} secret configured.`);
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new TypeError(`verifyWebhook: no ${resolveWebhookScheme(scheme).name} secret configured.`);
+  }
   for (const secret of list) assertUsableSecret(scheme, secret);
   return list;
 }

@@ -1,28 +1,12 @@
 import { createHmac } from 'node:crypto';
-import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  type SecretSource,
-  type VerifiedWebhookEvent,
-  type VerifyWebhookOptions,
-  verifyWebhook,
-} from '../lib/index.js';
+import { type SecretSource, verifyWebhook } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
+import { handlerWith } from './support/webhook-receiver.js';
 import { signStandardWebhooks, standardWebhooksSecret } from './support/webhook-signers.js';
 
 const body = '{"type":"x"}';
-
-function handlerWith(options: VerifyWebhookOptions) {
-  const seen: VerifiedWebhookEvent[] = [];
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult | undefined>()
-    .use(verifyWebhook(options))
-    .handler(async (event) => {
-      seen.push(event as VerifiedWebhookEvent);
-      return { statusCode: 202, body: String((event as VerifiedWebhookEvent).webhook.id) };
-    });
-  return { handler, seen };
-}
 
 const send = async (
   handler: ReturnType<typeof handlerWith>['handler'],
@@ -43,10 +27,14 @@ describe('verifyWebhook: option errors are TypeErrors that say what to pass', ()
 
   it('names the schemes when the scheme is unknown or missing', () => {
     expect(() => verifyWebhook({ scheme: 'svix' as never, secrets: secret })).toThrow(
-      new TypeError('verifyWebhook: scheme must be one of standard-webhooks, stripe, github (got "svix").'),
+      new TypeError(
+        'verifyWebhook: scheme must be one of standard-webhooks, stripe, github, shopify, slack, square, linear, paddle, zoom, twilio, or a scheme definition (got "svix").',
+      ),
     );
     expect(() => verifyWebhook(undefined as never)).toThrow(
-      new TypeError('verifyWebhook: scheme must be one of standard-webhooks, stripe, github (got undefined).'),
+      new TypeError(
+        'verifyWebhook: scheme must be one of standard-webhooks, stripe, github, shopify, slack, square, linear, paddle, zoom, twilio, or a scheme definition (got undefined).',
+      ),
     );
   });
 
