@@ -62,33 +62,44 @@ describe('a local stack that loses no accepted event', () => {
 });
 
 describe('supervision', () => {
-  it('notices a killed emulator, says so, restarts it with its queues, and re-delivers what it held', async () => {
-    const events: PipelineEvent[] = [];
-    const stack = await startLocalStack({
-      cdkOut,
-      port: 0,
-      healthCheckIntervalMs: 500,
-      onEvent: (event) => events.push(event),
-    });
-    stacks.push(stack);
-    const notices = () =>
-      events.flatMap((event) => (event.stage === 'supervisor' ? [`${event.level}: ${event.message}`] : []));
-    const moto = stack.pids[1];
+  it.each([
+    ['moto server', 1],
+    ['DynamoDB Local', 0],
+  ])(
+    'notices a killed %s, says so, restarts it with what it held, and applies webhooks again',
+    async (name, index) => {
+      const events: PipelineEvent[] = [];
+      const dataPath = mkdtempSync(join(tmpdir(), 'txonce-data-'));
+      const stack = await startLocalStack({
+        cdkOut,
+        port: 0,
+        dataPath,
+        healthCheckIntervalMs: 500,
+        onEvent: (event) => events.push(event),
+      });
+      stacks.push(stack);
+      const notices = () =>
+        events.flatMap((event) => (event.stage === 'supervisor' ? [`${event.level}: ${event.message}`] : []));
+      const killed = stack.pids[index];
 
-    process.kill(moto, 'SIGKILL');
+      process.kill(killed, 'SIGKILL');
 
-    await eventually('the stack says moto died', async () =>
-      notices().some((notice) => /^error: moto server was killed by SIGKILL\. Restarting it/.test(notice)),
-    );
-    await eventually(
-      'moto is back',
-      async () => notices().some((notice) => /^info: moto server is back/.test(notice)),
-      30_000,
-    );
-    expect(stack.pids[1]).not.toBe(moto);
-    expect(await sendInvoice(stack, 'msg_after_restart', 'cus_after_restart', 70)).toBe(202);
-    await eventually('the webhook is applied', async () => (await paidTotal(stack, 'cus_after_restart')) === 70);
-  }, 90_000);
+      await eventually('the stack says it died', async () =>
+        notices().some((notice) => notice.startsWith(`error: ${name} was killed by SIGKILL. Restarting it`)),
+      );
+      await eventually(
+        'it is back',
+        async () => notices().some((notice) => notice.startsWith(`info: ${name} is back`)),
+        30_000,
+      );
+      expect(notices().filter((notice) => notice.startsWith('error:'))).toHaveLength(1);
+      expect(stack.pids[index]).not.toBe(killed);
+      const customer = `cus_after_${index}`;
+      expect(await sendInvoice(stack, `msg_after_restart_${index}`, customer, 70)).toBe(202);
+      await eventually('the webhook is applied', async () => (await paidTotal(stack, customer)) === 70);
+    },
+    90_000,
+  );
 });
 
 describe('npm start, however it dies', () => {
