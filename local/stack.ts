@@ -17,6 +17,7 @@ import { freePort, refuseBusyPort } from './processes.js';
 import { startReaper } from './reaper.js';
 import { receiptReceiver } from './receipt-receiver.js';
 import { type ReplayReport, replayJournal } from './replay.js';
+import { snsDeliveryRetries } from './sns-delivery-retries.js';
 import { startSqsJournalProxy } from './sqs-journal-proxy.js';
 import { Supervisor } from './supervisor.js';
 import { readCloudAssembly, type SynthesizedStack, synthesizeApp } from './template/cloud-assembly.js';
@@ -254,6 +255,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const replayed = await replay('start');
 
+    // moto delivers a notification once; SNS retries a failed delivery, so this does it for moto
+    const snsRetries = snsDeliveryRetries({
+      onFailure: (delivery, why, retryInMs) =>
+        notice(
+          'warn',
+          `The receipts topic's delivery ${delivery} to /receipts failed (${why}); ${retryInMs === undefined ? 'SNS gives up, as its delivery policy says' : `SNS delivers it again in ${retryInMs / 1000} s`}.`,
+        ),
+    });
+    started.push({ stop: async () => snsRetries.stop() });
     const gateway: RunningGateway = await startHttpGateway({
       port: options.port ?? 3000,
       routes: [
@@ -262,12 +272,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           // a partner subscribed to the receipts topic, built on txonce: applies each receipt once
           method: 'POST',
           path: '/receipts',
-          handler: receiptReceiver({
-            dynamo: documents,
-            dedupTable: localResources.dedupTable,
-            receiptsTable: localResources.receiptsTable,
-            onReceipt: (id, status) => options.onEvent?.({ stage: 'receiver', id, status }),
-          }),
+          handler: snsRetries.wrap(
+            receiptReceiver({
+              dynamo: documents,
+              dedupTable: localResources.dedupTable,
+              receiptsTable: localResources.receiptsTable,
+              onReceipt: (id, status) => options.onEvent?.({ stage: 'receiver', id, status }),
+            }),
+          ),
         },
       ],
     }).catch((error) => {
