@@ -14,6 +14,7 @@ const RELEASE_SUITES = [
   'test/local-stack.test.ts',
   'test/local-template.test.ts',
   'test/local-recovery.test.ts',
+  'test/chaos.test.ts',
   'test/bench.test.ts',
 ];
 
