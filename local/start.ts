@@ -26,7 +26,8 @@ const stop = async (why: string, code: number) => {
 process.on('SIGINT', () => void stop('SIGINT', 0));
 process.on('SIGTERM', () => void stop('SIGTERM', 0));
 process.on('SIGHUP', () => void stop('SIGHUP', 0));
-// npm or tsx ended without passing the signal on: do not run on as an orphan
+// `npm start` execs this process, so npm passes SIGTERM and SIGINT on; if whatever started it
+// ends without passing a signal on, do not run on as an orphan
 const parent = process.ppid;
 setInterval(() => {
   if (process.ppid !== parent) void stop('the parent process ended', 0);

@@ -36,6 +36,13 @@ async function paidTotal(stack: LocalStack, customerId: string): Promise<number 
   return Item?.paidTotal;
 }
 
+async function receipts(stack: LocalStack, invoiceId: string): Promise<number | undefined> {
+  const { Item } = await documents(stack).send(
+    new GetCommand({ TableName: stack.resources.receiptsTable, Key: { pk: invoiceId }, ConsistentRead: true }),
+  );
+  return Item?.receipts;
+}
+
 describe('a local stack that loses no accepted event', () => {
   it('re-delivers on restart what it answered 202 for but had not applied, and applies each once', async () => {
     const dataPath = mkdtempSync(join(tmpdir(), 'txonce-data-'));
@@ -97,6 +104,10 @@ describe('supervision', () => {
       const customer = `cus_after_${index}`;
       expect(await sendInvoice(stack, `msg_after_restart_${index}`, customer, 70)).toBe(202);
       await eventually('the webhook is applied', async () => (await paidTotal(stack, customer)) === 70);
+      await eventually(
+        'its receipt reaches the receiver',
+        async () => (await receipts(stack, `inv_msg_after_restart_${index}`)) === 1,
+      );
     },
     90_000,
   );
@@ -122,6 +133,45 @@ describe('npm start, however it dies', () => {
       }
     }
   }, 90_000);
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'stops every process it started on a %s to the pid of npm (`kill <npm pid>`)',
+    async (signal) => {
+      const stateFile = join(mkdtempSync(join(tmpdir(), 'txonce-npm-')), 'local.json');
+      const started = startCommand('npm', ['start'], {
+        PORT: '0',
+        TXONCE_STATE_FILE: stateFile,
+        TXONCE_CDK_OUT: cdkOut,
+      });
+      try {
+        await eventually(
+          'npm start is ready',
+          async () => started.output().includes('txonce local stack ready'),
+          60_000,
+        );
+        const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number; pids: number[] };
+        const stackProcesses = [state.pid, ...state.pids];
+        expect(stackProcesses.every(isAlive)).toBe(true);
+
+        process.kill(started.child.pid as number, signal);
+
+        await eventually(
+          'the stack, DynamoDB Local and moto have exited',
+          async () => !stackProcesses.some(isAlive),
+          20_000,
+        );
+        await eventually('the state file is removed', async () => !existsSync(stateFile), 5_000);
+        expect(started.output()).toContain('stopped.');
+      } finally {
+        try {
+          started.interrupt('SIGKILL');
+        } catch {
+          // the group is gone
+        }
+      }
+    },
+    90_000,
+  );
 
   it('stops every process it started on a SIGTERM to its own process (not the group, as `kill <pid>` does)', async () => {
     const stateFile = join(mkdtempSync(join(tmpdir(), 'txonce-term-')), 'local.json');
