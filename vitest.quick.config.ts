@@ -15,6 +15,7 @@ const RELEASE_SUITES = [
   'test/local-template.test.ts',
   'test/local-recovery.test.ts',
   'test/chaos.test.ts',
+  'test/local-security.test.ts',
   'test/bench.test.ts',
 ];
 

@@ -18,6 +18,7 @@ import { startReaper } from './reaper.js';
 import { receiptReceiver } from './receipt-receiver.js';
 import { type ReplayReport, replayJournal } from './replay.js';
 import { snsDeliveryRetries } from './sns-delivery-retries.js';
+import { snsSignatureProblem } from './sns-signature.js';
 import { startSqsJournalProxy } from './sqs-journal-proxy.js';
 import { Supervisor } from './supervisor.js';
 import { readCloudAssembly, type SynthesizedStack, synthesizeApp } from './template/cloud-assembly.js';
@@ -255,6 +256,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const replayed = await replay('start');
 
+    const receiptsTopic = consumerEnvironment(functions).RECEIPTS_TOPIC_ARN;
+    const certificates = new Map<string, Promise<string>>();
+    const motoCertificate = (url: string) => {
+      if (!certificates.has(url)) certificates.set(url, snsCertificateFromMoto(servers.sqs?.endpoint ?? '', url));
+      return certificates.get(url) as Promise<string>;
+    };
     // moto delivers a notification once; SNS retries a failed delivery, so this does it for moto
     const snsRetries = snsDeliveryRetries({
       onFailure: (delivery, why, retryInMs) =>
@@ -277,6 +284,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
               dynamo: documents,
               dedupTable: localResources.dedupTable,
               receiptsTable: localResources.receiptsTable,
+              verify: (notification) =>
+                snsSignatureProblem(notification, { topicArn: receiptsTopic ?? '', certificate: motoCertificate }),
               onReceipt: (id, status) => options.onEvent?.({ stage: 'receiver', id, status }),
             }),
           ),
@@ -289,7 +298,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     started.push(gateway);
     const receiptsUrl = `${gateway.url}/receipts`;
-    const receiptsTopic = consumerEnvironment(functions).RECEIPTS_TOPIC_ARN;
     const subscribeReceiver = async () => {
       if (receiptsTopic)
         await sns.send(new SubscribeCommand({ TopicArn: receiptsTopic, Protocol: 'http', Endpoint: receiptsUrl }));
@@ -501,6 +509,21 @@ async function localNames(
     deadLetterQueueUrl: deadLetterQueue.url,
     deadLetterQueueArn: deadLetterQueue.arn,
   };
+}
+
+/**
+ * moto signs its notifications as SNS does and serves each certificate at SNS's path; moto
+ * server tells services apart by the request's credential scope, so the request names SNS.
+ */
+async function snsCertificateFromMoto(motoEndpoint: string, url: string): Promise<string> {
+  const { hostname, pathname } = new URL(url);
+  const region = hostname.split('.')[1];
+  const response = await fetch(`${motoEndpoint}${pathname}`, {
+    headers: { authorization: `AWS4-HMAC-SHA256 Credential=local/20260101/${region}/sns/aws4_request` },
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!response.ok) throw new Error(`moto answered HTTP ${response.status} for ${pathname}`);
+  return response.text();
 }
 
 /** Any HTTP answer within 2 s: the emulator is up (DynamoDB Local answers a bare POST with a 400). */
