@@ -14,7 +14,7 @@ import { type RunningGateway, startHttpGateway } from './http-gateway.js';
 import { Journal } from './journal.js';
 import { startMotoServer } from './moto-server.js';
 import { freePort, refuseBusyPort } from './processes.js';
-import { startReaper } from './reaper.js';
+import { type Reaper, startReaper } from './reaper.js';
 import { receiptReceiver } from './receipt-receiver.js';
 import { type ReplayReport, replayJournal } from './replay.js';
 import { snsDeliveryRetries } from './sns-delivery-retries.js';
@@ -136,12 +136,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (options.port) await refuseBusyPort(options.port, 'PORT', 'local stack');
     if (options.dynamoPort) await refuseBusyPort(options.dynamoPort, 'DYNAMODB_PORT', 'DynamoDB Local');
     if (options.sqsPort) await refuseBusyPort(options.sqsPort, 'SQS_PORT', 'moto server');
-    const assembly = loadAssembly(options, started);
+    // first, so that what follows is cleaned up even if the stack is killed
+    const reaper = startReaper();
+    started.push({ stop: async () => reaper.stop() });
+    const assembly = loadAssembly(options, started, reaper);
     const { notes } = checkTemplate(assembly.template.Resources);
     options.onEvent?.({ stage: 'template', dir: assembly.dir, stackName: assembly.stackName, notes });
 
-    const reaper = startReaper();
-    started.push({ stop: async () => reaper.stop() });
     const [dynamoPort, sqsPort] = [options.dynamoPort ?? (await freePort()), options.sqsPort ?? (await freePort())];
     const launchDynamo = () => startDynamoDbLocal({ port: dynamoPort, dataPath: options.dataPath });
     const launchMoto = () => startMotoServer({ port: sqsPort });
@@ -160,7 +161,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // every SendMessage of the functions passes the journal first: a 202 is never lost with moto
     const journalDir = options.dataPath ?? mkdtempSync(join(tmpdir(), 'txonce-journal-'));
-    if (!options.dataPath) started.push({ stop: async () => rmSync(journalDir, { recursive: true, force: true }) });
+    if (!options.dataPath) {
+      reaper.remove(journalDir);
+      started.push({ stop: async () => rmSync(journalDir, { recursive: true, force: true }) });
+    }
     const journal = new Journal(join(journalDir, 'txonce-accepted.ndjson'));
     let eventQueueUrl = '';
     let source = '';
@@ -379,9 +383,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-function loadAssembly(options: LocalStackOptions, started: { stop(): Promise<void> }[]): SynthesizedStack {
+function loadAssembly(
+  options: LocalStackOptions,
+  started: { stop(): Promise<void> }[],
+  reaper: Reaper,
+): SynthesizedStack {
   if (options.cdkOut) return readCloudAssembly(options.cdkOut, options.stackName);
   const outdir = mkdtempSync(join(tmpdir(), 'txonce-cdk-out-'));
+  reaper.remove(outdir);
   started.push({ stop: async () => rmSync(outdir, { recursive: true, force: true }) });
   synthesizeApp({ outdir, context: options.context });
   return readCloudAssembly(outdir, options.stackName);

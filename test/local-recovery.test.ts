@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -114,25 +114,30 @@ describe('supervision', () => {
 });
 
 describe('npm start, however it dies', () => {
-  it('leaves no emulator running after a SIGKILL of its own process', async () => {
-    const stateFile = join(mkdtempSync(join(tmpdir(), 'txonce-kill-')), 'local.json');
-    const started = startCommand('npm', ['start'], { PORT: '0', TXONCE_STATE_FILE: stateFile, TXONCE_CDK_OUT: cdkOut });
+  it('leaves no emulator and no temporary folder behind after a SIGKILL of its own process', async () => {
+    // its own TMPDIR, so the synthesized assembly and the journal's folder can be looked for
+    const temporary = mkdtempSync(join(tmpdir(), 'txonce-kill-'));
+    const stateFile = join(temporary, 'local.json');
+    const started = startCommand('npm', ['start'], { PORT: '0', TXONCE_STATE_FILE: stateFile, TMPDIR: temporary });
+    const leftBehind = () => readdirSync(temporary).filter((name) => name.startsWith('txonce-'));
     try {
-      await eventually('npm start is ready', async () => started.output().includes('txonce local stack ready'), 60_000);
+      await eventually('npm start is ready', async () => started.output().includes('txonce local stack ready'), 90_000);
       const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number; pids: number[] };
       expect(state.pids.every(isAlive)).toBe(true);
+      expect(leftBehind()).toEqual(expect.arrayContaining([expect.stringMatching(/^txonce-cdk-out-/)]));
 
       process.kill(state.pid, 'SIGKILL');
 
       await eventually('DynamoDB Local and moto are gone', async () => !state.pids.some(isAlive), 15_000);
+      await eventually('its temporary folders are removed', async () => leftBehind().length === 0, 15_000);
     } finally {
       try {
         started.interrupt('SIGKILL');
       } catch {
-        // npm and tsx ended with the stack
+        // npm ended with the stack
       }
     }
-  }, 90_000);
+  }, 150_000);
 
   it.each(['SIGTERM', 'SIGINT'] as const)(
     'stops every process it started on a %s to the pid of npm (`kill <npm pid>`)',
