@@ -99,7 +99,10 @@ export interface LocalStack {
   scheme: WebhookScheme;
   source: string;
   dynamoEndpoint: string;
+  /** SQS for the functions, the demo and the CLI: the journal's proxy, which records each SendMessage, then moto */
   sqsEndpoint: string;
+  /** moto server itself (SQS, SNS, Secrets Manager); its port stays the same across restarts */
+  motoEndpoint: string;
   /** the cloud assembly it runs */
   cdkOut: string;
   stackName: string;
@@ -369,6 +372,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       source,
       dynamoEndpoint: dynamoServer.endpoint,
       sqsEndpoint: proxy.url,
+      motoEndpoint: motoServer.endpoint,
       cdkOut: assembly.dir,
       stackName: assembly.stackName,
       resources: localResources,

@@ -69,7 +69,8 @@ txonce local stack ready: ${stack.stackName}, run from its synthesized template 
   webhook URL     POST ${stack.webhookUrl}   (${stack.scheme})
   signing secret  ${stack.secret}
   DynamoDB Local  ${stack.dynamoEndpoint}   tables ${stack.resources.dedupTable}, ${stack.resources.invoicesTable}, ${stack.resources.customersTable}
-  moto SQS        ${stack.sqsEndpoint}   queue ${stack.resources.queueUrl}
+  moto server     ${stack.motoEndpoint}   (SQS, SNS, Secrets Manager)
+  SQS endpoint    ${stack.sqsEndpoint}   queue ${stack.resources.queueUrl}   (journals each SendMessage, then moto)
   receipts        POST ${stack.receiptsUrl}   (subscribed to the receipts topic the outbox publisher delivers to)
   data            ${settings.dataPath ? `kept in ${settings.dataPath}` : 'in memory (TXONCE_DATA_DIR=folder keeps it)'}
   journal         ${stack.journalFile}   (accepted webhooks, replayed if moto or the stack dies)
