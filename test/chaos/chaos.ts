@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../support/package.js';
 import { isAlive, runCommandAsync, tsNode } from '../support/processes.js';
+import { mulberry32, shuffle } from '../support/random.js';
 
 /**
  * A fault run of the local stack, as an operator would try it: `npm start` (its own process,
@@ -57,7 +58,7 @@ const EMULATOR_COOLDOWN_MS = 110_000;
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
-  const random = seededRandom(options.seed);
+  const random = mulberry32(options.seed);
   const dir = mkdtempSync(join(tmpdir(), 'txonce-chaos-'));
   const stateFile = join(dir, 'local.json');
   const stack = startStack(dir, stateFile, options.cdkOut);
@@ -226,27 +227,6 @@ async function sleepUnless(ms: number, stop: () => boolean): Promise<void> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** mulberry32: a small seeded generator, so a run can be repeated from its printed seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  const copy = [...items];
-  for (let index = copy.length - 1; index > 0; index--) {
-    const other = Math.floor(random() * (index + 1));
-    [copy[index], copy[other]] = [copy[other], copy[index]];
-  }
-  return copy;
-}
 
 /** The report in lines: what was killed and when, how long each emulator took to come back, each demo's totals. */
 export function describeChaos(report: ChaosReport): string {
