@@ -1,5 +1,7 @@
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListTopicsCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
@@ -84,6 +86,45 @@ describe('the local receipts partner', () => {
       async () => (await receipts('inv_msg_signed_receipt')) === 1,
       30_000,
     );
+  });
+
+  it('refuses a genuine notification whose receipt was changed on the way', async () => {
+    // listen on the receipts topic beside the partner, to get a notification moto really signed
+    const captured: string[] = [];
+    const listener = createServer((incoming, answer) => {
+      let body = '';
+      incoming.on('data', (chunk) => {
+        body += chunk;
+      });
+      incoming.on('end', () => {
+        captured.push(body);
+        answer.end();
+      });
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    try {
+      const sns = new SNSClient({
+        endpoint: stack.motoEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      });
+      const { Topics = [] } = await sns.send(new ListTopicsCommand({}));
+      const topic = Topics.map((each) => each.TopicArn as string).find((arn) => /Receipts/i.test(arn));
+      const endpoint = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/`;
+      await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'http', Endpoint: endpoint }));
+      expect(await sendInvoice(stack, 'msg_tampered', 'cus_tampered', 10)).toBe(202);
+      await eventually('a signed receipt notification is captured', async () =>
+        captured.some((body) => body.includes('inv_msg_tampered')),
+      );
+      const genuine = JSON.parse(captured.find((body) => body.includes('inv_msg_tampered')) as string);
+      const tampered = { ...genuine, Message: genuine.Message.replaceAll('inv_msg_tampered', 'inv_tampered_2') };
+      const response = await fetch(stack.receiptsUrl, { method: 'POST', body: JSON.stringify(tampered) });
+      expect(response.status).toBe(403);
+      expect(await response.text()).toContain('the signature does not match');
+      expect(await receipts('inv_tampered_2')).toBeUndefined();
+    } finally {
+      listener.close();
+    }
   });
 
   it('cannot be reached through another route by dot segments', async () => {
