@@ -171,8 +171,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const journal = new Journal(join(journalDir, 'txonce-accepted.ndjson'));
     let eventQueueUrl = '';
     let source = '';
+    let supervisor: Supervisor | undefined;
     const proxy = await startSqsJournalProxy({
       target: () => motoServer.endpoint,
+      holdPublishes: () => supervisor?.recovering('moto server') ?? false,
       onSend: (message) => {
         if (message.QueueUrl !== eventQueueUrl) return;
         journal.append({
@@ -206,6 +208,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_DYNAMODB: dynamoServer.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamoServer.endpoint,
       AWS_ENDPOINT_URL_SQS: proxy.url,
+      AWS_ENDPOINT_URL_SNS: proxy.url,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
 
@@ -332,7 +335,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await startMappings();
     started.push({ stop: async () => void (await Promise.all(mappings.map((mapping) => mapping.stop()))) });
 
-    const supervisor = new Supervisor({
+    supervisor = new Supervisor({
       intervalMs: options.healthCheckIntervalMs,
       onNotice: notice,
       onFatal: (message) => {

@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { type ChaosReport, describeChaos, runChaos } from './chaos/chaos.js';
 import { synthesizeStack } from './support/template.js';
@@ -11,6 +14,11 @@ it('keeps every effect exact while emulators and function environments are kille
   console.log(`chaos seed ${seed} (TXONCE_CHAOS_SEED=${seed} repeats this run)`);
   const report: ChaosReport = await runChaos({ minutes: 1, seed, events: 150, cdkOut: synthesizeStack() });
   console.log(describeChaos(report));
+  if (report.demos.some((demo) => demo.status !== 0)) {
+    const file = join(tmpdir(), `txonce-chaos-${seed}.log`);
+    writeFileSync(file, report.stackOutput);
+    console.log(`what the stack printed: ${file}`);
+  }
 
   expect(report.demos.length).toBeGreaterThan(0);
   for (const demo of report.demos) {
