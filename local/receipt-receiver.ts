@@ -1,11 +1,14 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { Idempotency, type IdempotentContext, idempotency } from '../lib/index.js';
+import type { SnsMessage } from './sns-signature.js';
 
 export interface ReceiptReceiverOptions {
   dynamo: DynamoDBDocumentClient;
   dedupTable: string;
   receiptsTable: string;
+  /** Checks a notification came from SNS for the receipts topic; the problem in words, or undefined. */
+  verify: (notification: SnsMessage) => Promise<string | undefined>;
   onReceipt?: (id: string, status: 'applied' | 'duplicate') => void;
 }
 
@@ -34,8 +37,13 @@ export function receiptReceiver(options: ReceiptReceiverOptions) {
   );
 
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const notification = notificationOf(event);
+    // SNS's subscription confirmations and anything else that is not a notification: nothing to apply
+    if (notification?.Type !== 'Notification') return { statusCode: 200, body: '' };
+    const problem = await options.verify(notification);
+    if (problem)
+      return { statusCode: 403, body: JSON.stringify({ message: `Not a notification from SNS: ${problem}.` }) };
     const receipt = receiptOf(event);
-    // SNS's subscription confirmations and anything else that is not a receipt: nothing to apply
     if (!receipt?.id || !receipt.data?.invoiceId) return { statusCode: 200, body: '' };
     const own = { ...context } as IdempotentContext;
     const response = (await receive(event, own)) as APIGatewayProxyResult;
@@ -49,12 +57,21 @@ interface Receipt {
   data: { invoiceId: string; customerId: string };
 }
 
+function notificationOf(event: APIGatewayProxyEvent): SnsMessage | undefined {
+  try {
+    const notification = JSON.parse(event.body ?? '');
+    return typeof notification === 'object' && notification !== null ? (notification as SnsMessage) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** An SNS HTTP notification's Message: the outbox envelope ({ id, type, timestamp, data }). */
 function receiptOf(event: APIGatewayProxyEvent): Receipt | undefined {
   try {
-    const notification = JSON.parse(event.body ?? '');
+    const notification = notificationOf(event);
     if (notification?.Type !== 'Notification') return undefined;
-    return JSON.parse(notification.Message) as Receipt;
+    return JSON.parse(notification.Message ?? '') as Receipt;
   } catch {
     return undefined;
   }

@@ -3,14 +3,18 @@ import type { AddressInfo } from 'node:net';
 import type { SendMessageCommandInput } from '@aws-sdk/client-sqs';
 
 /**
- * The SQS endpoint the local functions use: it passes every request on to moto unchanged, and
- * tells `onSend` about each SendMessage first (before moto has it, so before the ingest answers
- * 202). The functions run their bundles in processes of their own, so this is where the local
- * stack sees what they enqueue. Speaks the AWS JSON protocol of the SDK v3 SQS client.
+ * The SQS and SNS endpoint the local functions use: it passes every request on to moto
+ * unchanged, and tells `onSend` about each SendMessage first (before moto has it, so before the
+ * ingest answers 202). The functions run their bundles in processes of their own, so this is
+ * where the local stack sees what they enqueue. Speaks the AWS JSON protocol of the SDK v3 SQS
+ * client. While `holdPublishes()` (moto is being brought back: its topics exist again before
+ * their HTTP subscribers do), an SNS Publish is answered 503, which the publisher retries,
+ * instead of reaching no one.
  */
 export async function startSqsJournalProxy(options: {
   target: () => string;
   onSend: (message: SendMessageCommandInput) => void;
+  holdPublishes?: () => boolean;
 }): Promise<{ url: string; stop(): Promise<void> }> {
   const server = createServer((incoming, outgoing) => {
     const chunks: Buffer[] = [];
@@ -25,6 +29,13 @@ export async function startSqsJournalProxy(options: {
           outgoing.end(JSON.stringify({ __type: 'InternalError', message: `journal: ${(error as Error).message}` }));
           return;
         }
+      }
+      if (options.holdPublishes?.() && /^Action=Publish(Batch)?(&|$)/.test(body.toString('utf8'))) {
+        outgoing.writeHead(503, { 'content-type': 'text/xml' });
+        outgoing.end(
+          '<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceUnavailable</Code><Message>moto server is being brought back: publish again in a moment</Message></Error></ErrorResponse>',
+        );
+        return;
       }
       const target = new URL(options.target());
       const forward = httpRequest(

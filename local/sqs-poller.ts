@@ -7,6 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { pause } from './abortable.js';
 import { lambdaContext } from './lambda-context.js';
 
 /** How long before their visibility timeout ends failed FIFO messages are released. */
@@ -57,6 +58,8 @@ export interface InvocationReport {
 export class SqsPoller {
   private running = false;
   private loop: Promise<void> | undefined;
+  /** aborted by stop(): ends a long poll and the pause after a failed receive at once */
+  private stopping = new AbortController();
   private queueArn: string | undefined;
   private visibilityTimeoutMs = 30_000;
   private readonly releaseTimers = new Set<NodeJS.Timeout>();
@@ -85,13 +88,15 @@ export class SqsPoller {
     );
     this.queueArn = Attributes?.QueueArn;
     this.visibilityTimeoutMs = Number(Attributes?.VisibilityTimeout ?? 30) * 1000;
+    this.stopping = new AbortController();
     this.running = true;
     this.loop = this.run();
   }
 
-  /** Stops receiving; resolves after the batch in flight (if any) has been handled. */
+  /** Stops receiving at once (a long poll is cut short); resolves after the batches in flight (if any) have been handled. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     await this.loop;
     for (const timer of this.releaseTimers) clearTimeout(timer);
     this.releaseTimers.clear();
@@ -109,8 +114,9 @@ export class SqsPoller {
           .finally(() => this.inFlight.delete(batch));
         this.inFlight.add(batch);
       } catch (error) {
+        if (!this.running) break;
         this.options.onInvoke?.({ records: 0, deleted: 0, retried: 0, error });
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await pause(500, this.stopping.signal);
       }
     }
     await Promise.all(this.inFlight);
@@ -131,6 +137,7 @@ export class SqsPoller {
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['All'],
         }),
+        { abortSignal: this.stopping.signal },
       );
       if (messages.length === 0) {
         if (Messages.length === 0) return { messages, receivedAt };

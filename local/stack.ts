@@ -14,9 +14,11 @@ import { type RunningGateway, startHttpGateway } from './http-gateway.js';
 import { Journal } from './journal.js';
 import { startMotoServer } from './moto-server.js';
 import { freePort, refuseBusyPort } from './processes.js';
-import { startReaper } from './reaper.js';
+import { type Reaper, startReaper } from './reaper.js';
 import { receiptReceiver } from './receipt-receiver.js';
 import { type ReplayReport, replayJournal } from './replay.js';
+import { snsDeliveryRetries } from './sns-delivery-retries.js';
+import { snsSignatureProblem } from './sns-signature.js';
 import { startSqsJournalProxy } from './sqs-journal-proxy.js';
 import { Supervisor } from './supervisor.js';
 import { readCloudAssembly, type SynthesizedStack, synthesizeApp } from './template/cloud-assembly.js';
@@ -97,7 +99,10 @@ export interface LocalStack {
   scheme: WebhookScheme;
   source: string;
   dynamoEndpoint: string;
+  /** SQS for the functions, the demo and the CLI: the journal's proxy, which records each SendMessage, then moto */
   sqsEndpoint: string;
+  /** moto server itself (SQS, SNS, Secrets Manager); its port stays the same across restarts */
+  motoEndpoint: string;
   /** the cloud assembly it runs */
   cdkOut: string;
   stackName: string;
@@ -134,12 +139,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (options.port) await refuseBusyPort(options.port, 'PORT', 'local stack');
     if (options.dynamoPort) await refuseBusyPort(options.dynamoPort, 'DYNAMODB_PORT', 'DynamoDB Local');
     if (options.sqsPort) await refuseBusyPort(options.sqsPort, 'SQS_PORT', 'moto server');
-    const assembly = loadAssembly(options, started);
+    // first, so that what follows is cleaned up even if the stack is killed
+    const reaper = startReaper();
+    started.push({ stop: async () => reaper.stop() });
+    const assembly = loadAssembly(options, started, reaper);
     const { notes } = checkTemplate(assembly.template.Resources);
     options.onEvent?.({ stage: 'template', dir: assembly.dir, stackName: assembly.stackName, notes });
 
-    const reaper = startReaper();
-    started.push({ stop: async () => reaper.stop() });
     const [dynamoPort, sqsPort] = [options.dynamoPort ?? (await freePort()), options.sqsPort ?? (await freePort())];
     const launchDynamo = () => startDynamoDbLocal({ port: dynamoPort, dataPath: options.dataPath });
     const launchMoto = () => startMotoServer({ port: sqsPort });
@@ -158,13 +164,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // every SendMessage of the functions passes the journal first: a 202 is never lost with moto
     const journalDir = options.dataPath ?? mkdtempSync(join(tmpdir(), 'txonce-journal-'));
-    if (!options.dataPath) started.push({ stop: async () => rmSync(journalDir, { recursive: true, force: true }) });
+    if (!options.dataPath) {
+      reaper.remove(journalDir);
+      started.push({ stop: async () => rmSync(journalDir, { recursive: true, force: true }) });
+    }
     const journal = new Journal(join(journalDir, 'txonce-accepted.ndjson'));
     let eventQueueUrl = '';
     let deadLetterQueueUrl = '';
     let source = '';
+    let supervisor: Supervisor | undefined;
     const proxy = await startSqsJournalProxy({
       target: () => motoServer.endpoint,
+      holdPublishes: () => supervisor?.recovering('moto server') ?? false,
       onSend: (message) => journal.record(message, { source, eventQueueUrl, deadLetterQueueUrl }),
     });
     started.push(proxy);
@@ -190,6 +201,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_DYNAMODB: dynamoServer.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamoServer.endpoint,
       AWS_ENDPOINT_URL_SQS: proxy.url,
+      AWS_ENDPOINT_URL_SNS: proxy.url,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
 
@@ -248,6 +260,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const replayed = await replay('start');
 
+    const receiptsTopic = consumerEnvironment(functions).RECEIPTS_TOPIC_ARN;
+    const certificates = new Map<string, Promise<string>>();
+    const motoCertificate = (url: string) => {
+      if (!certificates.has(url)) certificates.set(url, snsCertificateFromMoto(servers.sqs?.endpoint ?? '', url));
+      return certificates.get(url) as Promise<string>;
+    };
+    // moto delivers a notification once; SNS retries a failed delivery, so this does it for moto
+    const snsRetries = snsDeliveryRetries({
+      onFailure: (delivery, why, retryInMs) =>
+        notice(
+          'warn',
+          `The receipts topic's delivery ${delivery} to /receipts failed (${why}); ${retryInMs === undefined ? 'SNS gives up, as its delivery policy says' : `SNS delivers it again in ${retryInMs / 1000} s`}.`,
+        ),
+    });
+    started.push({ stop: async () => snsRetries.stop() });
     const gateway: RunningGateway = await startHttpGateway({
       port: options.port ?? 3000,
       routes: [
@@ -256,12 +283,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           // a partner subscribed to the receipts topic, built on txonce: applies each receipt once
           method: 'POST',
           path: '/receipts',
-          handler: receiptReceiver({
-            dynamo: documents,
-            dedupTable: localResources.dedupTable,
-            receiptsTable: localResources.receiptsTable,
-            onReceipt: (id, status) => options.onEvent?.({ stage: 'receiver', id, status }),
-          }),
+          handler: snsRetries.wrap(
+            receiptReceiver({
+              dynamo: documents,
+              dedupTable: localResources.dedupTable,
+              receiptsTable: localResources.receiptsTable,
+              verify: (notification) =>
+                snsSignatureProblem(notification, { topicArn: receiptsTopic ?? '', certificate: motoCertificate }),
+              onReceipt: (id, status) => options.onEvent?.({ stage: 'receiver', id, status }),
+            }),
+          ),
         },
       ],
     }).catch((error) => {
@@ -271,7 +302,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     started.push(gateway);
     const receiptsUrl = `${gateway.url}/receipts`;
-    const receiptsTopic = consumerEnvironment(functions).RECEIPTS_TOPIC_ARN;
     const subscribeReceiver = async () => {
       if (receiptsTopic)
         await sns.send(new SubscribeCommand({ TopicArn: receiptsTopic, Protocol: 'http', Endpoint: receiptsUrl }));
@@ -299,7 +329,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await startMappings();
     started.push({ stop: async () => void (await Promise.all(mappings.map((mapping) => mapping.stop()))) });
 
-    const supervisor = new Supervisor({
+    supervisor = new Supervisor({
       intervalMs: options.healthCheckIntervalMs,
       onNotice: notice,
       onFatal: (message) => {
@@ -339,6 +369,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       source,
       dynamoEndpoint: dynamoServer.endpoint,
       sqsEndpoint: proxy.url,
+      motoEndpoint: motoServer.endpoint,
       cdkOut: assembly.dir,
       stackName: assembly.stackName,
       resources: localResources,
@@ -353,9 +384,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-function loadAssembly(options: LocalStackOptions, started: { stop(): Promise<void> }[]): SynthesizedStack {
+function loadAssembly(
+  options: LocalStackOptions,
+  started: { stop(): Promise<void> }[],
+  reaper: Reaper,
+): SynthesizedStack {
   if (options.cdkOut) return readCloudAssembly(options.cdkOut, options.stackName);
   const outdir = mkdtempSync(join(tmpdir(), 'txonce-cdk-out-'));
+  reaper.remove(outdir);
   started.push({ stop: async () => rmSync(outdir, { recursive: true, force: true }) });
   synthesizeApp({ outdir, context: options.context });
   return readCloudAssembly(outdir, options.stackName);
@@ -483,6 +519,21 @@ async function localNames(
     deadLetterQueueUrl: deadLetterQueue.url,
     deadLetterQueueArn: deadLetterQueue.arn,
   };
+}
+
+/**
+ * moto signs its notifications as SNS does and serves each certificate at SNS's path; moto
+ * server tells services apart by the request's credential scope, so the request names SNS.
+ */
+async function snsCertificateFromMoto(motoEndpoint: string, url: string): Promise<string> {
+  const { hostname, pathname } = new URL(url);
+  const region = hostname.split('.')[1];
+  const response = await fetch(`${motoEndpoint}${pathname}`, {
+    headers: { authorization: `AWS4-HMAC-SHA256 Credential=local/20260101/${region}/sns/aws4_request` },
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!response.ok) throw new Error(`moto answered HTTP ${response.status} for ${pathname}`);
+  return response.text();
 }
 
 /** Any HTTP answer within 2 s: the emulator is up (DynamoDB Local answers a bare POST with a 400). */

@@ -26,7 +26,8 @@ const stop = async (why: string, code: number) => {
 process.on('SIGINT', () => void stop('SIGINT', 0));
 process.on('SIGTERM', () => void stop('SIGTERM', 0));
 process.on('SIGHUP', () => void stop('SIGHUP', 0));
-// npm or tsx ended without passing the signal on: do not run on as an orphan
+// `npm start` execs this process, so npm passes SIGTERM and SIGINT on; if whatever started it
+// ends without passing a signal on, do not run on as an orphan
 const parent = process.ppid;
 setInterval(() => {
   if (process.ppid !== parent) void stop('the parent process ended', 0);
@@ -68,7 +69,8 @@ txonce local stack ready: ${stack.stackName}, run from its synthesized template 
   webhook URL     POST ${stack.webhookUrl}   (${stack.scheme})
   signing secret  ${stack.secret}
   DynamoDB Local  ${stack.dynamoEndpoint}   tables ${stack.resources.dedupTable}, ${stack.resources.invoicesTable}, ${stack.resources.customersTable}
-  moto SQS        ${stack.sqsEndpoint}   queue ${stack.resources.queueUrl}
+  moto server     ${stack.motoEndpoint}   (SQS, SNS, Secrets Manager)
+  SQS endpoint    ${stack.sqsEndpoint}   queue ${stack.resources.queueUrl}   (journals each SendMessage, then moto)
   receipts        POST ${stack.receiptsUrl}   (subscribed to the receipts topic the outbox publisher delivers to)
   data            ${settings.dataPath ? `kept in ${settings.dataPath}` : 'in memory (TXONCE_DATA_DIR=folder keeps it)'}
   journal         ${stack.journalFile}   (accepted webhooks, replayed if moto or the stack dies)

@@ -8,6 +8,7 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { pause, unlessAborted } from './abortable.js';
 
 export interface StreamPollerOptions {
   dynamo: DynamoDBClient;
@@ -36,6 +37,8 @@ export interface StreamPollerOptions {
 export class DynamoStreamPoller {
   private running = false;
   private loop: Promise<void> | undefined;
+  /** aborted by stop(): ends waits, SDK calls and retries at once */
+  private stopping = new AbortController();
   private streamArn = '';
   private readonly iterators = new Map<string, string>();
   private readonly finishedShards = new Set<string>();
@@ -49,12 +52,19 @@ export class DynamoStreamPoller {
     if (!Table?.LatestStreamArn)
       throw new Error(`Table ${this.options.tableName} has no stream: create it with a StreamSpecification.`);
     this.streamArn = Table.LatestStreamArn;
+    this.stopping = new AbortController();
     this.running = true;
     this.loop = this.run();
   }
 
+  /**
+   * Stops at once: no further read or retry, and a batch in flight is not waited for (its
+   * function runs on until its own timeout; a new poller reads those records again, as
+   * Lambda's mapping would after a restart: at least once).
+   */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     await this.loop;
   }
 
@@ -64,10 +74,11 @@ export class DynamoStreamPoller {
         await this.discoverShards();
         let read = 0;
         for (const [shardId, iterator] of [...this.iterators]) read += await this.readShard(shardId, iterator);
-        if (read === 0) await sleep(this.options.pollIntervalMs ?? 200);
+        if (read === 0) await pause(this.options.pollIntervalMs ?? 200, this.stopping.signal);
       } catch (error) {
+        if (!this.running) break;
         this.options.onFailure?.([], error);
-        await sleep(500);
+        await pause(500, this.stopping.signal);
       }
     }
   }
@@ -75,6 +86,7 @@ export class DynamoStreamPoller {
   private async discoverShards(): Promise<void> {
     const { StreamDescription } = await this.options.streams.send(
       new DescribeStreamCommand({ StreamArn: this.streamArn }),
+      { abortSignal: this.stopping.signal },
     );
     for (const shard of StreamDescription?.Shards ?? []) {
       const shardId = shard.ShardId as string;
@@ -93,6 +105,7 @@ export class DynamoStreamPoller {
         ShardIteratorType: after ? 'AFTER_SEQUENCE_NUMBER' : (this.options.startingPosition ?? 'TRIM_HORIZON'),
         SequenceNumber: after,
       }),
+      { abortSignal: this.stopping.signal },
     );
     if (ShardIterator) this.iterators.set(shardId, ShardIterator);
   }
@@ -102,6 +115,7 @@ export class DynamoStreamPoller {
     try {
       page = await this.options.streams.send(
         new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }),
+        { abortSignal: this.stopping.signal },
       );
     } catch (error) {
       // DynamoDB Local invalidates an iterator left at the end of a shard once another table's
@@ -127,11 +141,13 @@ export class DynamoStreamPoller {
   private async invoke(records: DynamoDBRecord[]): Promise<void> {
     let pending = records;
     const maxRetries = this.options.maxRetries ?? 3;
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; this.running; attempt++) {
       let failedFrom: number;
       let error: unknown;
       try {
-        const response = await this.options.handler({ Records: pending });
+        const outcome = await unlessAborted(this.options.handler({ Records: pending }), this.stopping.signal);
+        if ('aborted' in outcome) return;
+        const response = outcome.value;
         const failed = (response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier);
         if (failed.length === 0) return;
         failedFrom = pending.findIndex((record) => failed.includes(record.dynamodb?.SequenceNumber as string));
@@ -153,7 +169,7 @@ export class DynamoStreamPoller {
         this.options.onFailure?.(pending, error);
         return;
       }
-      await sleep(100 * 2 ** attempt);
+      await pause(100 * 2 ** attempt, this.stopping.signal);
     }
   }
 
@@ -179,8 +195,4 @@ export class DynamoStreamPoller {
       },
     };
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -50,6 +50,11 @@ export class Supervisor {
     this.timer ??= setInterval(() => void this.check(), this.options.intervalMs ?? 2000);
   }
 
+  /** True from the moment an emulator is seen down until what it held is back (`onRestarted` done). */
+  recovering(name: string): boolean {
+    return this.watched.get(name)?.recovering ?? false;
+  }
+
   current(name: string): RunningServer | undefined {
     return this.watched.get(name)?.server;
   }

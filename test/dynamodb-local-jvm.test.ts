@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { QUICK_START_JVM_OPTIONS, startDynamoDbLocal } from '../local/dynamodb-local.js';
+import { portAnswers } from '../local/processes.js';
 
 // DynamoDB Local gets its JVM options through the java launcher's JDK_JAVA_OPTIONS, set only for
 // the spawn: the emulator must see them (and the user's own, which win), this process must not keep them.
@@ -36,6 +38,23 @@ describe.skipIf(process.platform !== 'linux')('the JVM options DynamoDB Local st
       expect(process.env.JDK_JAVA_OPTIONS).toBe('-Xmx256m');
     } finally {
       await Promise.all([quick.stop(), plain.stop()]);
+    }
+  });
+});
+
+/** An IPv4 address of this machine that is not loopback, if it has one. */
+const outsideAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((address) => address?.family === 'IPv4' && !address.internal)?.address;
+
+describe.skipIf(!outsideAddress)('DynamoDB Local, reachable from this machine only', () => {
+  it("answers on 127.0.0.1 and refuses connections to the machine's other addresses", async () => {
+    const server = await startDynamoDbLocal();
+    try {
+      expect(await portAnswers(server.port)).toBe(true);
+      expect(await portAnswers(server.port, outsideAddress)).toBe(false);
+    } finally {
+      await server.stop();
     }
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -36,6 +36,13 @@ async function paidTotal(stack: LocalStack, customerId: string): Promise<number 
   return Item?.paidTotal;
 }
 
+async function receipts(stack: LocalStack, invoiceId: string): Promise<number | undefined> {
+  const { Item } = await documents(stack).send(
+    new GetCommand({ TableName: stack.resources.receiptsTable, Key: { pk: invoiceId }, ConsistentRead: true }),
+  );
+  return Item?.receipts;
+}
+
 describe('a local stack that loses no accepted event', () => {
   it('re-delivers on restart what it answered 202 for but had not applied, and applies each once', async () => {
     const dataPath = mkdtempSync(join(tmpdir(), 'txonce-data-'));
@@ -62,55 +69,114 @@ describe('a local stack that loses no accepted event', () => {
 });
 
 describe('supervision', () => {
-  it('notices a killed emulator, says so, restarts it with its queues, and re-delivers what it held', async () => {
-    const events: PipelineEvent[] = [];
-    const stack = await startLocalStack({
-      cdkOut,
-      port: 0,
-      healthCheckIntervalMs: 500,
-      onEvent: (event) => events.push(event),
-    });
-    stacks.push(stack);
-    const notices = () =>
-      events.flatMap((event) => (event.stage === 'supervisor' ? [`${event.level}: ${event.message}`] : []));
-    const moto = stack.pids[1];
+  it.each([
+    ['moto server', 1],
+    ['DynamoDB Local', 0],
+  ])(
+    'notices a killed %s, says so, restarts it with what it held, and applies webhooks again',
+    async (name, index) => {
+      const events: PipelineEvent[] = [];
+      const dataPath = mkdtempSync(join(tmpdir(), 'txonce-data-'));
+      const stack = await startLocalStack({
+        cdkOut,
+        port: 0,
+        dataPath,
+        healthCheckIntervalMs: 500,
+        onEvent: (event) => events.push(event),
+      });
+      stacks.push(stack);
+      const notices = () =>
+        events.flatMap((event) => (event.stage === 'supervisor' ? [`${event.level}: ${event.message}`] : []));
+      const killed = stack.pids[index];
 
-    process.kill(moto, 'SIGKILL');
+      process.kill(killed, 'SIGKILL');
 
-    await eventually('the stack says moto died', async () =>
-      notices().some((notice) => /^error: moto server was killed by SIGKILL\. Restarting it/.test(notice)),
-    );
-    await eventually(
-      'moto is back',
-      async () => notices().some((notice) => /^info: moto server is back/.test(notice)),
-      30_000,
-    );
-    expect(stack.pids[1]).not.toBe(moto);
-    expect(await sendInvoice(stack, 'msg_after_restart', 'cus_after_restart', 70)).toBe(202);
-    await eventually('the webhook is applied', async () => (await paidTotal(stack, 'cus_after_restart')) === 70);
-  }, 90_000);
+      await eventually('the stack says it died', async () =>
+        notices().some((notice) => notice.startsWith(`error: ${name} was killed by SIGKILL. Restarting it`)),
+      );
+      await eventually(
+        'it is back',
+        async () => notices().some((notice) => notice.startsWith(`info: ${name} is back`)),
+        30_000,
+      );
+      expect(notices().filter((notice) => notice.startsWith('error:'))).toHaveLength(1);
+      expect(stack.pids[index]).not.toBe(killed);
+      const customer = `cus_after_${index}`;
+      expect(await sendInvoice(stack, `msg_after_restart_${index}`, customer, 70)).toBe(202);
+      await eventually('the webhook is applied', async () => (await paidTotal(stack, customer)) === 70);
+      await eventually(
+        'its receipt reaches the receiver',
+        async () => (await receipts(stack, `inv_msg_after_restart_${index}`)) === 1,
+      );
+    },
+    90_000,
+  );
 });
 
 describe('npm start, however it dies', () => {
-  it('leaves no emulator running after a SIGKILL of its own process', async () => {
-    const stateFile = join(mkdtempSync(join(tmpdir(), 'txonce-kill-')), 'local.json');
-    const started = startCommand('npm', ['start'], { PORT: '0', TXONCE_STATE_FILE: stateFile, TXONCE_CDK_OUT: cdkOut });
+  it('leaves no emulator and no temporary folder behind after a SIGKILL of its own process', async () => {
+    // its own TMPDIR, so the synthesized assembly and the journal's folder can be looked for
+    const temporary = mkdtempSync(join(tmpdir(), 'txonce-kill-'));
+    const stateFile = join(temporary, 'local.json');
+    const started = startCommand('npm', ['start'], { PORT: '0', TXONCE_STATE_FILE: stateFile, TMPDIR: temporary });
+    const leftBehind = () => readdirSync(temporary).filter((name) => name.startsWith('txonce-'));
     try {
-      await eventually('npm start is ready', async () => started.output().includes('txonce local stack ready'), 60_000);
+      await eventually('npm start is ready', async () => started.output().includes('txonce local stack ready'), 90_000);
       const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number; pids: number[] };
       expect(state.pids.every(isAlive)).toBe(true);
+      expect(leftBehind()).toEqual(expect.arrayContaining([expect.stringMatching(/^txonce-cdk-out-/)]));
 
       process.kill(state.pid, 'SIGKILL');
 
       await eventually('DynamoDB Local and moto are gone', async () => !state.pids.some(isAlive), 15_000);
+      await eventually('its temporary folders are removed', async () => leftBehind().length === 0, 15_000);
     } finally {
       try {
         started.interrupt('SIGKILL');
       } catch {
-        // npm and tsx ended with the stack
+        // npm ended with the stack
       }
     }
-  }, 90_000);
+  }, 150_000);
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'stops every process it started on a %s to the pid of npm (`kill <npm pid>`)',
+    async (signal) => {
+      const stateFile = join(mkdtempSync(join(tmpdir(), 'txonce-npm-')), 'local.json');
+      const started = startCommand('npm', ['start'], {
+        PORT: '0',
+        TXONCE_STATE_FILE: stateFile,
+        TXONCE_CDK_OUT: cdkOut,
+      });
+      try {
+        await eventually(
+          'npm start is ready',
+          async () => started.output().includes('txonce local stack ready'),
+          60_000,
+        );
+        const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number; pids: number[] };
+        const stackProcesses = [state.pid, ...state.pids];
+        expect(stackProcesses.every(isAlive)).toBe(true);
+
+        process.kill(started.child.pid as number, signal);
+
+        await eventually(
+          'the stack, DynamoDB Local and moto have exited',
+          async () => !stackProcesses.some(isAlive),
+          20_000,
+        );
+        await eventually('the state file is removed', async () => !existsSync(stateFile), 5_000);
+        expect(started.output()).toContain('stopped.');
+      } finally {
+        try {
+          started.interrupt('SIGKILL');
+        } catch {
+          // the group is gone
+        }
+      }
+    },
+    90_000,
+  );
 
   it('stops every process it started on a SIGTERM to its own process (not the group, as `kill <pid>` does)', async () => {
     const stateFile = join(mkdtempSync(join(tmpdir(), 'txonce-term-')), 'local.json');

@@ -91,6 +91,14 @@ describe('npm start', () => {
     expect(started.output()).toMatch(/rejected 401\s+bad-signature/);
   });
 
+  it("prints moto server's own endpoint, and the SQS endpoint that journals before it", async () => {
+    const moto = started.output().match(/moto server\s+(http:\/\/127\.0\.0\.1:\d+)/)?.[1];
+    expect(moto).toBeDefined();
+    expect((await fetch(`${moto}/moto-api/`)).ok).toBe(true);
+    expect(started.output()).toMatch(new RegExp(`SQS endpoint\\s+${stack.sqsEndpoint}`));
+    expect(moto).not.toBe(stack.sqsEndpoint);
+  });
+
   it('prints a curl example that works when pasted into a shell', async () => {
     const snippet = started
       .output()

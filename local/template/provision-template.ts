@@ -7,7 +7,12 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, type SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { StackTemplate } from './cloud-assembly.js';
@@ -145,8 +150,7 @@ export async function provisionTemplate(options: {
     const p = props(id);
     const name = p.Name ?? physicalName(id, 200);
     const value = options.secretValues?.[id] ?? p.SecretString ?? generateSecret(p.GenerateSecretString ?? {});
-    const { ARN } = await clients.secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }));
-    resources.secrets.set(id, { name, arn: ARN as string, value });
+    resources.secrets.set(id, { name, arn: await ensureSecret(clients.secrets, name, value), value });
   }
   for (const [id] of of('Custom::AWS')) await runCustomAws(id, props(id).Create, clients);
   return resources;
@@ -199,6 +203,21 @@ async function ensureTable(
     arn: table?.TableArn ?? `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${name}`,
     streamArn: table?.LatestStreamArn,
   };
+}
+
+/**
+ * Creates the secret, or gives the existing one this value: after DynamoDB Local alone was
+ * restarted, moto still holds the secrets of the first provisioning. Resolves to its ARN.
+ */
+async function ensureSecret(secrets: SecretsManagerClient, name: string, value: string): Promise<string> {
+  try {
+    const { ARN } = await secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }));
+    return ARN as string;
+  } catch (error) {
+    if (!(error instanceof ResourceExistsException)) throw error;
+    const { ARN } = await secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+    return ARN as string;
+  }
 }
 
 const QUEUE_ATTRIBUTES = [

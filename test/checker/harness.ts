@@ -20,6 +20,7 @@ import {
   sqsBatchHandler,
   type Tx,
 } from '../../lib/index.js';
+import { mulberry32, shuffle } from '../support/random.js';
 import type { Channel, Schedule } from './schedule.js';
 import type { CallHook, World } from './world.js';
 
@@ -615,25 +616,4 @@ async function batchGet(
     request = UnprocessedKeys as typeof request;
   }
   return found;
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  const copy = [...items];
-  for (let index = copy.length - 1; index > 0; index--) {
-    const other = Math.floor(random() * (index + 1));
-    [copy[index], copy[other]] = [copy[other], copy[index]];
-  }
-  return copy;
-}
-
-/** A small seeded PRNG: the same schedule orders its batches the same way. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

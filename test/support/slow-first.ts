@@ -8,6 +8,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  */
 const SLOW = [
   'test/local-recovery',
+  'test/chaos.test',
   'test/package/outside-app',
   'test/node-majors/',
   'test/package/latest-versions',
