@@ -27,7 +27,7 @@ export function explain(error: unknown, context: { queueUrl?: string; endpoint?:
     ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(code ?? '') ||
     /ECONNREFUSED|ENOTFOUND/.test(message)
   ) {
-    return `The endpoint does not answer (${code ?? message}). Is the local stack running (npm start), or is --endpoint right?`;
+    return `The endpoint does not answer (${code ?? message}). Is the emulator or local stack at that address running, and is --endpoint (or TXONCE_ENDPOINT) right?`;
   }
   if (name === 'ResourceNotFoundException') return `DynamoDB says: ${message}. Check --table and the region.`;
   if (/Region is missing/i.test(message)) return 'No AWS region: pass --region or set AWS_REGION.';

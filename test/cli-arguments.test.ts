@@ -40,6 +40,18 @@ describe('txonce answers a bad argument with one sentence', () => {
     expect(variable.stderr).not.toMatch(/TypeError|Invalid URL/);
   });
 
+  it("an endpoint that does not answer is named as such, in words that fit the user's project (no npm start)", () => {
+    const result = runCommand(
+      [...TXONCE_CLI, '--endpoint', 'http://127.0.0.1:9', 'dlq', 'list', 'http://127.0.0.1:9/1/dlq'],
+      NO_STACK,
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toMatch(
+      /^The endpoint does not answer \(ECONNREFUSED\)\. .*--endpoint \(or TXONCE_ENDPOINT\)/,
+    );
+    expect(result.stderr).not.toMatch(/npm start/);
+  });
+
   it('redrive --to a queue that does not exist names that queue, not the DLQ, and moves nothing', async () => {
     const { dlqUrl } = await createQueues(sqs);
     await sendEvent(sqs, dlqUrl, { poison: true }, { idempotencyKey: 'k' });
