@@ -463,3 +463,31 @@ export class MiddlewareOrderError extends IdempotencyError {
     this.reason = reason;
   }
 }
+
+/**
+ * The `.use(idempotency(options))` middleware got the handler's answer with less time left than
+ * a commit needs (200 ms): most likely Middy's early timeout answered (a `timeoutEarlyResponse`
+ * that returns) while the handler still runs, so its staged writes may be half of what it meant.
+ * Nothing was written; the invocation fails and the event can be delivered again. Retryable.
+ *
+ * @example
+ * ```ts
+ * import { NoTimeToCommitError } from 'txonce';
+ *
+ * export function cutShort(error: unknown): boolean {
+ *   return error instanceof NoTimeToCommitError; // give the function more time, or wrap the handler
+ * }
+ * ```
+ */
+export class NoTimeToCommitError extends IdempotencyError {
+  constructor(remainingMs: number, floorMs: number) {
+    super(
+      `Only ${remainingMs} ms were left when the handler's answer reached the idempotency(options) middleware: ` +
+        `too little to commit (it needs ${floorMs} ms), and most likely Middy's early timeout answered while the ` +
+        'handler still runs. Nothing was written; the event can be delivered again. Give the function more time, or ' +
+        'wrap the handler to answer on the early timeout: middy().use(...).handler(idempotency(options, handler)).',
+      { retryable: true },
+    );
+    this.name = 'NoTimeToCommitError';
+  }
+}

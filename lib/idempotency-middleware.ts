@@ -1,7 +1,8 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { MIN_MARGIN_MS } from './batch-budget.js';
 import { restateForCaller } from './caller-errors.js';
-import { MiddlewareOrderError } from './errors.js';
+import { MiddlewareOrderError, NoTimeToCommitError } from './errors.js';
 import { answerOf, type IdempotentContext, type ResolvedHandlerOptions, readEvent } from './handler-options.js';
 import { lateWriteGuard } from './late-write-guard.js';
 import { type OpenDelivery, openDelivery } from './open-delivery.js';
@@ -76,6 +77,13 @@ export function idempotencyMiddleware<TEvent, TPayload>(
       if (!open) return;
       opened.delete(request);
       open.guard.release();
+      // Too close to the deadline to commit: most likely Middy's early timeout answered while the
+      // handler still runs, and what it staged so far is only part of its work. Commit nothing.
+      const remaining = request.context.getRemainingTimeInMillis?.();
+      if (typeof remaining === 'number' && remaining < MIN_MARGIN_MS) {
+        await open.delivery.drop();
+        throw new NoTimeToCommitError(remaining, MIN_MARGIN_MS);
+      }
       open.writes.committing();
       try {
         const outcome = await open.delivery.commit(request.response);

@@ -27,6 +27,7 @@ export {
   IdempotencyKeyReuseError,
   MiddlewareOrderError,
   MissingIdempotencyKeyError,
+  NoTimeToCommitError,
   PermanentError,
   type StagedWriteRef,
   TableNotFoundError,

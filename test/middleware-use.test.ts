@@ -11,6 +11,7 @@ import {
   type IdempotentContext,
   idempotency,
   MiddlewareOrderError,
+  NoTimeToCommitError,
   SchemaValidationError,
 } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
@@ -324,15 +325,41 @@ describe('idempotency(options) in a Middy stack: where Middy would skip its comm
     expect(await getItem(client, dedupTable, 'use#slow-1')).toBeUndefined();
   });
 
-  it('refuses every later request once a handler Middy answered early (a timeoutEarlyResponse that answers) stages a write', async () => {
+  it("commits nothing when Middy's early timeout answers (a timeoutEarlyResponse that returns) with too little time left to commit", async () => {
     const transfer = slowTransfer(orders);
     const handler = middy(transfer.handler, {
       timeoutEarlyInMillis: 20,
       timeoutEarlyResponse: () => ({ statusCode: 504 }),
     }).use(idempotency({ store, key: (event: Order) => event.id }));
 
-    // Middy answers 504 while the handler still runs: a middleware cannot tell that answer from the handler's
-    expect(await handler({ id: 'late-1' }, lambdaContext(60) as IdempotentContext)).toEqual({ statusCode: 504 });
+    // Middy answers 504 with 20 ms left while the handler still runs: under the 200 ms a commit needs
+    const error = await handler({ id: 'late-0' }, lambdaContext(60) as IdempotentContext).catch((e) => e);
+    expect(error).toBeInstanceOf(NoTimeToCommitError);
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain('middy().use(...).handler(idempotency(options, handler))');
+    transfer.downstream.open();
+    await transfer.settled.done;
+    expect(await getItem(client, orders, 'debit-late-0')).toBeUndefined();
+    expect(await getItem(client, dedupTable, 'use#late-0')).toBeUndefined();
+
+    // nothing was spent: the redelivery runs the handler and commits
+    const again = middy(async (_event: Order, context: IdempotentContext) => {
+      context.tx.put({ TableName: orders, Item: { pk: 'debit-late-0' } });
+      return { statusCode: 201 };
+    }).use(idempotency({ store, key: (event: Order) => event.id }));
+    expect(await again({ id: 'late-0' }, invocationContext())).toEqual({ statusCode: 201 });
+    expect(await getItem(client, dedupTable, 'use#late-0')).toBeDefined();
+  });
+
+  it('refuses every later request once a handler Middy answered early, with time left to commit, stages a write', async () => {
+    const transfer = slowTransfer(orders);
+    const handler = middy(transfer.handler, {
+      timeoutEarlyInMillis: 300,
+      timeoutEarlyResponse: () => ({ statusCode: 504 }),
+    }).use(idempotency({ store, key: (event: Order) => event.id }));
+
+    // Middy answers 504 with 300 ms left while the handler still runs: a middleware cannot tell that answer from the handler's
+    expect(await handler({ id: 'late-1' }, lambdaContext(600) as IdempotentContext)).toEqual({ statusCode: 504 });
     transfer.downstream.open();
     await transfer.settled.done;
     expect(transfer.state.lateError).toBeInstanceOf(MiddlewareOrderError);
