@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { resultsMarkdown, targets } from './report.js';
-import { runBenchmark, type Scale } from './run.js';
+import type { Scale } from './results.js';
+import { runBenchmark } from './run.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -1,5 +1,5 @@
 import { contentionMarkdown, costMarkdown } from './cost-report.js';
-import type { BenchResults } from './run.js';
+import type { BenchResults } from './results.js';
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 

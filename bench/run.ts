@@ -5,18 +5,17 @@ import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { chartSvg } from './chart.js';
-import { type ColdStart, coldStarts } from './cold-start.js';
+import { coldStarts } from './cold-start.js';
 import { type Contender, type ContenderName, peer, plain, type Tables, txonce } from './contenders.js';
 import { CONFLICT_RATES, type ContentionResult, HOT_CONCURRENCY, hotKey } from './contention.js';
 import { type CostResults, costPerEvent } from './cost.js';
 import { costChartSvg } from './cost-chart.js';
-import { type CrashResult, doubledEffects } from './crashes.js';
+import { doubledEffects } from './crashes.js';
 import { batchLatency, callsPerEvent, sequentialLatency, throughput } from './measure.js';
 import { resultsMarkdown } from './report.js';
+import type { BenchResults, Scale } from './results.js';
 import { benchClient } from './sdk-hooks.js';
 import { median, percentile, ratio } from './stats.js';
-
-export type Scale = 'full' | 'tiny';
 
 const SCALES = {
   full: {
@@ -53,31 +52,6 @@ const SCALES = {
   },
 };
 export const CONCURRENCY = [1, 10, 50];
-
-export interface BenchResults {
-  date: string;
-  scale: Scale;
-  machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string; load?: string };
-  versions: Record<string, string>;
-  calls: Record<ContenderName, { first: number; duplicate: number }>;
-  latency: Record<ContenderName, { median: number; p99: number; samples: number[] }>;
-  throughput: Record<string, Record<ContenderName, number>>;
-  batch: Record<'txonce' | 'peer', { median: number; p99: number }>;
-  crashes: Record<'txonce' | 'peer', CrashResult>;
-  cold: Record<'txonce' | 'peer', ColdStart>;
-  cost: CostResults;
-  contention: ContentionResult[];
-  ratios: {
-    /** dollars per million events, 0% duplicates, two-item write: txonce / the peer's documented plain write */
-    costTxoncePeer: number;
-    /** dollars per million events, 25% duplicates, two-item write: txonce's defaults / the peer with a transactional write */
-    costDefaultPeerTransactional: number;
-    latencyTxoncePeer: number;
-    latencyTxoncePlain: number;
-    throughput: Record<string, { txoncePeer: number; txoncePlain: number }>;
-    batchTxoncePeer: number;
-  };
-}
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

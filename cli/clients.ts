@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { readStateFile, stateFilePath } from '../local/state-file.js';
+import { readStateFile, stateFilePath } from '../ops/state-file.js';
 import { UsageError } from './exit-codes.js';
 
 export interface ConnectionOptions {

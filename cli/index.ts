@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DEAD_LETTER_ATTRIBUTES, readDeadLetterReason } from '../lib/index.js';
+import { peek } from '../ops/sqs-peek.js';
 import packageJson from '../package.json' with { type: 'json' };
 import {
   type ConnectionOptions,
@@ -14,7 +15,7 @@ import { EXIT, UsageError } from './exit-codes.js';
 import { inspectRecord } from './inspect.js';
 import { listOutbox, type OutboxEntry, republish } from './outbox.js';
 import { progress } from './progress.js';
-import { peek, queueCounts, redrive } from './redrive.js';
+import { queueCounts, redrive } from './redrive.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ListDeadLetterSourceQueuesCommand,
@@ -13,6 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { copyBackAttributes } from '../lib/dead-letter.js';
 import { DEAD_LETTER_ATTRIBUTES, readDeadLetterReason } from '../lib/index.js';
+import { peek, release } from '../ops/sqs-peek.js';
 import { onQueue } from './errors.js';
 
 export interface RedriveOptions {
@@ -250,45 +250,6 @@ function isOwnCopy(message: Message, run: string, copies: Set<string>): boolean 
   if (copies.has(message.MessageId as string)) return true;
   const failedMessageId = readDeadLetterReason(message.MessageAttributes)?.failedMessageId;
   return failedMessageId !== undefined && copies.has(failedMessageId);
-}
-
-/** Makes received messages visible again at once. */
-async function release(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
-  for (let start = 0; start < messages.length; start += 10) {
-    await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: messages.slice(start, start + 10).map((message, index) => ({
-          Id: String(index),
-          ReceiptHandle: message.ReceiptHandle,
-          VisibilityTimeout: 0,
-        })),
-      }),
-    );
-  }
-}
-
-/** Reads up to `max` messages and makes them visible again: nothing is consumed. */
-export async function peek(sqs: SQSClient, queueUrl: string, max: number): Promise<Message[]> {
-  const seen = new Map<string, Message>();
-  while (seen.size < max) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: Math.min(10, max - seen.size),
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-        VisibilityTimeout: 30,
-        WaitTimeSeconds: 0,
-      }),
-    );
-    const fresh = Messages.filter((message) => !seen.has(message.MessageId as string));
-    if (fresh.length === 0) break;
-    for (const message of fresh) seen.set(message.MessageId as string, message);
-  }
-  const messages = [...seen.values()];
-  await release(sqs, queueUrl, messages);
-  return messages;
 }
 
 async function sourceQueue(sqs: SQSClient, dlqUrl: string): Promise<string> {

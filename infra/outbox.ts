@@ -19,7 +19,7 @@ import { Construct } from 'constructs';
 import { thresholdAlarm } from './alarms.js';
 import { txonceFunction } from './lambda-function.js';
 import { functionRuntime } from './lambda-runtime.js';
-import { acknowledgeOutboxFindings } from './nag-acknowledgements.js';
+import { acknowledgeOutboxFindings } from './outbox-findings.js';
 import { EVENT_QUEUE, OUTBOX } from './settings.js';
 import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
 

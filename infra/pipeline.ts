@@ -18,15 +18,16 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { MESSAGE_GROUP_PATHS } from '../lib/message-groups.js';
 import { SOURCE_VARIABLE } from '../lib/source-variable.js';
 import { IdempotencyTable } from './idempotency-table.js';
 import { type FunctionSource, txonceFunction } from './lambda-function.js';
 import { functionRuntime } from './lambda-runtime.js';
-import { acknowledgePipelineFindings } from './nag-acknowledgements.js';
 import { Outbox, type OutboxProps } from './outbox.js';
+import { acknowledgePipelineFindings } from './pipeline-findings.js';
 import { PipelineMonitoring } from './pipeline-monitoring.js';
 import { allowRedriveFrom } from './redrive-allow-policy.js';
-import { EVENT_QUEUE, MESSAGE_GROUP_PATHS, WEBHOOK_ENDPOINT } from './settings.js';
+import { EVENT_QUEUE, WEBHOOK_ENDPOINT } from './settings.js';
 import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
 
 /**

@@ -41,18 +41,6 @@ export const OUTBOX = {
   deliveredRetentionDays: 7,
 } as const;
 
-/**
- * FIFO queues: where the ingest finds the entity an event is about, as dot paths into the
- * verified JSON body, tried in order. Events about one entity share a message group (ordered,
- * one at a time); unrelated entities run in parallel, and a poison message blocks only its group.
- * An event with none of them gets a group of its own (its idempotency key): no order, no blocking.
- */
-export const MESSAGE_GROUP_PATHS = {
-  stripe: ['data.object.customer', 'data.object.id'],
-  github: ['repository.id', 'organization.id', 'installation.id'],
-  'standard-webhooks': ['data.id'],
-} as const satisfies Record<'standard-webhooks' | 'stripe' | 'github', readonly string[]>;
-
 /** The webhook endpoint: largest body accepted (SQS takes 1 MiB with attributes; 256 KiB leaves room). */
 export const WEBHOOK_ENDPOINT = {
   maxBodyBytes: 256 * 1024,

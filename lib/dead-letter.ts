@@ -1,5 +1,6 @@
 import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import type { OptionNames } from './options.js';
 import { type PayloadIssue, SchemaValidationError } from './schema.js';
 
 /**
@@ -284,3 +285,8 @@ function describeError(error: unknown): { name: string; message: string } {
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: 'NonError', message: String(error) };
 }
+
+// The names these options take, checked at runtime by `knownNames` (JavaScript callers have no
+// compiler); typed OptionNames<…>, so a name added to or dropped from the type fails to compile here.
+
+export const DEAD_LETTER_OPTIONS: OptionNames<DeadLetterOptions> = { client: true, queueUrl: true };

@@ -3,8 +3,7 @@ import type { CallerErrorBody } from './caller-errors.js';
 import { TransactionLimitError } from './errors.js';
 import type { Idempotency, RunRequest } from './idempotency.js';
 import type { Jsonified } from './jsonified.js';
-import { IDEMPOTENCY_HANDLER_OPTIONS } from './option-names.js';
-import type { OptionChecks } from './options.js';
+import type { OptionChecks, OptionNames } from './options.js';
 import { parsePayload, type StandardSchemaV1 } from './schema.js';
 import type { Tx } from './staged-writes.js';
 import type { RunOutcome } from './transaction.js';
@@ -193,3 +192,15 @@ export function answerOf<TResult>(
   }
   return outcome.result as IdempotentResult<TResult>;
 }
+
+// The names these options take, checked at runtime by `knownNames` (JavaScript callers have no
+// compiler); typed OptionNames<…>, so a name added to or dropped from the type fails to compile here.
+
+const IDEMPOTENCY_HANDLER_OPTIONS: OptionNames<IdempotencyHandlerOptions<unknown, unknown>> = {
+  store: true,
+  key: true,
+  fingerprint: true,
+  schema: true,
+  payload: true,
+  httpErrorBody: true,
+};

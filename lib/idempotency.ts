@@ -1,7 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { itemBytes, MAX_ITEM_BYTES } from './limits.js';
-import { CACHE_OPTIONS, IDEMPOTENCY_OPTIONS } from './option-names.js';
-import { type OptionChecks, optionChecks } from './options.js';
+import { type OptionChecks, type OptionNames, optionChecks } from './options.js';
 import { CommittedKeyCache, type RecordReads, readRecord, readRecords } from './precheck.js';
 import { type PrecheckMode, PrecheckPolicy, type PrecheckRead } from './precheck-policy.js';
 import { fingerprintOf, RECORD, recordKey } from './record.js';
@@ -356,3 +355,26 @@ function namespace(given: string | undefined, check: OptionChecks): string {
   }
   return source;
 }
+
+// The names these options take, checked at runtime by `knownNames` (JavaScript callers have no
+// compiler); typed OptionNames<…>, so a name added to or dropped from the type fails to compile here.
+
+const IDEMPOTENCY_OPTIONS: OptionNames<IdempotencyOptions> = {
+  client: true,
+  tableName: true,
+  source: true,
+  ttlSeconds: true,
+  ttlAttribute: true,
+  maxAttempts: true,
+  retryBaseDelayMs: true,
+  maxResultBytes: true,
+  resultTooLarge: true,
+  outboxTable: true,
+  precheck: true,
+  precheckRead: true,
+  cache: true,
+};
+
+const CACHE_OPTIONS: OptionNames<Exclude<IdempotencyOptions['cache'], boolean | undefined>> = {
+  maxEntries: true,
+};

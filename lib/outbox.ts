@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DESTINATION_OPTIONS, OUTBOX_MESSAGE } from './option-names.js';
-import { optionChecks } from './options.js';
+import { type OptionNames, optionChecks } from './options.js';
 
 /**
  * Where an emitted message goes. The publisher delivers it at least once, always with the same id.
@@ -139,3 +138,16 @@ export function outboxItem(recordKey: string, position: number, message: OutboxM
     attempts: 0,
   };
 }
+
+// The names these options take, checked at runtime by `knownNames` (JavaScript callers have no
+// compiler); typed OptionNames<…>, so a name added to or dropped from the type fails to compile here.
+
+const OUTBOX_MESSAGE: OptionNames<OutboxMessage> = { destination: true, type: true, payload: true };
+
+/** A destination's names by kind: `kind`, its address, and what else that kind takes. */
+const DESTINATION_OPTIONS: { [K in Destination['kind']]: OptionNames<Extract<Destination, { kind: K }>> } = {
+  eventbridge: { kind: true, busName: true, source: true },
+  sns: { kind: true, topicArn: true },
+  sqs: { kind: true, queueUrl: true },
+  webhook: { kind: true, url: true },
+};

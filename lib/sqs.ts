@@ -1,11 +1,10 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { callOutcomeHook, timeBudget } from './batch-budget.js';
 import { precheckRecords, runRecord } from './batch-record.js';
-import { type DeadLetterOptions, sendToDeadLetter } from './dead-letter.js';
+import { DEAD_LETTER_OPTIONS, type DeadLetterOptions, sendToDeadLetter } from './dead-letter.js';
 import { IdempotencyError } from './errors.js';
 import type { Idempotency, PrecheckedBatch } from './idempotency.js';
-import { DEAD_LETTER_OPTIONS, SQS_BATCH_OPTIONS } from './option-names.js';
-import { type OptionChecks, optionChecks } from './options.js';
+import { type OptionChecks, type OptionNames, optionChecks } from './options.js';
 import type { StandardSchemaV1 } from './schema.js';
 import { byMessageGroup, defaultSqsKey, isFifoRecord } from './sqs-records.js';
 import type { Tx } from './staged-writes.js';
@@ -285,3 +284,19 @@ async function forEachLimited<T>(items: T[], limit: number, each: (item: T) => P
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
+
+// The names these options take, checked at runtime by `knownNames` (JavaScript callers have no
+// compiler); typed OptionNames<…>, so a name added to or dropped from the type fails to compile here.
+
+const SQS_BATCH_OPTIONS: OptionNames<SqsBatchHandlerOptions<unknown, unknown>> = {
+  store: true,
+  handler: true,
+  schema: true,
+  payload: true,
+  key: true,
+  fingerprint: true,
+  concurrency: true,
+  deadLetter: true,
+  timeMarginMs: true,
+  onOutcome: true,
+};

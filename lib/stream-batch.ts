@@ -2,8 +2,7 @@ import type { Context } from 'aws-lambda';
 import { callOutcomeHook, timeBudget } from './batch-budget.js';
 import { precheckRecords, runRecord } from './batch-record.js';
 import type { Idempotency, PrecheckedBatch } from './idempotency.js';
-import { STREAM_BATCH_OPTIONS } from './option-names.js';
-import { type OptionChecks, optionChecks } from './options.js';
+import { type OptionChecks, type OptionNames, optionChecks } from './options.js';
 import type { StandardSchemaV1 } from './schema.js';
 import type { Tx } from './staged-writes.js';
 import type { StoredResult } from './transaction.js';
@@ -201,3 +200,17 @@ function resolveOptions<Rec, R, P>(
   check.func('onOutcome', onOutcome, '(outcome, context)', true);
   return { store, handler, key, fingerprint, schema, payload, timeMarginMs, onOutcome };
 }
+
+// The names these options take, checked at runtime by `knownNames` (JavaScript callers have no
+// compiler); typed OptionNames<…>, so a name added to or dropped from the type fails to compile here.
+
+const STREAM_BATCH_OPTIONS: OptionNames<StreamBatchHandlerOptions<unknown, unknown, unknown>> = {
+  store: true,
+  handler: true,
+  key: true,
+  fingerprint: true,
+  schema: true,
+  payload: true,
+  timeMarginMs: true,
+  onOutcome: true,
+};

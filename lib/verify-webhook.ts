@@ -1,8 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { WebhookVerificationError } from './errors.js';
-import { VERIFY_SIGNATURE_INPUT, VERIFY_WEBHOOK_OPTIONS } from './option-names.js';
-import { optionChecks } from './options.js';
+import { type OptionNames, optionChecks } from './options.js';
 import { requestUrl } from './request-url.js';
 import { valueKind } from './value-kind.js';
 import {
@@ -384,3 +383,24 @@ export function usableSecrets(scheme: SchemeSelector, secrets: string | string[]
   for (const secret of list) assertUsableSecret(scheme, secret);
   return list;
 }
+
+// The names these options take, checked at runtime by `knownNames` (JavaScript callers have no
+// compiler); typed OptionNames<…>, so a name added to or dropped from the type fails to compile here.
+
+const VERIFY_WEBHOOK_OPTIONS: OptionNames<VerifyWebhookOptions> = {
+  scheme: true,
+  secrets: true,
+  toleranceSeconds: true,
+  refreshIntervalMs: true,
+  url: true,
+};
+
+const VERIFY_SIGNATURE_INPUT: OptionNames<Parameters<typeof verifyWebhookSignature>[0]> = {
+  scheme: true,
+  secrets: true,
+  headers: true,
+  rawBody: true,
+  toleranceSeconds: true,
+  url: true,
+  now: true,
+};

@@ -2,13 +2,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { peek } from '../cli/redrive.js';
 import type { WebhookScheme } from '../lib/index.js';
 import { recordKey } from '../lib/index.js';
+import { peek } from '../ops/sqs-peek.js';
+import { readStateFile } from '../ops/state-file.js';
 import { signWebhook } from './sign.js';
 import type { LocalResources } from './stack.js';
 import { type LocalStack, startLocalStack } from './stack.js';
-import { readStateFile } from './state-file.js';
 import { postWithRetries } from './webhook-sender.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

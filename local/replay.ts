@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { peek } from '../cli/redrive.js';
 import { DEAD_LETTER_ATTRIBUTES, recordKey } from '../lib/index.js';
+import { peek } from '../ops/sqs-peek.js';
 import { type DeadLetterEntry, isDeadLetter, type Journal, type JournalEntry, type JournalLine } from './journal.js';
 
 export interface ReplayReport {

@@ -1,10 +1,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readStateFile, stateFilePath } from '../ops/state-file.js';
 import { curlExample } from './curl-example.js';
 import { describeEvent } from './event-log.js';
 import { readStartSettings, SettingsError } from './settings.js';
 import { type LocalStack, startLocalStack } from './stack.js';
-import { readStateFile, stateFilePath } from './state-file.js';
 
 const STATE_FILE = stateFilePath();
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readStartSettings } from '../local/settings.js';
-import { readStateFile } from '../local/state-file.js';
+import { readStateFile } from '../ops/state-file.js';
 import { runCommandAsync, tsNode } from './support/processes.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'txonce-settings-'));

@@ -1,5 +1,5 @@
-import { MESSAGE_GROUP_PATHS } from '../../infra/settings.js';
 import type { WebhookScheme } from '../../lib/index.js';
+import { MESSAGE_GROUP_PATHS } from '../../lib/message-groups.js';
 import { ConfigError } from '../shared/config-error.js';
 
 export { ConfigError };
@@ -52,7 +52,7 @@ function positiveInteger(text: string | undefined, fallback: number, name: strin
   return fallback;
 }
 
-/** MESSAGE_GROUP_PATHS: a JSON array of dot paths; default the scheme's (infra/settings.ts). */
+/** MESSAGE_GROUP_PATHS: a JSON array of dot paths; default the scheme's (lib/message-groups.ts). */
 function pathList(text: string | undefined, scheme: WebhookScheme, problems: string[]): string[] {
   if (!text?.trim()) return [...(MESSAGE_GROUP_PATHS[scheme] ?? [])];
   try {
