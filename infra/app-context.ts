@@ -1,4 +1,5 @@
 import type { WebhookScheme } from 'txonce/cdk';
+import { PIPELINE_SCHEMES } from '../lib/webhook-presets.js';
 
 /** What `-c name=value` may set for this repo's app (cdk.json's context, or the command line). */
 export interface AppContext {
@@ -14,8 +15,6 @@ export interface AppContext {
   apiLogging: boolean;
   webAclArn: string | undefined;
 }
-
-const SCHEMES: WebhookScheme[] = ['standard-webhooks', 'stripe', 'github'];
 
 /** Reads and checks the app context once, so a typo is one clear message instead of a crash deep in synth. */
 export function readAppContext(get: (name: string) => unknown): AppContext {
@@ -36,7 +35,8 @@ export function readAppContext(get: (name: string) => unknown): AppContext {
   if (!/^[A-Za-z][A-Za-z0-9-]{0,40}$/.test(stage))
     problems.push(`stage must be letters, digits and dashes, starting with a letter (got "${stage}")`);
   const scheme = (text('scheme') ?? 'standard-webhooks') as WebhookScheme;
-  if (!SCHEMES.includes(scheme)) problems.push(`scheme must be one of ${SCHEMES.join(', ')} (got "${scheme}")`);
+  if (!(PIPELINE_SCHEMES as readonly string[]).includes(scheme))
+    problems.push(`scheme must be one of ${PIPELINE_SCHEMES.join(', ')} (got "${scheme}")`);
   const source = text('source');
   if (source !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(source))
     problems.push(`source must be 1 to 64 letters, digits, ".", "_", ":" or "-" (got "${source}")`);

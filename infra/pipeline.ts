@@ -20,6 +20,7 @@ import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { MESSAGE_GROUP_PATHS } from '../lib/message-groups.js';
 import { SOURCE_VARIABLE } from '../lib/source-variable.js';
+import type { WebhookScheme as PipelineScheme } from '../lib/webhook-presets.js';
 import { IdempotencyTable } from './idempotency-table.js';
 import { type FunctionSource, txonceFunction } from './lambda-function.js';
 import { functionRuntime } from './lambda-runtime.js';
@@ -31,7 +32,8 @@ import { EVENT_QUEUE, WEBHOOK_ENDPOINT } from './settings.js';
 import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
 
 /**
- * The signature scheme a `WebhookPipeline`'s ingest verifies.
+ * The signature scheme a `WebhookPipeline`'s ingest verifies (the list is lib/webhook-presets.ts's
+ * PIPELINE_SCHEMES, shared with the ingest function and the local stack).
  *
  * @example
  * ```ts
@@ -40,7 +42,7 @@ import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
  * export const scheme: WebhookScheme = 'stripe';
  * ```
  */
-export type WebhookScheme = 'standard-webhooks' | 'stripe' | 'github';
+export type WebhookScheme = PipelineScheme;
 
 /**
  * The SQS consumer the pipeline runs: your handler and the tables it writes.

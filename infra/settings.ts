@@ -15,7 +15,6 @@ export const EVENT_QUEUE = {
   maxReceiveCount: 5,
   /** the queue's visibility timeout is 6x this plus the batching window, as AWS advises for Lambda event sources */
   consumerTimeoutSeconds: 30,
-  visibilityTimeoutSeconds: 180,
   /**
    * Most concurrent consumer invocations the event source mapping starts (SQS allows 2 to 1000).
    * 10 invocations x 10 records = 100 transactions in flight: enough to drain a backlog quickly

@@ -66,9 +66,6 @@ export interface StandardSchemaIssue {
   readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
 }
 
-/** What a schema gives when it accepts a value. */
-export type SchemaOutput<S> = S extends StandardSchemaV1<unknown, infer Output> ? Output : never;
-
 /**
  * One validation issue, as it travels in errors, HTTP bodies and DLQ attributes: plain JSON.
  *

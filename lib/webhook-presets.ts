@@ -171,4 +171,10 @@ export type WebhookPreset = keyof typeof webhookPresets;
  * export const scheme: WebhookScheme = process.env.GITHUB ? 'github' : 'standard-webhooks';
  * ```
  */
-export type WebhookScheme = 'standard-webhooks' | 'stripe' | 'github';
+export type WebhookScheme = (typeof PIPELINE_SCHEMES)[number];
+
+/**
+ * The schemes WebhookPipeline's ingest verifies: a contract of the construct, the ingest function
+ * and the local stack, written once, here.
+ */
+export const PIPELINE_SCHEMES = ['standard-webhooks', 'stripe', 'github'] as const;

@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { PIPELINE_SCHEMES } from '../lib/webhook-presets.js';
 import { assertUsableSecret, type WebhookScheme } from '../lib/webhook-schemes.js';
-
-const SCHEMES: WebhookScheme[] = ['standard-webhooks', 'stripe', 'github'];
 
 /** A setting `npm start` cannot use: printed as one sentence, never a stack trace. */
 export class SettingsError extends Error {
@@ -44,8 +43,8 @@ export function readStartSettings(env: NodeJS.ProcessEnv, cwd = env.INIT_CWD ?? 
     scheme: 'standard-webhooks',
   };
   const scheme = env.WEBHOOK_SCHEME?.trim();
-  if (scheme && !SCHEMES.includes(scheme as WebhookScheme)) {
-    problems.push(`WEBHOOK_SCHEME must be one of ${SCHEMES.join(', ')}, got "${scheme}"`);
+  if (scheme && !(PIPELINE_SCHEMES as readonly string[]).includes(scheme as WebhookScheme)) {
+    problems.push(`WEBHOOK_SCHEME must be one of ${PIPELINE_SCHEMES.join(', ')}, got "${scheme}"`);
   } else if (scheme) settings.scheme = scheme as WebhookScheme;
   const secret = env.WEBHOOK_SECRET?.trim();
   if (secret) {

@@ -1,8 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ConfigError, readConsumerConfig } from '../functions/consumer/config.js';
+import { readConsumerConfig } from '../functions/consumer/config.js';
 import { createConsumer } from '../functions/consumer/consumer.js';
+import { ConfigError } from '../functions/shared/config-error.js';
 import { Idempotency } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import { createTable, getItem, localClient } from './support/dynamo.js';

@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, readIngestConfig } from '../functions/ingest/config.js';
+import { readIngestConfig } from '../functions/ingest/config.js';
 import { createIngest } from '../functions/ingest/ingest.js';
+import { ConfigError } from '../functions/shared/config-error.js';
 import { type RunningGateway, startHttpGateway } from '../local/http-gateway.js';
 import { createQueues, drainMessages, localSqs } from './support/sqs.js';
 import { signStripe } from './support/webhook-signers.js';

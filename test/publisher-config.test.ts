@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, readPublisherConfig } from '../functions/publisher/config.js';
+import { readPublisherConfig } from '../functions/publisher/config.js';
+import { ConfigError } from '../functions/shared/config-error.js';
 
 // environment a test stubs is restored even when it fails
 afterEach(() => {

@@ -1,8 +1,6 @@
 import type { Destination } from '../../lib/index.js';
 import { ConfigError } from '../shared/config-error.js';
 
-export { ConfigError };
-
 /** What the consumer reads from its environment, checked once at cold start. */
 export interface ConsumerConfig {
   dedupTable: string;

@@ -1,8 +1,7 @@
 import type { WebhookScheme } from '../../lib/index.js';
 import { MESSAGE_GROUP_PATHS } from '../../lib/message-groups.js';
+import { PIPELINE_SCHEMES } from '../../lib/webhook-presets.js';
 import { ConfigError } from '../shared/config-error.js';
-
-export { ConfigError };
 
 export interface IngestConfig {
   queueUrl: string;
@@ -19,8 +18,6 @@ export interface IngestConfig {
   messageGroupPaths: string[];
 }
 
-const SCHEMES: WebhookScheme[] = ['standard-webhooks', 'stripe', 'github'];
-
 /** SQS takes messages up to 1 MiB with attributes; 256 KiB leaves room and fits older quotas. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
@@ -29,8 +26,8 @@ export function readIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
   const queueUrl = env.QUEUE_URL?.trim() ?? '';
   if (!/^https?:\/\//.test(queueUrl)) problems.push('QUEUE_URL must be the URL of the event queue');
   const scheme = env.WEBHOOK_SCHEME?.trim() as WebhookScheme;
-  if (!SCHEMES.includes(scheme))
-    problems.push(`WEBHOOK_SCHEME must be one of ${SCHEMES.join(', ')} (got "${scheme ?? ''}")`);
+  if (!(PIPELINE_SCHEMES as readonly string[]).includes(scheme))
+    problems.push(`WEBHOOK_SCHEME must be one of ${PIPELINE_SCHEMES.join(', ')} (got "${scheme ?? ''}")`);
   const secretId = env.WEBHOOK_SECRET_ID?.trim() || undefined;
   const secret = env.WEBHOOK_SECRET?.trim() || undefined;
   if (!secretId && !secret) problems.push('set WEBHOOK_SECRET_ID (Secrets Manager) or, locally, WEBHOOK_SECRET');

@@ -1,8 +1,6 @@
 import { ConfigError } from '../shared/config-error.js';
 import { DEFAULT_RETRY_WINDOW_MS } from './publisher.js';
 
-export { ConfigError };
-
 /** What the publisher reads from its environment, checked once at cold start. */
 export interface PublisherConfig {
   outboxTable: string;
