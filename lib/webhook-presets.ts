@@ -171,10 +171,13 @@ export type WebhookPreset = keyof typeof webhookPresets;
  * export const scheme: WebhookScheme = process.env.GITHUB ? 'github' : 'standard-webhooks';
  * ```
  */
-export type WebhookScheme = (typeof PIPELINE_SCHEMES)[number];
+export type WebhookScheme = 'standard-webhooks' | 'stripe' | 'github';
 
 /**
- * The schemes WebhookPipeline's ingest verifies: a contract of the construct, the ingest function
- * and the local stack, written once, here.
+ * The schemes WebhookPipeline's ingest verifies, as a list: a contract of the construct, the ingest
+ * function and the local stack, kept here beside the type (the check below fails to compile if the
+ * two differ).
  */
-export const PIPELINE_SCHEMES = ['standard-webhooks', 'stripe', 'github'] as const;
+export const PIPELINE_SCHEMES = ['standard-webhooks', 'stripe', 'github'] as const satisfies readonly WebhookScheme[];
+const everySchemeListed: Exclude<WebhookScheme, (typeof PIPELINE_SCHEMES)[number]> extends never ? true : never = true;
+void everySchemeListed;
