@@ -184,7 +184,8 @@ export class Idempotency {
     const result = (await work(pending.tx)) as R;
     const outcome = await pending.commit<R>(result);
     this.#precheck.observe(outcome.status === 'duplicate');
-    if (pending.record && pending.committedWriteUnits) {
+    // only 'auto' weighs commits; the others need no sizing on this path
+    if (this.#precheck.mode === 'auto' && pending.record && pending.committedWriteUnits) {
       this.#precheck.observeCommit(pending.committedWriteUnits, itemBytes(pending.record));
     }
     if (this.#cache && pending.record) this.#cache.set(pending.recordKey, pending.record);

@@ -1,33 +1,34 @@
 /**
- * What JSON.stringify would lose or refuse in `value`, as words for an error message ("it holds
- * a Map, whose entries JSON does not see"), or undefined when its JSON form gives the same data
- * back. toJSON is followed (a Date's JSON form is its string, as `Jsonified` types it) and
- * undefined members are absent either way; a BigInt, a Map or Set, a function, a symbol, an
- * undefined in an array (it comes back null) and a cycle are reported.
+ * `value` as JSON text, in one pass, or what JSON.stringify would lose or refuse in it, as words
+ * for an error message ("it holds a Map, whose entries JSON does not see"). toJSON is followed (a
+ * Date's JSON form is its string, as `Jsonified` types it) and undefined members are absent
+ * either way; a BigInt, a Map or Set, a function, a symbol, an undefined in an array (it comes
+ * back null), a cycle and a toJSON that throws are reported. `json` is undefined when the value's
+ * JSON form is nothing at all (a toJSON that returned undefined).
  */
-export function jsonLoss(value: unknown, parents: object[] = [], inArray = false): string | undefined {
-  if (typeof value === 'bigint') return 'it holds a BigInt, which JSON cannot encode';
-  if (typeof value === 'function' || typeof value === 'symbol') return `it holds a ${typeof value}`;
-  if (value === undefined) return inArray ? 'it holds undefined in an array, which JSON turns into null' : undefined;
-  if (value === null || typeof value !== 'object') return undefined;
-  if (parents.includes(value)) return 'it holds a cycle';
-  const inside = [...parents, value];
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    return jsonLoss((value as { toJSON(): unknown }).toJSON(), inside);
+export function faithfulJson(value: unknown): { json: string | undefined } | { loss: string; cause?: unknown } {
+  let loss: string | undefined;
+  try {
+    // The replacer sees every value as JSON will write it (after toJSON), before it is written.
+    const json = JSON.stringify(value, function (this: unknown, _key: string, member: unknown) {
+      loss = lossOf(member, Array.isArray(this));
+      if (loss) throw new Error(loss);
+      return member;
+    });
+    return { json };
+  } catch (error) {
+    if (loss) return { loss };
+    if (error instanceof TypeError && /circular/i.test(error.message)) return { loss: 'it holds a cycle' };
+    return { loss: `its toJSON threw (${(error as Error)?.message ?? String(error)})`, cause: error };
   }
-  if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) {
-    return `it holds a ${value.constructor.name}, whose entries JSON does not see`;
-  }
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      const loss = jsonLoss(item, inside, true);
-      if (loss) return loss;
-    }
-    return undefined;
-  }
-  for (const member of Object.values(value)) {
-    const loss = jsonLoss(member, inside);
-    if (loss) return loss;
+}
+
+function lossOf(member: unknown, inArray: boolean): string | undefined {
+  if (typeof member === 'bigint') return 'it holds a BigInt, which JSON cannot encode';
+  if (typeof member === 'function' || typeof member === 'symbol') return `it holds a ${typeof member}`;
+  if (member === undefined) return inArray ? 'it holds undefined in an array, which JSON turns into null' : undefined;
+  if (member instanceof Map || member instanceof Set || member instanceof WeakMap || member instanceof WeakSet) {
+    return `it holds a ${member.constructor.name}, whose entries JSON does not see`;
   }
   return undefined;
 }

@@ -54,22 +54,6 @@ function numberBytes(text: string): number {
   return Math.ceil(Math.max(digits.length, 1) / 2) + 1;
 }
 
-/**
- * What a TransactWriteItems of these actions bills, in write request units: 2 per item and KB
- * (one to prepare, one to commit), whether it commits or is cancelled. An update's item is
- * sized by what the request carries (its key and values), so this may count low for it.
- */
-export function transactionWriteUnits(actions: SizedAction[]): number {
-  let units = 0;
-  for (const action of actions) {
-    const bytes = action.Item
-      ? itemBytes(action.Item)
-      : itemBytes(action.Key) + itemBytes(action.ExpressionAttributeValues);
-    units += 2 * Math.max(1, Math.ceil(bytes / 1024));
-  }
-  return units;
-}
-
 interface SizedAction {
   TableName?: string;
   Key?: Record<string, unknown>;
@@ -86,10 +70,17 @@ interface SizedAction {
 export function checkTransaction(
   actions: SizedAction[],
   knownKeys: Record<string, string[]>,
-): { ok: true } | { ok: false; problem: string; indexes: number[] } {
+): { ok: true; writeUnits: number } | { ok: false; problem: string; indexes: number[] } {
   let total = 0;
+  // What the transaction bills, from the same sizes: 2 write units per item and KB (one to
+  // prepare, one to commit), committed or cancelled. An update's item is sized by what the
+  // request carries (its key and values), so this may count low for it.
+  let writeUnits = 0;
   for (const action of actions) {
-    total += itemBytes(action.Item) + itemBytes(action.Key) + itemBytes(action.ExpressionAttributeValues);
+    const item = itemBytes(action.Item);
+    const keyAndValues = itemBytes(action.Key) + itemBytes(action.ExpressionAttributeValues);
+    total += item + keyAndValues;
+    writeUnits += 2 * Math.max(1, Math.ceil((action.Item ? item : keyAndValues) / 1024));
   }
   if (total > MAX_TRANSACTION_BYTES) {
     return {
@@ -117,5 +108,5 @@ export function checkTransaction(
     }
     seen.set(identity, index);
   }
-  return { ok: true };
+  return { ok: true, writeUnits };
 }

@@ -11,9 +11,9 @@ import {
   TransactionLimitError,
   UnstorableResultError,
 } from './errors.js';
-import { jsonLoss } from './json-data.js';
+import { faithfulJson } from './json-data.js';
 import type { Jsonified } from './jsonified.js';
-import { checkTransaction, itemBytes, MAX_ITEM_BYTES, transactionWriteUnits } from './limits.js';
+import { checkTransaction, itemBytes, MAX_ITEM_BYTES } from './limits.js';
 import { RECORD } from './record.js';
 import { StagedWrites, type TransactWriteItem } from './staged-writes.js';
 
@@ -102,7 +102,7 @@ export class PendingRun {
     this.tx.seal();
     const dedup = this.dedupPut(result);
     const items = [{ Put: dedup }, ...this.tx.items];
-    this.checkBeforeSending(items);
+    const writeUnits = this.checkBeforeSending(items);
 
     // Tokens across retries. A token covers an attempt whose outcome is unknown: resent with
     // the same token, it is not applied twice. The SDK's own retries (lost response, timeout)
@@ -117,7 +117,7 @@ export class PendingRun {
       try {
         await this.settings.client.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: token }));
         this.#record = dedup.Item;
-        this.#committedWriteUnits = transactionWriteUnits(items.map((item) => Object.values(item)[0]));
+        this.#committedWriteUnits = writeUnits;
         return { status: 'committed', result };
       } catch (error) {
         const verdict = interpret(error);
@@ -187,15 +187,9 @@ export class PendingRun {
    */
   private storeResult(item: Record<string, unknown>, result: unknown): void {
     if (result === undefined) return;
-    let json: string;
-    try {
-      const loss = jsonLoss(result);
-      if (loss) throw new UnstorableResultError(loss);
-      json = JSON.stringify(result);
-    } catch (error) {
-      if (error instanceof UnstorableResultError) throw error;
-      throw new UnstorableResultError(`its toJSON threw (${(error as Error).message})`, { cause: error });
-    }
+    const stored = faithfulJson(result);
+    if ('loss' in stored) throw new UnstorableResultError(stored.loss, { cause: stored.cause });
+    const { json } = stored;
     if (json === undefined) return; // a toJSON that returned undefined: nothing to replay, as for a void handler
     const resultBytes = Buffer.byteLength(json, 'utf8');
     const room = Math.min(this.settings.maxResultBytes, MAX_ITEM_BYTES - itemBytes(item) - RECORD.result.length);
@@ -212,12 +206,13 @@ export class PendingRun {
     item[RECORD.resultOmitted] = true;
   }
 
-  private checkBeforeSending(items: TransactWriteItem[]): void {
+  /** Checks the transaction against DynamoDB's limits; answers the write units it will bill. */
+  private checkBeforeSending(items: TransactWriteItem[]): number {
     const actions = items.map((item) => Object.values(item)[0]);
     const knownKeys: Record<string, string[]> = { [this.settings.tableName]: [RECORD.key] };
     if (this.settings.outboxTable) knownKeys[this.settings.outboxTable] = ['pk'];
     const check = checkTransaction(actions, knownKeys);
-    if (check.ok) return;
+    if (check.ok) return check.writeUnits;
     const refs = check.indexes.map((index) => (index === 0 ? 'the dedup record' : describe(this.tx.ref(index - 1))));
     throw new TransactionLimitError(
       `Cannot commit: ${check.problem}${refs.length ? ` (${refs.join(' and ')})` : ''}. ` +

@@ -32,6 +32,15 @@ describe('a result that would not come back the same from JSON', () => {
     ],
     ['a function', () => ({ total: () => 1250 }), 'it holds a function'],
     [
+      'a cycle',
+      () => {
+        const invoice: Record<string, unknown> = { id: 'inv_1' };
+        invoice.self = invoice;
+        return invoice;
+      },
+      'it holds a cycle',
+    ],
+    [
       'a toJSON that throws',
       () => ({
         toJSON: () => {
