@@ -21,6 +21,10 @@ export function appSource(app: string | undefined, cwd: string): AppSource {
   if (app) {
     const path = isAbsolute(app) ? app : resolve(cwd, app);
     if (existsSync(path) && statSync(path).isDirectory()) return { kind: 'assembly', dir: path };
+    if (!/\s/.test(app) && !existsSync(path))
+      throw new TemplateError(
+        `--app ${app}: there is no such folder (or program) in ${cwd}: synthesize the app first (npx cdk synth), or pass the synth command (--app "npx tsx infra/app.ts").`,
+      );
     return { kind: 'command', app };
   }
   const cdkJson = readCdkJson(cwd);

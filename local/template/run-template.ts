@@ -300,7 +300,7 @@ function requestValidator(
   return (event) => {
     if (validator.ValidateRequestParameters === true) {
       const missing = required.filter((name) => {
-        const [, , , where, key] = name.split('.');
+        const [, , where, key] = name.split('.'); // method.request.header.<name>
         if (where === 'header')
           return !Object.keys(event.headers ?? {}).some((header) => header.toLowerCase() === key.toLowerCase());
         if (where === 'querystring') return !event.queryStringParameters?.[key];
