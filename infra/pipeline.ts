@@ -18,9 +18,9 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { MESSAGE_GROUP_PATHS } from '../lib/message-groups.js';
-import { SOURCE_VARIABLE } from '../lib/source-variable.js';
-import type { WebhookScheme as PipelineScheme } from '../lib/webhook-presets.js';
+import { SOURCE_VARIABLE } from '../lib/contracts/environment.js';
+import { MESSAGE_GROUP_PATHS } from '../lib/contracts/message-groups.js';
+import type { WebhookScheme as PipelineScheme } from '../lib/webhooks/presets.js';
 import { IdempotencyTable } from './idempotency-table.js';
 import { type FunctionSource, txonceFunction } from './lambda-function.js';
 import { functionRuntime } from './lambda-runtime.js';
@@ -32,7 +32,7 @@ import { EVENT_QUEUE, WEBHOOK_ENDPOINT } from './settings.js';
 import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
 
 /**
- * The signature scheme a `WebhookPipeline`'s ingest verifies (the list is lib/webhook-presets.ts's
+ * The signature scheme a `WebhookPipeline`'s ingest verifies (the list is lib/webhooks/presets.ts's
  * PIPELINE_SCHEMES, shared with the ingest function and the local stack).
  *
  * @example

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { PIPELINE_SCHEMES } from '../lib/webhook-presets.js';
-import { assertUsableSecret, type WebhookScheme } from '../lib/webhook-schemes.js';
+import { PIPELINE_SCHEMES } from '../lib/webhooks/presets.js';
+import { assertUsableSecret, type WebhookScheme } from '../lib/webhooks/schemes.js';
 
 /** A setting `npm start` cannot use: printed as one sentence, never a stack trace. */
 export class SettingsError extends Error {

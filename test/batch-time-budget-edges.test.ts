@@ -5,7 +5,7 @@ import { lambdaContext } from '../local/lambda-context.js';
 import { type CounterFixture, localClient, storeWithCounters } from './support/dynamo.js';
 import { sqsEvent, sqsRecord } from './support/sqs-events.js';
 
-// The edges of a batch's time budget and outcome hook (lib/batch-budget.ts), found by mutation testing.
+// The edges of a batch's time budget and outcome hook (lib/batch/time-budget.ts), found by mutation testing.
 
 const dynamo = localClient();
 let store: Idempotency;

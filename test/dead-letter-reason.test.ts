@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateQueueCommand, type Message } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyBackAttributes, sendToDeadLetter } from '../lib/dead-letter.js';
+import { copyBackAttributes, sendToDeadLetter } from '../lib/batch/dead-letter.js';
 import { DEAD_LETTER_ATTRIBUTES, PermanentError, readDeadLetterReason, SchemaValidationError } from '../lib/index.js';
 import { drainMessages, localSqs } from './support/sqs.js';
 

@@ -11,8 +11,8 @@ import {
 } from '../lib/index.js';
 import { lambdaContext } from '../local/lambda-context.js';
 
-// What a user reads when a payload is invalid or an option is wrong (lib/schema.ts,
-// lib/middleware.ts), found by mutation testing. No handler runs and nothing is written, so the
+// What a user reads when a payload is invalid or an option is wrong (lib/shared/schema.ts,
+// lib/handlers/idempotent-handler.ts), found by mutation testing. No handler runs and nothing is written, so the
 // store's client is never called.
 
 const store = new Idempotency({

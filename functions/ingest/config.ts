@@ -1,6 +1,6 @@
+import { MESSAGE_GROUP_PATHS } from '../../lib/contracts/message-groups.js';
 import type { WebhookScheme } from '../../lib/index.js';
-import { MESSAGE_GROUP_PATHS } from '../../lib/message-groups.js';
-import { PIPELINE_SCHEMES } from '../../lib/webhook-presets.js';
+import { PIPELINE_SCHEMES } from '../../lib/webhooks/presets.js';
 import { ConfigError } from '../shared/config-error.js';
 
 export interface IngestConfig {
@@ -49,7 +49,7 @@ function positiveInteger(text: string | undefined, fallback: number, name: strin
   return fallback;
 }
 
-/** MESSAGE_GROUP_PATHS: a JSON array of dot paths; default the scheme's (lib/message-groups.ts). */
+/** MESSAGE_GROUP_PATHS: a JSON array of dot paths; default the scheme's (lib/contracts/message-groups.ts). */
 function pathList(text: string | undefined, scheme: WebhookScheme, problems: string[]): string[] {
   if (!text?.trim()) return [...(MESSAGE_GROUP_PATHS[scheme] ?? [])];
   try {

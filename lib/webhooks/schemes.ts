@@ -1,10 +1,10 @@
 import { Webhook } from 'standardwebhooks';
-import { type SchemeCheck, type VerifiedWebhook, verifyHmac } from './hmac-scheme.js';
 import { type HmacSchemeDefinition, HmacSchemeDefinitionError, parseHmacScheme } from './hmac-scheme-definition.js';
-import { type WebhookPreset, webhookPresets } from './webhook-presets.js';
+import { type SchemeCheck, type VerifiedWebhook, verifyHmac } from './hmac-verify.js';
+import { type WebhookPreset, webhookPresets } from './presets.js';
 
-export type { Headers, SchemeCheck, VerifiedWebhook } from './hmac-scheme.js';
-export type { WebhookPreset, WebhookScheme } from './webhook-presets.js';
+export type { Headers, SchemeCheck, VerifiedWebhook } from './hmac-verify.js';
+export type { WebhookPreset, WebhookScheme } from './presets.js';
 
 /**
  * What selects a scheme: a preset's name, or a definition (plain data, e.g. parsed from an

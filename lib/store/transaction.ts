@@ -10,11 +10,11 @@ import {
   TransactionConflictError,
   TransactionLimitError,
   UnstorableResultError,
-} from './errors.js';
-import { faithfulJson } from './json-data.js';
-import type { Jsonified } from './jsonified.js';
+} from '../shared/errors.js';
+import { faithfulJson } from '../shared/faithful-json.js';
+import type { Jsonified } from '../shared/jsonified.js';
+import { RECORD } from './dedup-key.js';
 import { checkTransaction, itemBytes, MAX_ITEM_BYTES } from './limits.js';
-import { RECORD } from './record.js';
 import { StagedWrites, type TransactWriteItem } from './staged-writes.js';
 
 /**

@@ -1,5 +1,5 @@
-import { BusinessConditionError, IdempotencyKeyReuseError, MissingIdempotencyKeyError } from './errors.js';
-import { lowerCaseHeaders } from './verify-webhook.js';
+import { BusinessConditionError, IdempotencyKeyReuseError, MissingIdempotencyKeyError } from '../shared/errors.js';
+import { lowerCaseHeaders } from '../webhooks/verify-webhook.js';
 
 /**
  * An error as the API caller sees it: the HTTP status and the sentence written for them.

@@ -1,10 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SOURCE_VARIABLE } from '../contracts/environment.js';
+import { type OptionChecks, type OptionNames, optionChecks } from '../shared/options.js';
+import { fingerprintOf, RECORD, recordKey } from './dedup-key.js';
 import { itemBytes, MAX_ITEM_BYTES } from './limits.js';
-import { type OptionChecks, type OptionNames, optionChecks } from './options.js';
 import { CommittedKeyCache, type RecordReads, readRecord, readRecords } from './precheck.js';
 import { type PrecheckMode, PrecheckPolicy, type PrecheckRead } from './precheck-policy.js';
-import { fingerprintOf, RECORD, recordKey } from './record.js';
-import { SOURCE_VARIABLE } from './source-variable.js';
 import type { Tx } from './staged-writes.js';
 import { type CommitSettings, PendingRun, type RunOutcome } from './transaction.js';
 

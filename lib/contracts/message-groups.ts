@@ -1,4 +1,4 @@
-import type { WebhookScheme } from './webhook-schemes.js';
+import type { WebhookScheme } from '../webhooks/schemes.js';
 
 // A contract between the CDK construct (which sets the ingest's MESSAGE_GROUP_PATHS) and the ingest
 // function (which falls back to these): defined once, here, where both may import it.

@@ -1,7 +1,7 @@
 import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import type { OptionNames } from './options.js';
-import { type PayloadIssue, SchemaValidationError } from './schema.js';
+import type { OptionNames } from '../shared/options.js';
+import { type PayloadIssue, SchemaValidationError } from '../shared/schema.js';
 
 /**
  * Where `sqsBatchHandler` sends a record that can never succeed, at once, instead of letting it

@@ -1,4 +1,4 @@
-import { IdempotencyError } from './errors.js';
+import { IdempotencyError } from '../shared/errors.js';
 
 /**
  * One piece of what a provider signs, concatenated in order: fixed text, the raw body, the

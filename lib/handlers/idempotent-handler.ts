@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { type OptionChecks, optionChecks } from '../shared/options.js';
 import type {
   IdempotencyHandlerOptions,
   IdempotentContext,
@@ -8,7 +9,6 @@ import type {
 import { resolveHandlerOptions } from './handler-options.js';
 import { wrapHandler } from './handler-wrapper.js';
 import { type IdempotencyMiddleware, idempotencyMiddleware } from './idempotency-middleware.js';
-import { type OptionChecks, optionChecks } from './options.js';
 
 export type {
   IdempotencyHandlerOptions,

@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import { MissingIdempotencyKeyError, PermanentError } from './errors.js';
+import { MissingIdempotencyKeyError, PermanentError } from '../shared/errors.js';
 
 /**
  * The default key. A key set by the producer (the webhook id, the event id) names the event

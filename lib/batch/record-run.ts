@@ -1,9 +1,9 @@
 import type { Context } from 'aws-lambda';
-import type { Idempotency, PrecheckedBatch } from './idempotency.js';
-import { keyTextOf } from './record.js';
-import { parsePayload, type StandardSchemaV1 } from './schema.js';
-import type { Tx } from './staged-writes.js';
-import type { RunOutcome } from './transaction.js';
+import { parsePayload, type StandardSchemaV1 } from '../shared/schema.js';
+import { keyTextOf } from '../store/dedup-key.js';
+import type { Idempotency, PrecheckedBatch } from '../store/idempotency.js';
+import type { Tx } from '../store/staged-writes.js';
+import type { RunOutcome } from '../store/transaction.js';
 
 /** What every batch handler (SQS, Kinesis, DynamoDB Streams) needs to run one record. */
 export interface RecordRunSettings<Rec, R, P> {

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { WebhookVerificationError } from './errors.js';
+import { WebhookVerificationError } from '../shared/errors.js';
+import { bodyField, type ParsedBody, parseBody } from './body-fields.js';
 import type { HmacSchemeDefinition, SignatureFormat, SignedPart } from './hmac-scheme-definition.js';
-import { bodyField, type ParsedBody, parseBody } from './webhook-body.js';
 
 /** Lower-cased header names: API Gateway passes the sender's case. */
 export type Headers = Record<string, string | undefined>;

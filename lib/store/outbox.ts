@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type OptionNames, optionChecks } from './options.js';
+import { type OptionNames, optionChecks } from '../shared/options.js';
 
 /**
  * Where an emitted message goes. The publisher delivers it at least once, always with the same id.

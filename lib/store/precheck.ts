@@ -1,6 +1,6 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { TableNotFoundError } from './errors.js';
-import { RECORD } from './record.js';
+import { TableNotFoundError } from '../shared/errors.js';
+import { RECORD } from './dedup-key.js';
 
 /**
  * Dedup records this container has seen committed, newest kept: an optimisation only. A hit

@@ -1,14 +1,14 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { callOutcomeHook, timeBudget } from './batch-budget.js';
-import { precheckRecords, runRecord } from './batch-record.js';
+import { IdempotencyError } from '../shared/errors.js';
+import { type OptionChecks, type OptionNames, optionChecks } from '../shared/options.js';
+import type { StandardSchemaV1 } from '../shared/schema.js';
+import type { Idempotency, PrecheckedBatch } from '../store/idempotency.js';
+import type { Tx } from '../store/staged-writes.js';
+import type { StoredResult } from '../store/transaction.js';
 import { DEAD_LETTER_OPTIONS, type DeadLetterOptions, sendToDeadLetter } from './dead-letter.js';
-import { IdempotencyError } from './errors.js';
-import type { Idempotency, PrecheckedBatch } from './idempotency.js';
-import { type OptionChecks, type OptionNames, optionChecks } from './options.js';
-import type { StandardSchemaV1 } from './schema.js';
-import { byMessageGroup, defaultSqsKey, isFifoRecord } from './sqs-records.js';
-import type { Tx } from './staged-writes.js';
-import type { StoredResult } from './transaction.js';
+import { precheckRecords, runRecord } from './record-run.js';
+import { byMessageGroup, defaultSqsKey, isFifoRecord } from './sqs-messages.js';
+import { callOutcomeHook, timeBudget } from './time-budget.js';
 
 /**
  * Why a record was reported back to SQS for redelivery.

@@ -1,11 +1,11 @@
 import type { Context } from 'aws-lambda';
-import { callOutcomeHook, timeBudget } from './batch-budget.js';
-import { precheckRecords, runRecord } from './batch-record.js';
-import type { Idempotency, PrecheckedBatch } from './idempotency.js';
-import { type OptionChecks, type OptionNames, optionChecks } from './options.js';
-import type { StandardSchemaV1 } from './schema.js';
-import type { Tx } from './staged-writes.js';
-import type { StoredResult } from './transaction.js';
+import { type OptionChecks, type OptionNames, optionChecks } from '../shared/options.js';
+import type { StandardSchemaV1 } from '../shared/schema.js';
+import type { Idempotency, PrecheckedBatch } from '../store/idempotency.js';
+import type { Tx } from '../store/staged-writes.js';
+import type { StoredResult } from '../store/transaction.js';
+import { precheckRecords, runRecord } from './record-run.js';
+import { callOutcomeHook, timeBudget } from './time-budget.js';
 
 /**
  * Why a stream record was not done: the first one named is where the shard resumes.

@@ -1,5 +1,5 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { type StagedWriteRef, TransactionLimitError } from './errors.js';
+import { type StagedWriteRef, TransactionLimitError } from '../shared/errors.js';
 import { itemBytes, MAX_ITEM_BYTES, MAX_TRANSACTION_ACTIONS } from './limits.js';
 import { type OutboxMessage, outboxItem } from './outbox.js';
 import { putKey } from './put-key.js';

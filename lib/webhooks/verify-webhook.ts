@@ -1,9 +1,9 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { WebhookVerificationError } from './errors.js';
-import { type OptionNames, optionChecks } from './options.js';
+import { WebhookVerificationError } from '../shared/errors.js';
+import { type OptionNames, optionChecks } from '../shared/options.js';
+import { valueKind } from '../shared/value-kind.js';
 import { requestUrl } from './request-url.js';
-import { valueKind } from './value-kind.js';
 import {
   assertUsableSecret,
   type Headers,
@@ -11,7 +11,7 @@ import {
   type SchemeSelector,
   type VerifiedWebhook,
   verifyScheme,
-} from './webhook-schemes.js';
+} from './schemes.js';
 
 /**
  * Secrets that may change (a secrets manager); static ones are a plain list.

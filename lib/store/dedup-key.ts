@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { MissingIdempotencyKeyError, UnfingerprintablePayloadError } from './errors.js';
-import { valueKind } from './value-kind.js';
+import { MissingIdempotencyKeyError, UnfingerprintablePayloadError } from '../shared/errors.js';
+import { valueKind } from '../shared/value-kind.js';
 
 /** DynamoDB's limit for a partition key value, in UTF-8 bytes. */
 export const MAX_PARTITION_KEY_BYTES = 2048;

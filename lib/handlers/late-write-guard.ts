@@ -1,4 +1,4 @@
-import type { Tx } from './staged-writes.js';
+import type { Tx } from '../store/staged-writes.js';
 
 /**
  * The `tx` the handler gets from the middleware. A write staged once `after` has begun to

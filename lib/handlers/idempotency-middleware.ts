@@ -1,8 +1,8 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { MIN_MARGIN_MS } from './batch-budget.js';
+import { MIN_MARGIN_MS } from '../batch/time-budget.js';
+import { MiddlewareOrderError, NoTimeToCommitError } from '../shared/errors.js';
 import { restateForCaller } from './caller-errors.js';
-import { MiddlewareOrderError, NoTimeToCommitError } from './errors.js';
 import { answerOf, type IdempotentContext, type ResolvedHandlerOptions, readEvent } from './handler-options.js';
 import { lateWriteGuard } from './late-write-guard.js';
 import { type OpenDelivery, openDelivery } from './open-delivery.js';

@@ -1,5 +1,5 @@
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { PermanentError } from './errors.js';
+import { PermanentError } from '../shared/errors.js';
 import { type StreamBatchHandlerOptions, type StreamRecordOutcome, streamBatchHandler } from './stream-batch.js';
 
 /**

@@ -1,12 +1,12 @@
 import type { Context } from 'aws-lambda';
+import { TransactionLimitError } from '../shared/errors.js';
+import type { Jsonified } from '../shared/jsonified.js';
+import type { OptionChecks, OptionNames } from '../shared/options.js';
+import { parsePayload, type StandardSchemaV1 } from '../shared/schema.js';
+import type { Idempotency, RunRequest } from '../store/idempotency.js';
+import type { Tx } from '../store/staged-writes.js';
+import type { RunOutcome } from '../store/transaction.js';
 import type { CallerErrorBody } from './caller-errors.js';
-import { TransactionLimitError } from './errors.js';
-import type { Idempotency, RunRequest } from './idempotency.js';
-import type { Jsonified } from './jsonified.js';
-import type { OptionChecks, OptionNames } from './options.js';
-import { parsePayload, type StandardSchemaV1 } from './schema.js';
-import type { Tx } from './staged-writes.js';
-import type { RunOutcome } from './transaction.js';
 
 // What the handler wrapper and the Middy middleware share: their options, the context the
 // handler sees, reading one event's key, fingerprint and payload, and answering a repeat.
