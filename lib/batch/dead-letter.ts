@@ -1,5 +1,6 @@
 import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { EVENT_ATTRIBUTES } from '../contracts/sqs-attributes.js';
 import type { OptionNames } from '../shared/options.js';
 import { type PayloadIssue, SchemaValidationError } from '../shared/schema.js';
 
@@ -48,7 +49,7 @@ const MAX_ISSUES_JSON = 4096;
  */
 export const DEAD_LETTER_ATTRIBUTES = {
   /** the idempotency key it was processed under, so a redriven copy is still the same event */
-  key: 'idempotencyKey',
+  key: EVENT_ATTRIBUTES.key,
   /** why it failed, as JSON: a {@link DeadLetterReason} */
   reason: 'txonce.deadLetter',
   /** the record's own attributes as JSON (`{ name: { dataType, stringValue | binaryValue } }`), when they do not fit one for one */

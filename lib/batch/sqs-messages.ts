@@ -1,4 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
+import { EVENT_ATTRIBUTES } from '../contracts/sqs-attributes.js';
 import { MissingIdempotencyKeyError, PermanentError } from '../shared/errors.js';
 
 /**
@@ -20,11 +21,11 @@ import { MissingIdempotencyKeyError, PermanentError } from '../shared/errors.js'
  * ```
  */
 export function defaultSqsKey(record: SQSRecord): string {
-  const attribute = record.messageAttributes?.idempotencyKey;
+  const attribute = record.messageAttributes?.[EVENT_ATTRIBUTES.key];
   if (attribute === undefined) return record.messageId;
   if (typeof attribute.stringValue !== 'string' || attribute.stringValue.length === 0) {
     throw new MissingIdempotencyKeyError(
-      `message ${record.messageId} has an idempotencyKey attribute without a string value`,
+      `message ${record.messageId} has an ${EVENT_ATTRIBUTES.key} attribute without a string value`,
     );
   }
   return attribute.stringValue;
