@@ -58,6 +58,7 @@ export {
   type WebhookRejection,
   WebhookVerificationError,
 } from './shared/errors.js';
+export { lowerCaseHeaders } from './shared/headers.js';
 export type { Jsonified } from './shared/jsonified.js';
 export {
   type PayloadIssue,
@@ -91,13 +92,10 @@ export {
   type WebhookScheme,
   webhookSchemeFromText,
 } from './webhooks/schemes.js';
+export type { SecretSource } from './webhooks/secret-source.js';
+export { rawBodyOf, usableSecrets, verifyWebhookSignature } from './webhooks/signature.js';
 export {
-  lowerCaseHeaders,
-  rawBodyOf,
-  type SecretSource,
-  usableSecrets,
   type VerifiedWebhookEvent,
   type VerifyWebhookOptions,
   verifyWebhook,
-  verifyWebhookSignature,
-} from './webhooks/verify-webhook.js';
+} from './webhooks/verify-webhook-middleware.js';

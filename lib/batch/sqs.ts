@@ -6,6 +6,7 @@ import type { Idempotency, PrecheckedBatch } from '../store/idempotency.js';
 import type { Tx } from '../store/staged-writes.js';
 import type { StoredResult } from '../store/transaction.js';
 import { DEAD_LETTER_OPTIONS, type DeadLetterOptions, sendToDeadLetter } from './dead-letter.js';
+import { type BatchRecordSettings, resolveBatchRecordOptions } from './record-options.js';
 import { precheckRecords, runRecord } from './record-run.js';
 import { byMessageGroup, defaultSqsKey, isFifoRecord } from './sqs-messages.js';
 import { callOutcomeHook, timeBudget } from './time-budget.js';
@@ -200,10 +201,9 @@ export function sqsBatchHandler<R, P = undefined>(
   };
 }
 
-type Settings<R, P> = Required<Pick<SqsBatchHandlerOptions<R, P>, 'store' | 'handler' | 'key' | 'concurrency'>> &
-  Pick<SqsBatchHandlerOptions<R, P>, 'fingerprint' | 'deadLetter' | 'onOutcome' | 'timeMarginMs' | 'schema'> & {
-    payload: (record: SQSRecord) => unknown;
-  };
+type Settings<R, P> = BatchRecordSettings<SQSRecord, R, P, RecordOutcome<R>> &
+  Required<Pick<SqsBatchHandlerOptions<R, P>, 'concurrency'>> &
+  Pick<SqsBatchHandlerOptions<R, P>, 'deadLetter'>;
 
 async function processRecord<R, P>(
   settings: Settings<R, P>,
@@ -235,27 +235,11 @@ function isPermanent(error: unknown): boolean {
 }
 
 function resolveOptions<R, P>(options: SqsBatchHandlerOptions<R, P>): Settings<R, P> {
-  const {
-    store,
-    handler,
-    key = defaultSqsKey,
-    fingerprint,
-    schema,
-    payload = bodyAsJson,
-    concurrency = 10,
-    deadLetter,
-    timeMarginMs,
-    onOutcome,
-  } = options ?? {};
   const check: OptionChecks = optionChecks('sqsBatchHandler()');
   check.knownNames(options, SQS_BATCH_OPTIONS);
-  check.knownNames(deadLetter, DEAD_LETTER_OPTIONS, 'deadLetter');
-  check.store(store);
-  check.func('handler', handler, '(record, tx, context, payload)');
-  check.func('key', key, '(record) => string');
-  check.func('fingerprint', fingerprint, '(record) => payload', true);
-  check.schema(schema);
-  check.func('payload', payload, '(record) => the value the schema validates');
+  check.knownNames(options?.deadLetter, DEAD_LETTER_OPTIONS, 'deadLetter');
+  const settings = resolveBatchRecordOptions(check, options, { key: defaultSqsKey, payload: bodyAsJson });
+  const { concurrency = 10, deadLetter } = options ?? {};
   check.wholeNumber('concurrency', concurrency, 1);
   if (deadLetter !== undefined) {
     if (typeof deadLetter?.client?.send !== 'function') {
@@ -268,9 +252,7 @@ function resolveOptions<R, P>(options: SqsBatchHandlerOptions<R, P>): Settings<R
       check.fail(`\`deadLetter.queueUrl\` must be the DLQ's URL (got ${got}).`);
     }
   }
-  if (timeMarginMs !== undefined) check.nonNegative('timeMarginMs', timeMarginMs, 'milliseconds');
-  check.func('onOutcome', onOutcome, '(outcome, context)', true);
-  return { store, handler, key, fingerprint, schema, payload, concurrency, deadLetter, timeMarginMs, onOutcome };
+  return { ...settings, concurrency, deadLetter };
 }
 
 function bodyAsJson(record: SQSRecord): unknown {

@@ -4,6 +4,7 @@ import type { StandardSchemaV1 } from '../shared/schema.js';
 import type { Idempotency, PrecheckedBatch } from '../store/idempotency.js';
 import type { Tx } from '../store/staged-writes.js';
 import type { StoredResult } from '../store/transaction.js';
+import { type BatchRecordSettings, resolveBatchRecordOptions } from './record-options.js';
 import { precheckRecords, runRecord } from './record-run.js';
 import { callOutcomeHook, timeBudget } from './time-budget.js';
 
@@ -158,10 +159,7 @@ function describe<Rec>(source: StreamSource<Rec>, record: Rec): string {
   return source.sequenceNumber(record) ?? '(no sequence number)';
 }
 
-type Settings<Rec, R, P> = Required<
-  Pick<StreamBatchHandlerOptions<Rec, R, P>, 'store' | 'handler' | 'key' | 'payload'>
-> &
-  Pick<StreamBatchHandlerOptions<Rec, R, P>, 'fingerprint' | 'schema' | 'timeMarginMs' | 'onOutcome'>;
+type Settings<Rec, R, P> = BatchRecordSettings<Rec, R, P, StreamRecordOutcome<Rec, R>>;
 
 async function processRecord<Rec, R, P>(
   settings: Settings<Rec, R, P>,
@@ -178,27 +176,9 @@ function resolveOptions<Rec, R, P>(
   source: StreamSource<Rec>,
   options: StreamBatchHandlerOptions<Rec, R, P>,
 ): Settings<Rec, R, P> {
-  const {
-    store,
-    handler,
-    key = source.defaultKey,
-    fingerprint,
-    schema,
-    payload = source.defaultPayload,
-    timeMarginMs,
-    onOutcome,
-  } = options ?? {};
   const check: OptionChecks = optionChecks(`${source.owner}()`);
   check.knownNames(options, STREAM_BATCH_OPTIONS);
-  check.store(store);
-  check.func('handler', handler, '(record, tx, context, payload)');
-  check.func('key', key, '(record) => string');
-  check.func('fingerprint', fingerprint, '(record) => payload', true);
-  check.schema(schema);
-  check.func('payload', payload, '(record) => the value the schema validates');
-  if (timeMarginMs !== undefined) check.nonNegative('timeMarginMs', timeMarginMs, 'milliseconds');
-  check.func('onOutcome', onOutcome, '(outcome, context)', true);
-  return { store, handler, key, fingerprint, schema, payload, timeMarginMs, onOutcome };
+  return resolveBatchRecordOptions(check, options, { key: source.defaultKey, payload: source.defaultPayload });
 }
 
 // The names these options take, checked at runtime by `knownNames` (JavaScript callers have no

@@ -1,5 +1,5 @@
 import { BusinessConditionError, IdempotencyKeyReuseError, MissingIdempotencyKeyError } from '../shared/errors.js';
-import { lowerCaseHeaders } from '../webhooks/verify-webhook.js';
+import { lowerCaseHeaders } from '../shared/headers.js';
 
 /**
  * An error as the API caller sees it: the HTTP status and the sentence written for them.

@@ -1,10 +1,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { WebhookVerificationError } from '../shared/errors.js';
+import type { Headers } from '../shared/headers.js';
 import { bodyField, type ParsedBody, parseBody } from './body-fields.js';
 import type { HmacSchemeDefinition, SignatureFormat, SignedPart } from './hmac-scheme-definition.js';
-
-/** Lower-cased header names: API Gateway passes the sender's case. */
-export type Headers = Record<string, string | undefined>;
 
 /**
  * What a verified webhook tells later middlewares.

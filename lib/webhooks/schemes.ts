@@ -3,7 +3,8 @@ import { type HmacSchemeDefinition, HmacSchemeDefinitionError, parseHmacScheme }
 import { type SchemeCheck, type VerifiedWebhook, verifyHmac } from './hmac-verify.js';
 import { type WebhookPreset, webhookPresets } from './presets.js';
 
-export type { Headers, SchemeCheck, VerifiedWebhook } from './hmac-verify.js';
+export type { Headers } from '../shared/headers.js';
+export type { SchemeCheck, VerifiedWebhook } from './hmac-verify.js';
 export type { WebhookPreset, WebhookScheme } from './presets.js';
 
 /**

@@ -2,51 +2,10 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { WebhookVerificationError } from '../shared/errors.js';
 import { type OptionNames, optionChecks } from '../shared/options.js';
-import { valueKind } from '../shared/value-kind.js';
 import { requestUrl } from './request-url.js';
-import {
-  assertUsableSecret,
-  type Headers,
-  resolveWebhookScheme,
-  type SchemeSelector,
-  type VerifiedWebhook,
-  verifyScheme,
-} from './schemes.js';
-
-/**
- * Secrets that may change (a secrets manager); static ones are a plain list.
- *
- * @example
- * ```ts
- * import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
- * import type { SecretSource } from 'txonce';
- *
- * const client = new SecretsManagerClient({});
- * const read = async () => {
- *   const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: 'webhook-secret' }));
- *   const value = JSON.parse(SecretString ?? '[]') as string | string[]; // one secret, or [new, old]
- *   return typeof value === 'string' ? [value] : value;
- * };
- * let cached: Promise<string[]> | undefined;
- *
- * export const secrets: SecretSource = {
- *   current: () => {
- *     cached ??= read();
- *     return cached;
- *   },
- *   refresh: () => {
- *     cached = read();
- *     return cached;
- *   },
- * };
- * ```
- */
-export interface SecretSource {
-  /** The secrets to accept; during a rotation, the new and the old. */
-  current(): Promise<string[]> | string[];
-  /** Asked after a signature mismatch, before rejecting: fetch again in case the secret rotated. */
-  refresh?(): Promise<string[]> | string[];
-}
+import { resolveWebhookScheme, type SchemeSelector, type VerifiedWebhook } from './schemes.js';
+import { type RateLimitedSource, type SecretSource, secretSource } from './secret-source.js';
+import { assertTolerance, rawBodyOf, verifyWebhookSignature } from './signature.js';
 
 /**
  * Options of `verifyWebhook(options)`: the scheme, the secrets (one, several during a rotation,
@@ -104,94 +63,6 @@ export interface VerifyWebhookOptions {
  * ```
  */
 export type VerifiedWebhookEvent = APIGatewayProxyEvent & { webhook: VerifiedWebhook; rawBody: Buffer };
-
-/**
- * Verifies one webhook against the raw body (never a re-serialised one). Throws
- * WebhookVerificationError saying why; a secret the scheme cannot use is a TypeError.
- *
- * @example
- * ```ts
- * import type { APIGatewayProxyEvent } from 'aws-lambda';
- * import { rawBodyOf, verifyWebhookSignature } from 'txonce';
- *
- * export async function handler(event: APIGatewayProxyEvent) {
- *   const webhook = verifyWebhookSignature({
- *     scheme: 'github',
- *     secrets: process.env.GITHUB_SECRET ?? '',
- *     headers: event.headers,
- *     rawBody: rawBodyOf(event),
- *   }); // throws WebhookVerificationError
- *   return { statusCode: 202, body: JSON.stringify({ id: webhook.id }) };
- * }
- * ```
- */
-export function verifyWebhookSignature(input: {
-  scheme: SchemeSelector;
-  secrets: string | string[];
-  headers: Record<string, string | undefined> | null | undefined;
-  rawBody: Buffer | string;
-  toleranceSeconds?: number;
-  /** The URL the provider posted to, query included: for schemes that sign it (Square, Twilio). */
-  url?: string;
-  now?: Date;
-}): VerifiedWebhook {
-  optionChecks('verifyWebhookSignature').knownNames(input, VERIFY_SIGNATURE_INPUT);
-  const secrets = usableSecrets(input.scheme, input.secrets);
-  if (input.toleranceSeconds !== undefined) assertTolerance(input.toleranceSeconds);
-  return verifyScheme(input.scheme, {
-    headers: lowerCaseHeaders(input.headers),
-    rawBody: signedBytes(input.rawBody),
-    secrets,
-    toleranceSeconds: input.toleranceSeconds,
-    url: input.url,
-    nowSeconds: Math.floor((input.now ?? new Date()).getTime() / 1000),
-  });
-}
-
-/** The signature covers bytes: a parsed body has lost them (key order, spacing, number forms). */
-function signedBytes(rawBody: unknown): Buffer {
-  if (typeof rawBody === 'string') return Buffer.from(rawBody, 'utf8');
-  if (rawBody instanceof Uint8Array) return Buffer.isBuffer(rawBody) ? rawBody : Buffer.from(rawBody);
-  throw new TypeError(
-    `verifyWebhookSignature: \`rawBody\` must be the body as received (a Buffer or a string), not the parsed JSON (got ${valueKind(rawBody)}). ` +
-      'Pass the raw body before any JSON parsing: rawBodyOf(event) for API Gateway.',
-  );
-}
-
-/**
- * The body exactly as the sender signed it: API Gateway base64-encodes binary media types.
- *
- * @example
- * ```ts
- * import type { APIGatewayProxyEvent } from 'aws-lambda';
- * import { rawBodyOf } from 'txonce';
- *
- * export const size = (event: APIGatewayProxyEvent) => rawBodyOf(event).length; // base64 decoded when API Gateway encoded it
- * ```
- */
-export function rawBodyOf(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer {
-  if (event.body == null) return Buffer.alloc(0);
-  return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-}
-
-/**
- * The headers with lower-cased names, for case-insensitive lookups: API Gateway REST APIs pass
- * them in the sender's case.
- *
- * @example
- * ```ts
- * import type { APIGatewayProxyEvent } from 'aws-lambda';
- * import { lowerCaseHeaders } from 'txonce';
- *
- * // REST APIs pass headers in the sender's case
- * export const keyOf = (event: APIGatewayProxyEvent) => lowerCaseHeaders(event.headers)['idempotency-key'];
- * ```
- */
-export function lowerCaseHeaders(headers: Record<string, string | undefined> | null | undefined): Headers {
-  const lower: Headers = {};
-  for (const [name, value] of Object.entries(headers ?? {})) lower[name.toLowerCase()] = value;
-  return lower;
-}
 
 type VerifyMiddleware = Required<
   Pick<MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult | undefined>, 'before'>
@@ -314,76 +185,6 @@ function detailOf(error: WebhookVerificationError): string {
   return error.message.replace(/^Webhook rejected \([^)]*\): /, '');
 }
 
-/** A SecretSource whose refresh may decline (undefined): too soon after the last one. */
-interface RateLimitedSource {
-  current(): Promise<string[]> | string[];
-  refresh?(): Promise<string[] | undefined>;
-}
-
-function secretSource(
-  scheme: SchemeSelector,
-  secrets: VerifyWebhookOptions['secrets'],
-  refreshIntervalMs: number,
-): RateLimitedSource {
-  if (typeof secrets === 'string' || Array.isArray(secrets)) {
-    const list = usableSecrets(scheme, secrets);
-    return { current: () => list };
-  }
-  if (!secrets || typeof secrets.current !== 'function') {
-    throw new TypeError('verifyWebhook: secrets must be a string, a list of strings, or { current(), refresh?() }.');
-  }
-  const refresh = secrets.refresh?.bind(secrets);
-  return {
-    current: async () => usableSecrets(scheme, await secrets.current()),
-    refresh: refresh ? atMostOncePer(refreshIntervalMs, async () => usableSecrets(scheme, await refresh())) : undefined,
-  };
-}
-
-/**
- * The rate limit lives here, not in each SecretSource: every forged request is a mismatch, and
- * a source that fetched on each one would let anyone hammer the secrets store.
- */
-function atMostOncePer(intervalMs: number, fetch: () => Promise<string[]>): () => Promise<string[] | undefined> {
-  let lastAt = Number.NEGATIVE_INFINITY;
-  let inFlight: Promise<string[]> | undefined;
-  return async () => {
-    if (inFlight) return inFlight;
-    if (Date.now() - lastAt < intervalMs) return undefined;
-    lastAt = Date.now();
-    inFlight = fetch().finally(() => {
-      inFlight = undefined;
-    });
-    return inFlight;
-  };
-}
-
-function assertTolerance(toleranceSeconds: number): void {
-  // a NaN would make every timestamp "within tolerance": refuse it as a configuration error
-  if (!(Number.isFinite(toleranceSeconds) && toleranceSeconds > 0)) {
-    throw new TypeError(`verifyWebhook: toleranceSeconds must be a positive number (got ${toleranceSeconds}).`);
-  }
-}
-
-/**
- * The secrets as a list, each checked for the scheme: a TypeError for one it cannot use.
- *
- * @example
- * ```ts
- * import { usableSecrets } from 'txonce';
- *
- * // at startup: a secret the scheme cannot use is a TypeError now, not a 401 for every request later
- * export const secrets = usableSecrets('stripe', (process.env.STRIPE_SECRETS ?? 'whsec_placeholder').split(','));
- * ```
- */
-export function usableSecrets(scheme: SchemeSelector, secrets: string | string[]): string[] {
-  const list = typeof secrets === 'string' ? [secrets] : secrets;
-  if (!Array.isArray(list) || list.length === 0) {
-    throw new TypeError(`verifyWebhook: no ${resolveWebhookScheme(scheme).name} secret configured.`);
-  }
-  for (const secret of list) assertUsableSecret(scheme, secret);
-  return list;
-}
-
 // The names these options take, checked at runtime by `knownNames` (JavaScript callers have no
 // compiler); typed OptionNames<…>, so a name added to or dropped from the type fails to compile here.
 
@@ -393,14 +194,4 @@ const VERIFY_WEBHOOK_OPTIONS: OptionNames<VerifyWebhookOptions> = {
   toleranceSeconds: true,
   refreshIntervalMs: true,
   url: true,
-};
-
-const VERIFY_SIGNATURE_INPUT: OptionNames<Parameters<typeof verifyWebhookSignature>[0]> = {
-  scheme: true,
-  secrets: true,
-  headers: true,
-  rawBody: true,
-  toleranceSeconds: true,
-  url: true,
-  now: true,
 };
