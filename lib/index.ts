@@ -71,8 +71,8 @@ export { fingerprintOf, recordKey } from './store/dedup-key.js';
 export { Idempotency, type IdempotencyOptions, type PrecheckedBatch, type RunRequest } from './store/idempotency.js';
 export { type Destination, type OutboxItem, type OutboxMessage, outboxMessageId } from './store/outbox.js';
 export type { PrecheckMode, PrecheckRead } from './store/precheck-policy.js';
+export type { RunOutcome, StoredResult } from './store/run-outcome.js';
 export type { ConditionCheckWrite, DeleteWrite, PutWrite, Tx, UpdateWrite } from './store/staged-writes.js';
-export type { RunOutcome, StoredResult } from './store/transaction.js';
 export {
   type ChallengeDefinition,
   type EventIdSource,

@@ -2,8 +2,8 @@ import type { Context } from 'aws-lambda';
 import { parsePayload, type StandardSchemaV1 } from '../shared/schema.js';
 import { keyTextOf } from '../store/dedup-key.js';
 import type { Idempotency, PrecheckedBatch } from '../store/idempotency.js';
+import type { RunOutcome } from '../store/run-outcome.js';
 import type { Tx } from '../store/staged-writes.js';
-import type { RunOutcome } from '../store/transaction.js';
 
 /** What every batch handler (SQS, Kinesis, DynamoDB Streams) needs to run one record. */
 export interface RecordRunSettings<Rec, R, P> {

@@ -4,8 +4,8 @@ import type { Jsonified } from '../shared/jsonified.js';
 import type { OptionChecks, OptionNames } from '../shared/options.js';
 import { parsePayload, type StandardSchemaV1 } from '../shared/schema.js';
 import type { Idempotency, RunRequest } from '../store/idempotency.js';
+import type { RunOutcome } from '../store/run-outcome.js';
 import type { Tx } from '../store/staged-writes.js';
-import type { RunOutcome } from '../store/transaction.js';
 import type { CallerErrorBody } from './caller-errors.js';
 
 // What the handler wrapper and the Middy middleware share: their options, the context the

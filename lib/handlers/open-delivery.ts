@@ -1,6 +1,6 @@
 import type { Idempotency, RunRequest } from '../store/idempotency.js';
+import type { RunOutcome } from '../store/run-outcome.js';
 import { StagedWrites, type Tx } from '../store/staged-writes.js';
-import type { RunOutcome } from '../store/transaction.js';
 
 /**
  * One delivery held open between a Middy `before` and its `after` or `onError`: `store.run`

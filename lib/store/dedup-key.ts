@@ -5,16 +5,6 @@ import { valueKind } from '../shared/value-kind.js';
 /** DynamoDB's limit for a partition key value, in UTF-8 bytes. */
 export const MAX_PARTITION_KEY_BYTES = 2048;
 
-/** Attribute names of the dedup record (the TTL attribute name is an option). */
-export const RECORD = {
-  key: 'pk',
-  firstSeenAt: 'firstSeenAt',
-  runId: 'runId',
-  fingerprint: 'fingerprint',
-  result: 'result',
-  resultOmitted: 'resultOmitted',
-} as const;
-
 /**
  * Marks a hashed long key: "<source>:sha256:<hex>". It holds no "#", and every plain record key
  * does ("<source>#<key>", a source has no "#"), so no plain key can produce a hashed one.

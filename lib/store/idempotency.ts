@@ -1,12 +1,15 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SOURCE_VARIABLE } from '../contracts/environment.js';
 import { type OptionChecks, type OptionNames, optionChecks } from '../shared/options.js';
-import { fingerprintOf, RECORD, recordKey } from './dedup-key.js';
+import { CommittedKeyCache } from './committed-key-cache.js';
+import { fingerprintOf, recordKey } from './dedup-key.js';
+import { type DedupRecord, RECORD } from './dedup-record.js';
+import { type RecordReads, readRecord, readRecords } from './dedup-record-reads.js';
 import { itemBytes, MAX_ITEM_BYTES } from './limits.js';
-import { CommittedKeyCache, type RecordReads, readRecord, readRecords } from './precheck.js';
+import { type CommitSettings, PendingRun } from './pending-run.js';
 import { type PrecheckMode, PrecheckPolicy, type PrecheckRead } from './precheck-policy.js';
+import type { RunOutcome } from './run-outcome.js';
 import type { Tx } from './staged-writes.js';
-import { type CommitSettings, PendingRun, type RunOutcome } from './transaction.js';
 
 /**
  * Options of `new Idempotency(options)`: the dedup table, the key namespace, expiry, conflict
@@ -240,7 +243,7 @@ export class Idempotency {
   ): Promise<RunOutcome<R> | undefined> {
     const cached = this.#cache?.get(pending.recordKey);
     if (cached) return pending.duplicateOf<R>(cached);
-    let stored: Record<string, unknown> | null | undefined = prechecked?.records.get(pending.recordKey);
+    let stored: DedupRecord | null | undefined = prechecked?.records.get(pending.recordKey);
     if (stored === undefined) {
       if (!this.#precheck.active) return undefined;
       stored = await readRecord(this.#reads, pending.recordKey);

@@ -1,36 +1,6 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { TableNotFoundError } from '../shared/errors.js';
-import { RECORD } from './dedup-key.js';
-
-/**
- * Dedup records this container has seen committed, newest kept: an optimisation only. A hit
- * skips the handler and DynamoDB; a miss (another container, a restart) changes nothing, since
- * the transaction's condition stays the source of truth.
- */
-export class CommittedKeyCache {
-  private readonly records = new Map<string, Record<string, unknown>>();
-
-  constructor(
-    private readonly maxEntries: number,
-    private readonly ttlAttribute: string,
-  ) {}
-
-  get(recordKey: string): Record<string, unknown> | undefined {
-    const record = this.records.get(recordKey);
-    if (!record) return undefined;
-    if (isExpired(record, this.ttlAttribute)) {
-      this.records.delete(recordKey);
-      return undefined;
-    }
-    return record;
-  }
-
-  set(recordKey: string, record: Record<string, unknown>): void {
-    this.records.delete(recordKey);
-    this.records.set(recordKey, record);
-    if (this.records.size > this.maxEntries) this.records.delete(this.records.keys().next().value as string);
-  }
-}
+import { type DedupRecord, isExpired, RECORD } from './dedup-record.js';
 
 /** Where the dedup records live and how a precheck reads them. */
 export interface RecordReads {
@@ -41,7 +11,7 @@ export interface RecordReads {
 }
 
 /** A read of the dedup record; an expired one counts as absent. */
-export async function readRecord(reads: RecordReads, recordKey: string): Promise<Record<string, unknown> | undefined> {
+export async function readRecord(reads: RecordReads, recordKey: string): Promise<DedupRecord | undefined> {
   const { Item } = await reads.client
     .send(
       new GetCommand({
@@ -69,8 +39,8 @@ const UNPROCESSED_BACKOFF_MS = 50;
 export async function readRecords(
   reads: RecordReads,
   recordKeys: Iterable<string>,
-): Promise<Map<string, Record<string, unknown> | null>> {
-  const found = new Map<string, Record<string, unknown> | null>();
+): Promise<Map<string, DedupRecord | null>> {
+  const found = new Map<string, DedupRecord | null>();
   const unique = [...new Set(recordKeys)]; // BatchGetItem refuses a key twice in one call
   for (let start = 0; start < unique.length; start += BATCH_GET_KEYS) {
     let pending = unique.slice(start, start + BATCH_GET_KEYS);
@@ -112,9 +82,4 @@ function namingTheTable(tableName: string): (error: unknown) => never {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function isExpired(record: Record<string, unknown>, ttlAttribute: string): boolean {
-  const expiresAt = record[ttlAttribute];
-  return typeof expiresAt === 'number' && expiresAt < Math.floor(Date.now() / 1000);
 }
