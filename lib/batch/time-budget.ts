@@ -1,14 +1,9 @@
 import type { Context } from 'aws-lambda';
+import { MIN_MARGIN_MS } from '../shared/commit-margin.js';
 
 /** The default margin: 5 s, but never more than this share of the time the batch starts with. */
 const DEFAULT_MARGIN_MS = 5000;
 const DEFAULT_MARGIN_SHARE = 1 / 5;
-/**
- * No record starts with less than this left, whatever the margin: a commit needs a DynamoDB
- * round trip (tens of ms in a region) and room for a conflict retry. A record started later
- * would likely be cut off by the timeout mid-commit and come back anyway.
- */
-export const MIN_MARGIN_MS = 200;
 
 /**
  * "Too late to start another record?", measured against the time left when the batch starts:

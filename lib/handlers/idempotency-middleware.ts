@@ -1,6 +1,6 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { MIN_MARGIN_MS } from '../batch/time-budget.js';
+import { MIN_MARGIN_MS } from '../shared/commit-margin.js';
 import { MiddlewareOrderError, NoTimeToCommitError } from '../shared/errors.js';
 import { restateForCaller } from './caller-errors.js';
 import { answerOf, type IdempotentContext, type ResolvedHandlerOptions, readEvent } from './handler-options.js';
