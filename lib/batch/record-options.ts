@@ -1,24 +1,18 @@
 import type { Context } from 'aws-lambda';
 import type { OptionChecks } from '../shared/options.js';
 import type { StandardSchemaV1 } from '../shared/schema.js';
-import type { Idempotency } from '../store/idempotency.js';
-import type { Tx } from '../store/staged-writes.js';
 import type { RecordRunSettings } from './record-run.js';
 
 /**
  * The options every batch handler takes (SQS, Kinesis, DynamoDB Streams), by shape: each public
  * options type documents them for its own source, and this is how they are checked, once.
  */
-export interface BatchRecordOptions<Rec, R, P, O> {
-  store: Idempotency;
-  handler: (record: Rec, tx: Tx, context: Context, payload: P) => Promise<R> | R;
-  key?: (record: Rec) => unknown;
-  fingerprint?: (record: Rec) => unknown;
-  schema?: StandardSchemaV1<unknown, P>;
-  payload?: (record: Rec) => unknown;
-  timeMarginMs?: number;
-  onOutcome?: (outcome: O, context: Context) => void | Promise<void>;
-}
+export type BatchRecordOptions<Rec, R, P, O> = Pick<RecordRunSettings<Rec, R, P>, 'store' | 'handler'> &
+  Partial<Pick<RecordRunSettings<Rec, R, P>, 'key' | 'fingerprint' | 'payload'>> & {
+    schema?: StandardSchemaV1<unknown, P>;
+    timeMarginMs?: number;
+    onOutcome?: (outcome: O, context: Context) => void | Promise<void>;
+  };
 
 /** The options resolved: the source's defaults filled in, each checked. */
 export type BatchRecordSettings<Rec, R, P, O> = RecordRunSettings<Rec, R, P> &
