@@ -7,7 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { DEAD_LETTER_ATTRIBUTES } from '../lib/index.js';
+import { EVENT_ATTRIBUTES } from '../lib/contracts/sqs-attributes.js';
 import { pause } from './abortable.js';
 import { lambdaContext } from './lambda-context.js';
 
@@ -185,7 +185,7 @@ export class SqsPoller {
       );
     }
     const outcomes = event.Records.map((record) => ({
-      key: record.messageAttributes?.[DEAD_LETTER_ATTRIBUTES.key]?.stringValue ?? record.messageId,
+      key: record.messageAttributes?.[EVENT_ATTRIBUTES.key]?.stringValue ?? record.messageId,
       failed: failed.has(record.messageId),
     }));
     this.options.onInvoke?.({ records: messages.length, deleted: done.length, retried: failed.size, error, outcomes });

@@ -8,6 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CONSUMER_ENVIRONMENT, INGEST_ENVIRONMENT } from '../lib/contracts/environment.js';
 import type { WebhookScheme } from '../lib/index.js';
 import { type RunningServer, startDynamoDbLocal } from './dynamodb-local.js';
 import { type RunningGateway, startHttpGateway } from './http-gateway.js';
@@ -279,8 +280,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const names = pipelineNames(assembly, resources);
     eventQueueUrl = names.queueUrl;
     deadLetterQueueUrl = names.deadLetterQueueUrl;
-    source = api ? (functions.get(api.functionId)?.spec.environment.WEBHOOK_SOURCE ?? '') : '';
-    const scheme = (api ? functions.get(api.functionId)?.spec.environment.WEBHOOK_SCHEME : undefined) as WebhookScheme;
+    source = api ? (functions.get(api.functionId)?.spec.environment[INGEST_ENVIRONMENT.source] ?? '') : '';
+    const scheme = (
+      api ? functions.get(api.functionId)?.spec.environment[INGEST_ENVIRONMENT.scheme] : undefined
+    ) as WebhookScheme;
 
     const replay = async (when: 'start' | 'recovery') => {
       const report = await replayJournal({
@@ -298,7 +301,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const partner = await receiptsPartner({
       stackName: assembly.stackName,
-      topicArn: consumerEnvironment(functions).RECEIPTS_TOPIC_ARN,
+      topicArn: consumerEnvironment(functions)[CONSUMER_ENVIRONMENT.receiptsTopicArn],
       dynamo,
       documents,
       dedupTable: () => names.dedupTable,

@@ -1,3 +1,4 @@
+import { CONSUMER_ENVIRONMENT, INGEST_ENVIRONMENT } from '../../lib/contracts/environment.js';
 import type { StackTemplate, SynthesizedStack } from './cloud-assembly.js';
 import { TemplateError } from './emulations.js';
 import type { LocalFunction } from './function-runtime.js';
@@ -70,7 +71,7 @@ export function apiReference(template: StackTemplate, id: string): string | unde
   return undefined;
 }
 
-/** The webhook ingest behind the API (the function with a WEBHOOK_SCHEME), its path, and the secret it verifies with. */
+/** The webhook ingest behind the API (the function with a webhook scheme in its environment), its path, and the secret it verifies with. */
 export function webhookIngest(
   assembly: SynthesizedStack,
   functions: Map<string, LocalFunction>,
@@ -82,10 +83,10 @@ export function webhookIngest(
     const functionId = [...functions.keys()].find((id) => uri.includes(`"${id}"`));
     if (!functionId) continue;
     const variables = environmentOf(assembly.template, functionId);
-    if (variables.WEBHOOK_SCHEME === undefined) continue;
+    if (variables[INGEST_ENVIRONMENT.scheme] === undefined) continue;
     const resourceId = (resource.Properties?.ResourceId as { Ref?: string })?.Ref;
     const path = `/${resourceId ? resources[resourceId]?.Properties?.PathPart : ''}`;
-    const secretId = (variables.WEBHOOK_SECRET_ID as { Ref?: string } | undefined)?.Ref;
+    const secretId = (variables[INGEST_ENVIRONMENT.secretId] as { Ref?: string } | undefined)?.Ref;
     return { functionId, path, secretId };
   }
   return undefined;
@@ -102,8 +103,11 @@ export function environmentOf(template: StackTemplate, functionId: string): Reco
 /** The SQS-triggered consumer's environment (its tables, DLQ and topics). */
 export function consumerEnvironment(functions: Map<string, LocalFunction>): Record<string, string> {
   return (
-    [...functions.values()].find((fn) => fn.spec.environment.DEDUP_TABLE && fn.spec.environment.DLQ_URL)?.spec
-      .environment ?? {}
+    [...functions.values()].find(
+      (fn) =>
+        fn.spec.environment[CONSUMER_ENVIRONMENT.dedupTable] &&
+        fn.spec.environment[CONSUMER_ENVIRONMENT.deadLetterQueueUrl],
+    )?.spec.environment ?? {}
   );
 }
 
@@ -142,7 +146,7 @@ export function pipelineNames(assembly: SynthesizedStack, resources: Provisioned
     deadLetterQueueArn: deadLetterQueue.arn,
     outboxTable: outputs.OutboxTableName ?? '',
     outboxFailureQueueUrl: outputs.OutboxFailureQueueUrl ?? '',
-    invoicesTable: envOf('INVOICES_TABLE'),
-    customersTable: envOf('CUSTOMERS_TABLE'),
+    invoicesTable: envOf(CONSUMER_ENVIRONMENT.invoicesTable),
+    customersTable: envOf(CONSUMER_ENVIRONMENT.customersTable),
   };
 }
