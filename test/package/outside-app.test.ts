@@ -243,7 +243,7 @@ const { DynamoDBDocumentClient, GetCommand } = require('@aws-sdk/lib-dynamodb');
  * resolved once it says it is ready; `stop()` ends it as Ctrl-C would.
  */
 async function startGuideLocal(): Promise<{ output(): string; stop(): Promise<void> }> {
-  const child = spawn('bash', ['-e', '-c', guideCommands('npx txonce local')], {
+  const child = spawn('bash', ['-e', '-c', guideCommands('npx txonce local --app')], {
     cwd: app,
     env: outside.env({ PORT: '0' }),
     detached: true,
