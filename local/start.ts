@@ -85,7 +85,7 @@ try {
     );
   }
   if (existing.problem) {
-    console.log(`Note: ${existing.problem.replace(/; run npm start again.*$/, '')}; replacing it.`);
+    console.log(`Note: ${existing.problem.replace(/; start txonce local again.*$/, '')}; replacing it.`);
     rmSync(STATE_FILE, { force: true });
   }
   checkPrerequisites();
