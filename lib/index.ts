@@ -78,6 +78,7 @@ export {
   type StandardSchemaV1,
 } from './schema.js';
 export { type FailureReason, type RecordOutcome, type SqsBatchHandlerOptions, sqsBatchHandler } from './sqs.js';
+export { type SqsBatchHandler, sqsBatchHandlerPerSource } from './sqs-per-source.js';
 export { defaultSqsKey, jsonBody } from './sqs-records.js';
 export type { ConditionCheckWrite, DeleteWrite, PutWrite, Tx, UpdateWrite } from './staged-writes.js';
 export type { StreamBatchResponse, StreamFailureReason, StreamRecordOutcome } from './stream-batch.js';
