@@ -1,0 +1,94 @@
+import type { Duration } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { SOURCE_VARIABLE, SOURCES_VARIABLE } from '../lib/source-variable.js';
+import type { IdempotencyTable } from './idempotency-table.js';
+import { type FunctionSource, txonceFunction } from './lambda-function.js';
+
+export const CONSUMER_SERVICE = 'txonce-consumer';
+
+/** What the consumer step needs: its own props and the pipeline's parts it uses. */
+export interface ConsumerStepOptions {
+  consumer: {
+    entry?: string;
+    projectRoot?: string;
+    depsLockFilePath?: string;
+    code?: Code;
+    handler?: string;
+    tables?: ITableV2[];
+    environment?: Record<string, string>;
+    memorySize?: number;
+  };
+  /** the sources' names: one is IDEMPOTENCY_SOURCE, several IDEMPOTENCY_SOURCES */
+  sourceNames: string[];
+  single: boolean;
+  idempotency: IdempotencyTable;
+  queue: IQueue;
+  deadLetterQueue: IQueue;
+  timeout: Duration;
+  runtime: Runtime;
+  retention: RetentionDays;
+  batchSize: number | undefined;
+  maxBatchingWindow: Duration | undefined;
+  maxConcurrency: number;
+}
+
+/**
+ * The consumer: one for every source. Its namespace comes from the pipeline: IDEMPOTENCY_SOURCE
+ * for a single source; IDEMPOTENCY_SOURCES for several, each message naming its own in its
+ * `source` attribute (a store per source, `sqsBatchHandlerPerSource`).
+ */
+export function consumerFunction(scope: Construct, options: ConsumerStepOptions): LambdaFunction {
+  const { consumer } = options;
+  const namespace: Record<string, string> = options.single
+    ? { [SOURCE_VARIABLE]: options.sourceNames[0] }
+    : { [SOURCES_VARIABLE]: options.sourceNames.join(',') };
+  const fn = txonceFunction(scope, 'Consumer', {
+    source: consumerSource(consumer),
+    runtime: options.runtime,
+    retention: options.retention,
+    timeout: options.timeout,
+    memorySize: consumer.memorySize ?? 512,
+    environment: {
+      DEDUP_TABLE: options.idempotency.table.tableName,
+      DLQ_URL: options.deadLetterQueue.queueUrl,
+      ...namespace,
+      POWERTOOLS_SERVICE_NAME: CONSUMER_SERVICE,
+      POWERTOOLS_METRICS_NAMESPACE: 'txonce',
+      ...consumer.environment,
+    },
+  });
+  options.idempotency.grantConsumer(fn);
+  for (const table of consumer.tables ?? []) {
+    table.grant(fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem');
+  }
+  options.deadLetterQueue.grantSendMessages(fn);
+  fn.addEventSource(
+    new SqsEventSource(options.queue, {
+      batchSize: options.batchSize ?? 10,
+      maxBatchingWindow: options.maxBatchingWindow,
+      maxConcurrency: options.maxConcurrency,
+      reportBatchItemFailures: true,
+    }),
+  );
+  return fn;
+}
+
+function consumerSource(consumer: ConsumerStepOptions['consumer']): FunctionSource {
+  const { entry, code, handler } = consumer;
+  if (entry !== undefined && code !== undefined) {
+    throw new Error('WebhookPipeline: give the consumer either `entry` (a file to bundle) or `code`, not both.');
+  }
+  if (code !== undefined) {
+    if (!handler) throw new Error('WebhookPipeline: `consumer.code` needs `consumer.handler` (e.g. "index.handler").');
+    return { code, handler };
+  }
+  if (entry !== undefined) {
+    return { entry, projectRoot: consumer.projectRoot, depsLockFilePath: consumer.depsLockFilePath };
+  }
+  return { prebuilt: 'consumer' };
+}

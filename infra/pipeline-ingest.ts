@@ -1,0 +1,99 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { txonceFunction } from './lambda-function.js';
+import { WEBHOOK_ENDPOINT } from './settings.js';
+import type { PipelineSource } from './webhook-sources.js';
+
+/** Lambda's limit on a function's environment: every name and value together. */
+const LAMBDA_ENVIRONMENT_BYTES = 4096;
+/** What a secret's ARN or the queue's URL takes in the deployed environment, at most (a token at synth). */
+const TOKEN_BYTES = 128;
+
+export const INGEST_SERVICE = 'txonce-ingest';
+
+/**
+ * The ingest function: one for all the pipeline's sources. A single source (the `scheme` props)
+ * keeps its environment of old (WEBHOOK_SCHEME, WEBHOOK_SOURCE, WEBHOOK_SECRET_ID); several are
+ * one compact JSON list, WEBHOOK_SOURCES, each source a preset's name or its definition and its
+ * secret's ARN. The function may send to the queue and read each source's secret, nothing more.
+ */
+export function ingestFunction(
+  scope: Construct,
+  options: {
+    sources: PipelineSource[];
+    /** the single source of the `scheme` props: its environment as before */
+    single: boolean;
+    queue: IQueue;
+    fifo: boolean;
+    maxBodyBytes: number | undefined;
+    runtime: Runtime;
+    retention: RetentionDays;
+  },
+): LambdaFunction {
+  const { sources, fifo } = options;
+  const maxBodyBytes = String(options.maxBodyBytes ?? WEBHOOK_ENDPOINT.maxBodyBytes);
+  const perSource = options.single
+    ? singleSourceEnvironment(sources[0], fifo)
+    : { WEBHOOK_SOURCES: Stack.of(scope).toJsonString(sources.map((source) => sourceEntry(source, fifo))) };
+  if (!options.single) assertFitsLambda(sources, fifo);
+  const ingest = txonceFunction(scope, 'Ingest', {
+    source: { prebuilt: 'ingest' },
+    runtime: options.runtime,
+    retention: options.retention,
+    timeout: Duration.seconds(10),
+    memorySize: 256,
+    environment: {
+      QUEUE_URL: options.queue.queueUrl,
+      ...perSource,
+      MAX_BODY_BYTES: maxBodyBytes,
+      POWERTOOLS_SERVICE_NAME: INGEST_SERVICE,
+      POWERTOOLS_METRICS_NAMESPACE: 'txonce',
+    },
+  });
+  options.queue.grantSendMessages(ingest);
+  for (const source of sources) source.secret.grantRead(ingest);
+  return ingest;
+}
+
+function singleSourceEnvironment(source: PipelineSource, fifo: boolean): Record<string, string> {
+  return {
+    WEBHOOK_SCHEME: source.scheme as string,
+    WEBHOOK_SOURCE: source.name,
+    WEBHOOK_SECRET_ID: source.secret.secretArn,
+    ...(fifo ? { MESSAGE_GROUP_PATHS: JSON.stringify(source.messageGroupPaths ?? []) } : {}),
+  };
+}
+
+/** One source as WEBHOOK_SOURCES lists it: only what differs from the ingest's defaults. */
+function sourceEntry(source: PipelineSource, fifo: boolean, secretId: string = source.secret.secretArn) {
+  return {
+    name: source.name,
+    scheme: source.scheme,
+    secretId,
+    ...(source.toleranceSeconds !== undefined ? { toleranceSeconds: source.toleranceSeconds } : {}),
+    ...(fifo && source.messageGroupPaths ? { messageGroupPaths: source.messageGroupPaths } : {}),
+    ...(source.body === 'form' ? { body: 'form' } : {}),
+    ...(source.url ? { url: source.url } : {}),
+  };
+}
+
+/**
+ * Lambda refuses a deployment whose environment passes 4 KB: say so at synth, with the way out,
+ * rather than in a failed CloudFormation update. ARNs and URLs are counted at their longest.
+ */
+function assertFitsLambda(sources: PipelineSource[], fifo: boolean): void {
+  const list = JSON.stringify(sources.map((source) => sourceEntry(source, fifo, 'x'.repeat(TOKEN_BYTES))));
+  const others =
+    'QUEUE_URL MAX_BODY_BYTES 262144 POWERTOOLS_SERVICE_NAME txonce-ingest POWERTOOLS_METRICS_NAMESPACE txonce NODE_OPTIONS --enable-source-maps WEBHOOK_SOURCES';
+  const bytes = Buffer.byteLength(list) + others.length + TOKEN_BYTES;
+  if (bytes > LAMBDA_ENVIRONMENT_BYTES) {
+    throw new Error(
+      `WebhookPipeline: the ingest's environment would be about ${bytes} bytes with these ${sources.length} sources; ` +
+        `Lambda allows ${LAMBDA_ENVIRONMENT_BYTES}. Use presets by name where one fits (a definition is spelled out in full), ` +
+        'or split the sources over two pipelines.',
+    );
+  }
+}
