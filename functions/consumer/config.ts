@@ -1,4 +1,5 @@
 import type { Destination } from '../../lib/index.js';
+import { pipelineSources } from '../../lib/store-namespace.js';
 import { ConfigError } from '../shared/config-error.js';
 
 /** What the consumer reads from its environment, checked once at cold start. */
@@ -10,6 +11,8 @@ export interface ConsumerConfig {
   deadLetterQueueUrl: string | undefined;
   /** namespace of the idempotency keys */
   source: string;
+  /** a pipeline with several sources (IDEMPOTENCY_SOURCES): a store each, picked by the message's source */
+  sources: string[] | undefined;
   /** undefined: durable dedup records */
   ttlSeconds: number | undefined;
   /** the outbox table `tx.emit()` writes to; required to emit receipts */
@@ -31,6 +34,7 @@ export function readConsumerConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
     customersTable: required('CUSTOMERS_TABLE'),
     deadLetterQueueUrl: env.DLQ_URL?.trim() || undefined,
     source: env.IDEMPOTENCY_SOURCE?.trim() || 'webhooks',
+    sources: pipelineSources(env),
     ttlSeconds: undefined,
     outboxTable: env.OUTBOX_TABLE?.trim() || undefined,
     receipts: undefined,
