@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { PIPELINE_SCHEMES } from '../lib/webhook-presets.js';
+import { PIPELINE_SCHEMES, type WebhookPreset, webhookPresets } from '../lib/webhook-presets.js';
 import { assertUsableSecret, type WebhookScheme } from '../lib/webhook-schemes.js';
 
 /** A setting `npm start` cannot use: printed as one sentence, never a stack trace. */
@@ -17,6 +17,8 @@ export interface StartSettings {
   sqsPort?: number;
   dataPath?: string;
   scheme: WebhookScheme;
+  /** WEBHOOK_SOURCES=stripe,github,shopify: several sources, each a preset at /webhooks/<preset> */
+  sources?: WebhookPreset[];
   secret?: string;
   visibilityTimeoutSeconds?: number;
 }
@@ -46,10 +48,21 @@ export function readStartSettings(env: NodeJS.ProcessEnv, cwd = env.INIT_CWD ?? 
   if (scheme && !(PIPELINE_SCHEMES as readonly string[]).includes(scheme as WebhookScheme)) {
     problems.push(`WEBHOOK_SCHEME must be one of ${PIPELINE_SCHEMES.join(', ')}, got "${scheme}"`);
   } else if (scheme) settings.scheme = scheme as WebhookScheme;
+  const sources = env.WEBHOOK_SOURCES?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (sources?.length && scheme) problems.push('give WEBHOOK_SOURCES or WEBHOOK_SCHEME, not both');
+  const unknown = sources?.filter((name) => !Object.hasOwn(webhookPresets, name)) ?? [];
+  if (unknown.length > 0)
+    problems.push(
+      `WEBHOOK_SOURCES names presets, one of ${Object.keys(webhookPresets).join(', ')}; got "${unknown.join('", "')}"`,
+    );
+  else if (sources?.length) settings.sources = sources as WebhookPreset[];
   const secret = env.WEBHOOK_SECRET?.trim();
   if (secret) {
     try {
-      assertUsableSecret(settings.scheme, secret);
+      // the local secret is every source's
+      for (const one of settings.sources ?? [settings.scheme]) assertUsableSecret(one, secret);
       settings.secret = secret;
     } catch (error) {
       problems.push(`WEBHOOK_SECRET cannot be used: ${(error as Error).message}`);

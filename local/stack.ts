@@ -34,6 +34,7 @@ import {
   startEventSourceMappings,
   templateFunctions,
 } from './template/run-template.js';
+import { localWebhookSources, webhookApiOf } from './template/webhook-api.js';
 
 export interface LocalStackOptions {
   /** A synthesized cloud assembly (cdk.out) to run. Default: synthesize infra/app.ts into a temporary folder. */
@@ -96,8 +97,11 @@ export interface LocalStack {
   webhookUrl: string;
   secret: string;
   receiptsUrl: string;
+  /** the first source's scheme and name (the only one's, without `sources`) */
   scheme: WebhookScheme;
   source: string;
+  /** every webhook source of the pipeline, its scheme and URL */
+  webhookSources: { name: string; scheme: string; url: string }[];
   dynamoEndpoint: string;
   /** SQS for the functions, the demo and the CLI: the journal's proxy, which records each SendMessage, then moto */
   sqsEndpoint: string;
@@ -222,13 +226,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     started.push({ stop: async () => void (await Promise.all([...functions.values()].map((fn) => fn.stop()))) });
     const secret = options.secret ?? `whsec_${randomBytes(24).toString('base64')}`;
-    const api = apiFunction(assembly, functions);
+    const api = webhookApiOf(assembly, functions);
     const provision = () =>
       provisionTemplate({
         stackName: assembly.stackName,
         template: withVisibilityTimeout(assembly, options.visibilityTimeoutSeconds),
         clients: { dynamo, sqs, sns, secrets },
-        secretValues: api?.secretId ? { [api.secretId]: secret } : {},
+        // every source's secret is the local one
+        secretValues: Object.fromEntries((api?.secretIds ?? []).map((id) => [id, secret])),
         moreReferences: {
           ref: (id) => functionReferences(functions).ref?.(id) ?? apiReference(assembly, id),
           getAtt: (id, attribute) =>
@@ -243,8 +248,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const localResources = await localNames(assembly, resources, dynamo);
     eventQueueUrl = localResources.queueUrl;
     deadLetterQueueUrl = localResources.deadLetterQueueUrl;
-    source = api ? (functions.get(api.functionId)?.spec.environment.WEBHOOK_SOURCE ?? '') : '';
-    const scheme = (api ? functions.get(api.functionId)?.spec.environment.WEBHOOK_SCHEME : undefined) as WebhookScheme;
+    const webhookSources = api
+      ? localWebhookSources(functions.get(api.functionId)?.spec.environment ?? {}, api.path)
+      : [];
+    source = webhookSources[0]?.name ?? '';
+    const scheme = webhookSources[0]?.scheme as WebhookScheme;
 
     const replay = async (when: 'start' | 'recovery') => {
       const report = await replayJournal({
@@ -367,6 +375,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       receiptsUrl,
       scheme,
       source,
+      webhookSources: webhookSources.map((one) => ({ ...one, url: `${gateway.url}${one.path}` })),
       dynamoEndpoint: dynamoServer.endpoint,
       sqsEndpoint: proxy.url,
       motoEndpoint: motoServer.endpoint,
@@ -432,27 +441,6 @@ function apiReference(assembly: SynthesizedStack, id: string): string | undefine
   if (type === 'AWS::ApiGateway::RestApi') return 'local';
   if (type === 'AWS::ApiGateway::Stage') return String(assembly.template.Resources[id].Properties?.StageName);
   if (type?.startsWith('AWS::ApiGateway::')) return id;
-  return undefined;
-}
-
-/** The function behind the API (the webhook ingest), its path, and the secret it verifies with. */
-function apiFunction(
-  assembly: SynthesizedStack,
-  functions: Map<string, LocalFunction>,
-): { functionId: string; path: string; secretId?: string } | undefined {
-  const resources = assembly.template.Resources;
-  for (const [, resource] of Object.entries(resources)) {
-    if (resource.Type !== 'AWS::ApiGateway::Method') continue;
-    const uri = JSON.stringify(resource.Properties?.Integration);
-    const functionId = [...functions.keys()].find((id) => uri.includes(`"${id}"`));
-    if (!functionId) continue;
-    const resourceId = (resource.Properties?.ResourceId as { Ref?: string })?.Ref;
-    const path = `/${resourceId ? resources[resourceId]?.Properties?.PathPart : ''}`;
-    const variables = (resources[functionId].Properties?.Environment as { Variables?: Record<string, unknown> })
-      ?.Variables;
-    const secretId = (variables?.WEBHOOK_SECRET_ID as { Ref?: string } | undefined)?.Ref;
-    return { functionId, path, secretId };
-  }
   return undefined;
 }
 

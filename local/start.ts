@@ -50,7 +50,7 @@ try {
     ...settings,
     cdkOut: process.env.TXONCE_CDK_OUT || undefined,
     stackName: process.env.TXONCE_STACK || undefined,
-    context: { scheme: settings.scheme },
+    context: settings.sources ? { sources: settings.sources.join(',') } : { scheme: settings.scheme },
     onEvent: (event) => {
       const quietStart =
         event.stage === 'journal' && event.when === 'start' && !event.report.replayed && !event.report.torn;
@@ -66,7 +66,7 @@ try {
   writeState();
   console.log(`
 txonce local stack ready: ${stack.stackName}, run from its synthesized template (${stack.cdkOut})
-  webhook URL     POST ${stack.webhookUrl}   (${stack.scheme})
+  webhook URL     ${stack.webhookSources.map((one) => `POST ${one.url}   (${one.scheme})`).join('\n                  ')}
   signing secret  ${stack.secret}
   DynamoDB Local  ${stack.dynamoEndpoint}   tables ${stack.resources.dedupTable}, ${stack.resources.invoicesTable}, ${stack.resources.customersTable}
   moto server     ${stack.motoEndpoint}   (SQS, SNS, Secrets Manager)
