@@ -9,20 +9,55 @@ import { SOURCE_VARIABLE, SOURCES_VARIABLE } from '../lib/source-variable.js';
 import type { IdempotencyTable } from './idempotency-table.js';
 import { type FunctionSource, txonceFunction } from './lambda-function.js';
 
+/**
+ * The SQS consumer the pipeline runs: your handler and the tables it writes.
+ *
+ * @example
+ * ```ts
+ * import { App, Stack } from 'aws-cdk-lib';
+ * import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+ * import { type ConsumerProps, WebhookPipeline } from 'txonce/cdk';
+ *
+ * const stack = new Stack(new App(), 'billing');
+ * const customers = new TableV2(stack, 'Customers', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+ * const consumer: ConsumerProps = {
+ *   entry: 'src/consumer.ts',
+ *   tables: [customers],
+ *   environment: { CUSTOMERS_TABLE: customers.tableName },
+ * };
+ * new WebhookPipeline(stack, 'Pipeline', { consumer });
+ * ```
+ */
+export interface ConsumerProps {
+  /**
+   * Your handler file (exporting `handler`), bundled in your project by your own esbuild
+   * (minified ESM, the AWS SDK left to the runtime). Default: txonce's example invoice consumer,
+   * prebuilt in the package.
+   */
+  entry?: string;
+  /** With `entry`: your project's root. Default: the folder of the lock file. */
+  projectRoot?: string;
+  /** With `entry`: your lock file. Default: the nearest one above the working directory. */
+  depsLockFilePath?: string;
+  /** Code you built yourself, instead of `entry`; give its `handler` too (e.g. "index.handler"). */
+  code?: Code;
+  handler?: string;
+  /** Business tables the consumer writes in its transactions: granted the transaction's write actions only. */
+  tables?: ITableV2[];
+  /** Extra environment for the consumer (e.g. its table names). */
+  environment?: Record<string, string>;
+  /** Default 30 s; the queue's visibility timeout is 6x this plus the batching window. */
+  timeout?: Duration;
+  /** Default 512. */
+  memorySize?: number;
+}
+
 export const CONSUMER_SERVICE = 'txonce-consumer';
 
 /** What the consumer step needs: its own props and the pipeline's parts it uses. */
 export interface ConsumerStepOptions {
-  consumer: {
-    entry?: string;
-    projectRoot?: string;
-    depsLockFilePath?: string;
-    code?: Code;
-    handler?: string;
-    tables?: ITableV2[];
-    environment?: Record<string, string>;
-    memorySize?: number;
-  };
+  consumer: ConsumerProps;
+
   /** the sources' names: one is IDEMPOTENCY_SOURCE, several IDEMPOTENCY_SOURCES */
   sourceNames: string[];
   single: boolean;
@@ -78,7 +113,7 @@ export function consumerFunction(scope: Construct, options: ConsumerStepOptions)
   return fn;
 }
 
-function consumerSource(consumer: ConsumerStepOptions['consumer']): FunctionSource {
+function consumerSource(consumer: ConsumerProps): FunctionSource {
   const { entry, code, handler } = consumer;
   if (entry !== undefined && code !== undefined) {
     throw new Error('WebhookPipeline: give the consumer either `entry` (a file to bundle) or `code`, not both.');

@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
-import type { ITableV2, TableEncryptionV2 } from 'aws-cdk-lib/aws-dynamodb';
-import type { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import type { TableEncryptionV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -14,7 +14,7 @@ import { IdempotencyTable } from './idempotency-table.js';
 import { functionRuntime } from './lambda-runtime.js';
 import { Outbox, type OutboxProps } from './outbox.js';
 import { webhookApi } from './pipeline-api.js';
-import { CONSUMER_SERVICE, consumerFunction } from './pipeline-consumer.js';
+import { CONSUMER_SERVICE, type ConsumerProps, consumerFunction } from './pipeline-consumer.js';
 import { acknowledgePipelineFindings } from './pipeline-findings.js';
 import { INGEST_SERVICE, ingestFunction } from './pipeline-ingest.js';
 import { PipelineMonitoring } from './pipeline-monitoring.js';
@@ -22,6 +22,8 @@ import { eventQueues } from './pipeline-queues.js';
 import { EVENT_QUEUE } from './settings.js';
 import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
 import { buildSources, type PipelineSource, sourceProblems, type WebhookSourceProps } from './webhook-sources.js';
+
+export type { ConsumerProps } from './pipeline-consumer.js';
 
 /**
  * The signature scheme a `WebhookPipeline`'s ingest verifies (the list is lib/webhook-presets.ts's
@@ -35,49 +37,6 @@ import { buildSources, type PipelineSource, sourceProblems, type WebhookSourcePr
  * ```
  */
 export type WebhookScheme = PipelineScheme;
-
-/**
- * The SQS consumer the pipeline runs: your handler and the tables it writes.
- *
- * @example
- * ```ts
- * import { App, Stack } from 'aws-cdk-lib';
- * import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
- * import { type ConsumerProps, WebhookPipeline } from 'txonce/cdk';
- *
- * const stack = new Stack(new App(), 'billing');
- * const customers = new TableV2(stack, 'Customers', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
- * const consumer: ConsumerProps = {
- *   entry: 'src/consumer.ts',
- *   tables: [customers],
- *   environment: { CUSTOMERS_TABLE: customers.tableName },
- * };
- * new WebhookPipeline(stack, 'Pipeline', { consumer });
- * ```
- */
-export interface ConsumerProps {
-  /**
-   * Your handler file (exporting `handler`), bundled in your project by your own esbuild
-   * (minified ESM, the AWS SDK left to the runtime). Default: txonce's example invoice consumer,
-   * prebuilt in the package.
-   */
-  entry?: string;
-  /** With `entry`: your project's root. Default: the folder of the lock file. */
-  projectRoot?: string;
-  /** With `entry`: your lock file. Default: the nearest one above the working directory. */
-  depsLockFilePath?: string;
-  /** Code you built yourself, instead of `entry`; give its `handler` too (e.g. "index.handler"). */
-  code?: Code;
-  handler?: string;
-  /** Business tables the consumer writes in its transactions: granted the transaction's write actions only. */
-  tables?: ITableV2[];
-  /** Extra environment for the consumer (e.g. its table names). */
-  environment?: Record<string, string>;
-  /** Default 30 s; the queue's visibility timeout is 6x this plus the batching window. */
-  timeout?: Duration;
-  /** Default 512. */
-  memorySize?: number;
-}
 
 /**
  * Props of `WebhookPipeline`: the scheme, your consumer, the queue and event source mapping, the

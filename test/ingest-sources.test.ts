@@ -8,6 +8,7 @@ import { readIngestSources } from '../functions/ingest/sources-config.js';
 import { ConfigError } from '../functions/shared/config-error.js';
 import type { SchemeSelector } from '../lib/index.js';
 import { type RunningGateway, startHttpGateway } from '../local/http-gateway.js';
+import { acmeScheme } from './support/acme-scheme.js';
 import { createQueues, drainMessages, localSqs, purgeQueue } from './support/sqs.js';
 import { signGithub, signStripe } from './support/webhook-signers.js';
 
@@ -175,14 +176,7 @@ describe('WEBHOOK_SOURCES, as WebhookPipeline writes it', () => {
   });
 
   it('reads each source: a preset by name or a definition, its secret, body type and message-group paths', () => {
-    const acme = {
-      name: 'acme',
-      algorithm: 'sha256',
-      encoding: 'hex',
-      signature: { header: 'x-acme-signature', format: { type: 'plain' } },
-      id: { bodyPath: 'id' },
-      signed: [{ value: 'body' }],
-    };
+    const acme = acmeScheme;
     const config = readIngestSources(
       env([
         { name: 'stripe', scheme: 'stripe', secretId: 'arn:stripe' },

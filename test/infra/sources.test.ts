@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { WebhookPipeline, type WebhookPipelineProps } from 'txonce/cdk';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { acmeScheme } from '../support/acme-scheme.js';
 
 // One pipeline, several webhook sources: Stripe, GitHub and Shopify each at /webhooks/<name>, with
 // a secret, namespace and rejection alarm of its own, into one queue and one consumer.
@@ -124,17 +125,7 @@ describe('WebhookPipeline with Stripe, GitHub and Shopify sources', () => {
       {
         sources: [
           { name: 'sms', scheme: 'twilio', body: 'form', url: 'https://hooks.example.com/prod/webhooks/sms' },
-          {
-            name: 'acme',
-            scheme: {
-              name: 'acme',
-              algorithm: 'sha256',
-              encoding: 'hex',
-              signature: { header: 'x-acme-signature', format: { type: 'plain' } },
-              id: { bodyPath: 'id' },
-              signed: [{ value: 'body' }],
-            },
-          },
+          { name: 'acme', scheme: acmeScheme },
         ],
       },
       false,
