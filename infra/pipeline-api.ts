@@ -15,7 +15,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { HmacSchemeDefinition } from '../lib/hmac-scheme-definition.js';
+import type { HmacSchemeDefinition } from '../lib/webhooks/hmac-scheme-definition.js';
 import type { PipelineSource } from './webhook-sources.js';
 
 export interface WebhookApiOptions {

@@ -5,7 +5,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { SOURCE_VARIABLE, SOURCES_VARIABLE } from '../lib/source-variable.js';
+import { CONSUMER_ENVIRONMENT, POWERTOOLS_ENVIRONMENT } from '../lib/contracts/environment.js';
 import type { IdempotencyTable } from './idempotency-table.js';
 import { type FunctionSource, txonceFunction } from './lambda-function.js';
 
@@ -80,8 +80,8 @@ export interface ConsumerStepOptions {
 export function consumerFunction(scope: Construct, options: ConsumerStepOptions): LambdaFunction {
   const { consumer } = options;
   const namespace: Record<string, string> = options.single
-    ? { [SOURCE_VARIABLE]: options.sourceNames[0] }
-    : { [SOURCES_VARIABLE]: options.sourceNames.join(',') };
+    ? { [CONSUMER_ENVIRONMENT.source]: options.sourceNames[0] }
+    : { [CONSUMER_ENVIRONMENT.sources]: options.sourceNames.join(',') };
   const fn = txonceFunction(scope, 'Consumer', {
     source: consumerSource(consumer),
     runtime: options.runtime,
@@ -89,11 +89,11 @@ export function consumerFunction(scope: Construct, options: ConsumerStepOptions)
     timeout: options.timeout,
     memorySize: consumer.memorySize ?? 512,
     environment: {
-      DEDUP_TABLE: options.idempotency.table.tableName,
-      DLQ_URL: options.deadLetterQueue.queueUrl,
+      [CONSUMER_ENVIRONMENT.dedupTable]: options.idempotency.table.tableName,
+      [CONSUMER_ENVIRONMENT.deadLetterQueueUrl]: options.deadLetterQueue.queueUrl,
       ...namespace,
-      POWERTOOLS_SERVICE_NAME: CONSUMER_SERVICE,
-      POWERTOOLS_METRICS_NAMESPACE: 'txonce',
+      [POWERTOOLS_ENVIRONMENT.serviceName]: CONSUMER_SERVICE,
+      [POWERTOOLS_ENVIRONMENT.metricsNamespace]: 'txonce',
       ...consumer.environment,
     },
   });

@@ -3,6 +3,7 @@ import type { Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { INGEST_ENVIRONMENT, POWERTOOLS_ENVIRONMENT } from '../lib/contracts/environment.js';
 import { txonceFunction } from './lambda-function.js';
 import { WEBHOOK_ENDPOINT } from './settings.js';
 import type { PipelineSource } from './webhook-sources.js';
@@ -37,7 +38,9 @@ export function ingestFunction(
   const maxBodyBytes = String(options.maxBodyBytes ?? WEBHOOK_ENDPOINT.maxBodyBytes);
   const perSource = options.single
     ? singleSourceEnvironment(sources[0], fifo)
-    : { WEBHOOK_SOURCES: Stack.of(scope).toJsonString(sources.map((source) => sourceEntry(source, fifo))) };
+    : {
+        [INGEST_ENVIRONMENT.sources]: Stack.of(scope).toJsonString(sources.map((source) => sourceEntry(source, fifo))),
+      };
   if (!options.single) assertFitsLambda(sources, fifo);
   const ingest = txonceFunction(scope, 'Ingest', {
     source: { prebuilt: 'ingest' },
@@ -46,11 +49,11 @@ export function ingestFunction(
     timeout: Duration.seconds(10),
     memorySize: 256,
     environment: {
-      QUEUE_URL: options.queue.queueUrl,
+      [INGEST_ENVIRONMENT.queueUrl]: options.queue.queueUrl,
       ...perSource,
-      MAX_BODY_BYTES: maxBodyBytes,
-      POWERTOOLS_SERVICE_NAME: INGEST_SERVICE,
-      POWERTOOLS_METRICS_NAMESPACE: 'txonce',
+      [INGEST_ENVIRONMENT.maxBodyBytes]: maxBodyBytes,
+      [POWERTOOLS_ENVIRONMENT.serviceName]: INGEST_SERVICE,
+      [POWERTOOLS_ENVIRONMENT.metricsNamespace]: 'txonce',
     },
   });
   options.queue.grantSendMessages(ingest);
@@ -60,10 +63,10 @@ export function ingestFunction(
 
 function singleSourceEnvironment(source: PipelineSource, fifo: boolean): Record<string, string> {
   return {
-    WEBHOOK_SCHEME: source.scheme as string,
-    WEBHOOK_SOURCE: source.name,
-    WEBHOOK_SECRET_ID: source.secret.secretArn,
-    ...(fifo ? { MESSAGE_GROUP_PATHS: JSON.stringify(source.messageGroupPaths ?? []) } : {}),
+    [INGEST_ENVIRONMENT.scheme]: source.scheme as string,
+    [INGEST_ENVIRONMENT.source]: source.name,
+    [INGEST_ENVIRONMENT.secretId]: source.secret.secretArn,
+    ...(fifo ? { [INGEST_ENVIRONMENT.messageGroupPaths]: JSON.stringify(source.messageGroupPaths ?? []) } : {}),
   };
 }
 

@@ -14,7 +14,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { INGEST_METRICS, SOURCE_DIMENSION } from '../lib/ingest-metrics.js';
+import { INGEST_METRICS, SOURCE_DIMENSION } from '../lib/contracts/ingest-metrics.js';
 import { thresholdAlarm } from './alarms.js';
 import type { Outbox } from './outbox.js';
 

@@ -8,8 +8,9 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { MESSAGE_GROUP_PATHS } from '../lib/message-groups.js';
-import { PIPELINE_SCHEMES, type WebhookScheme as PipelineScheme } from '../lib/webhook-presets.js';
+import { CONSUMER_ENVIRONMENT } from '../lib/contracts/environment.js';
+import { MESSAGE_GROUP_PATHS } from '../lib/contracts/message-groups.js';
+import { PIPELINE_SCHEMES, type WebhookScheme as PipelineScheme } from '../lib/webhooks/presets.js';
 import { IdempotencyTable } from './idempotency-table.js';
 import { functionRuntime } from './lambda-runtime.js';
 import { Outbox, type OutboxProps } from './outbox.js';
@@ -26,7 +27,7 @@ import { buildSources, type PipelineSource, sourceProblems, type WebhookSourcePr
 export type { ConsumerProps } from './pipeline-consumer.js';
 
 /**
- * The signature scheme a `WebhookPipeline`'s ingest verifies (the list is lib/webhook-presets.ts's
+ * The signature scheme a `WebhookPipeline`'s ingest verifies (the list is lib/webhooks/presets.ts's
  * PIPELINE_SCHEMES, shared with the ingest function and the local stack).
  *
  * @example
@@ -305,7 +306,7 @@ export class WebhookPipeline extends Construct {
       encryption,
     });
     outbox.grantEmit(this.consumer);
-    this.consumer.addEnvironment('OUTBOX_TABLE', outbox.table.tableName);
+    this.consumer.addEnvironment(CONSUMER_ENVIRONMENT.outboxTable, outbox.table.tableName);
     return outbox;
   }
 

@@ -4,7 +4,8 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { WebhookPipeline, type WebhookPipelineProps, type WebhookScheme } from 'txonce/cdk';
-import type { WebhookPreset } from '../lib/webhook-presets.js';
+import { CONSUMER_ENVIRONMENT } from '../lib/contracts/environment.js';
+import type { WebhookPreset } from '../lib/webhooks/presets.js';
 import { BUSINESS_TABLES } from './settings.js';
 
 export interface TxonceStackProps extends StackProps {
@@ -85,9 +86,9 @@ export class TxonceStack extends Stack {
         ...props.pipeline?.consumer,
         tables: [this.invoices, this.customers, ...(props.pipeline?.consumer?.tables ?? [])],
         environment: {
-          INVOICES_TABLE: this.invoices.tableName,
-          CUSTOMERS_TABLE: this.customers.tableName,
-          RECEIPTS_TOPIC_ARN: this.receipts.topicArn,
+          [CONSUMER_ENVIRONMENT.invoicesTable]: this.invoices.tableName,
+          [CONSUMER_ENVIRONMENT.customersTable]: this.customers.tableName,
+          [CONSUMER_ENVIRONMENT.receiptsTopicArn]: this.receipts.topicArn,
           ...props.pipeline?.consumer?.environment,
         },
       },

@@ -1,10 +1,10 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { HmacSchemeDefinition } from '../lib/hmac-scheme-definition.js';
-import { MESSAGE_GROUP_PATHS } from '../lib/message-groups.js';
-import type { WebhookPreset } from '../lib/webhook-presets.js';
-import { resolveWebhookScheme } from '../lib/webhook-schemes.js';
+import { MESSAGE_GROUP_PATHS } from '../lib/contracts/message-groups.js';
+import type { HmacSchemeDefinition } from '../lib/webhooks/hmac-scheme-definition.js';
+import type { WebhookPreset } from '../lib/webhooks/presets.js';
+import { resolveWebhookScheme } from '../lib/webhooks/schemes.js';
 
 /**
  * One webhook source of a `WebhookPipeline`: a provider that posts to `/webhooks/<name>`, with

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { SendMessageCommandInput } from '@aws-sdk/client-sqs';
+import { EVENT_ATTRIBUTES } from '../lib/contracts/sqs-attributes.js';
 import { DEAD_LETTER_ATTRIBUTES } from '../lib/index.js';
-import { SOURCE_ATTRIBUTE } from '../lib/source-variable.js';
 
 /** One accepted webhook, as ingest handed it to SQS. */
 export interface JournalEntry {
@@ -48,7 +48,7 @@ export class Journal {
     const line = {
       at: new Date().toISOString(),
       // several sources: each message names its own namespace
-      source: message.MessageAttributes?.[SOURCE_ATTRIBUTE]?.StringValue ?? where.source,
+      source: message.MessageAttributes?.[EVENT_ATTRIBUTES.source]?.StringValue ?? where.source,
       key: message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.key]?.StringValue ?? '',
     };
     if (message.QueueUrl === where.eventQueueUrl) this.append({ ...line, message });

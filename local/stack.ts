@@ -8,6 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CONSUMER_ENVIRONMENT } from '../lib/contracts/environment.js';
 import type { WebhookScheme } from '../lib/index.js';
 import { type RunningServer, startDynamoDbLocal } from './dynamodb-local.js';
 import { type RunningGateway, startHttpGateway } from './http-gateway.js';
@@ -268,7 +269,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const replayed = await replay('start');
 
-    const receiptsTopic = consumerEnvironment(functions).RECEIPTS_TOPIC_ARN;
+    const receiptsTopic = consumerEnvironment(functions)[CONSUMER_ENVIRONMENT.receiptsTopicArn];
     const certificates = new Map<string, Promise<string>>();
     const motoCertificate = (url: string) => {
       if (!certificates.has(url)) certificates.set(url, snsCertificateFromMoto(servers.sqs?.endpoint ?? '', url));
@@ -447,8 +448,11 @@ function apiReference(assembly: SynthesizedStack, id: string): string | undefine
 /** The SQS-triggered consumer's environment (its tables and topic). */
 function consumerEnvironment(functions: Map<string, LocalFunction>): Record<string, string> {
   return (
-    [...functions.values()].find((fn) => fn.spec.environment.DEDUP_TABLE && fn.spec.environment.DLQ_URL)?.spec
-      .environment ?? {}
+    [...functions.values()].find(
+      (fn) =>
+        fn.spec.environment[CONSUMER_ENVIRONMENT.dedupTable] &&
+        fn.spec.environment[CONSUMER_ENVIRONMENT.deadLetterQueueUrl],
+    )?.spec.environment ?? {}
   );
 }
 
@@ -497,8 +501,8 @@ async function localNames(
     });
   return {
     dedupTable: outputs.IdempotencyTableName,
-    invoicesTable: envOf('INVOICES_TABLE'),
-    customersTable: envOf('CUSTOMERS_TABLE'),
+    invoicesTable: envOf(CONSUMER_ENVIRONMENT.invoicesTable),
+    customersTable: envOf(CONSUMER_ENVIRONMENT.customersTable),
     outboxTable: outputs.OutboxTableName ?? '',
     receiptsTable,
     outboxFailureQueueUrl: outputs.OutboxFailureQueueUrl ?? '',

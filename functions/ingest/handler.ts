@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { INGEST_ENVIRONMENT, POWERTOOLS_ENVIRONMENT } from '../../lib/contracts/environment.js';
 import { usableSecrets } from '../../lib/index.js';
 import { createIngest } from './ingest.js';
 import { parseSecretList, secretsManagerSource } from './secrets.js';
@@ -10,9 +11,12 @@ import { ingestSqsClient } from './sqs-client.js';
 
 // Cold start: wrong settings, or a secret that cannot be fetched or used, fail here, not as 401s.
 const config = readIngestSources(process.env);
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'txonce-ingest';
+const serviceName = process.env[POWERTOOLS_ENVIRONMENT.serviceName] ?? 'txonce-ingest';
 const logger = new Logger({ serviceName });
-const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'txonce', serviceName });
+const metrics = new Metrics({
+  namespace: process.env[POWERTOOLS_ENVIRONMENT.metricsNamespace] ?? 'txonce',
+  serviceName,
+});
 const sqs = ingestSqsClient();
 const secretsManager = new SecretsManagerClient({});
 
@@ -41,6 +45,6 @@ async function sourceHandler(source: IngestSourceConfig) {
 const handlers = await Promise.all(config.sources.map(sourceHandler));
 
 // WEBHOOK_SOURCES: the API's /webhooks/<name> paths pick the source; else the one source takes the one path
-export const handler = process.env.WEBHOOK_SOURCES?.trim()
+export const handler = process.env[INGEST_ENVIRONMENT.sources]?.trim()
   ? routeBySource(Object.fromEntries(config.sources.map((source, index) => [source.name, handlers[index]])))
   : handlers[0];

@@ -4,6 +4,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { EVENT_ATTRIBUTES } from '../../lib/contracts/sqs-attributes.js';
 import {
   lowerCaseHeaders,
   type SchemeSelector,
@@ -11,7 +12,6 @@ import {
   type VerifiedWebhookEvent,
   verifyWebhook,
 } from '../../lib/index.js';
-import { SOURCE_ATTRIBUTE } from '../../lib/source-variable.js';
 import { type BodyType, FORM_CONTENT_TYPE, readEventBody } from './event-body.js';
 import { messageGroupId } from './message-group.js';
 import { countRequest } from './rejection-metrics.js';
@@ -75,14 +75,14 @@ export function createIngest(
             QueueUrl: deps.queueUrl,
             MessageBody: text,
             MessageAttributes: {
-              idempotencyKey: attribute(key),
-              [SOURCE_ATTRIBUTE]: attribute(deps.source),
-              scheme: attribute(webhook.scheme),
+              [EVENT_ATTRIBUTES.key]: attribute(key),
+              [EVENT_ATTRIBUTES.source]: attribute(deps.source),
+              [EVENT_ATTRIBUTES.scheme]: attribute(webhook.scheme),
               // form parameters are queued as sent; the consumer reads them with URLSearchParams
-              ...(deps.body === 'form' ? { contentType: attribute(FORM_CONTENT_TYPE) } : {}),
-              receivedAt: attribute(new Date().toISOString()),
+              ...(deps.body === 'form' ? { [EVENT_ATTRIBUTES.contentType]: attribute(FORM_CONTENT_TYPE) } : {}),
+              [EVENT_ATTRIBUTES.receivedAt]: attribute(new Date().toISOString()),
               // GitHub: the unsigned delivery id, for tracing only (the key is the body's digest)
-              ...(webhook.deliveryId ? { deliveryId: attribute(webhook.deliveryId) } : {}),
+              ...(webhook.deliveryId ? { [EVENT_ATTRIBUTES.deliveryId]: attribute(webhook.deliveryId) } : {}),
             },
             // FIFO: one group per entity keeps its events in order while other entities run in
             // parallel; SQS drops a resend of the same key for 5 minutes.

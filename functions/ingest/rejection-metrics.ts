@@ -1,5 +1,5 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { INGEST_METRICS, SOURCE_DIMENSION } from '../../lib/ingest-metrics.js';
+import { INGEST_METRICS, SOURCE_DIMENSION } from '../../lib/contracts/ingest-metrics.js';
 
 /**
  * Counts one request of `source`, and a 401 as a signature rejection: one EMF line each, so a

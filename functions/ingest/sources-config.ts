@@ -1,5 +1,6 @@
-import { MESSAGE_GROUP_PATHS } from '../../lib/message-groups.js';
-import { resolveWebhookScheme, type SchemeSelector } from '../../lib/webhook-schemes.js';
+import { INGEST_ENVIRONMENT } from '../../lib/contracts/environment.js';
+import { MESSAGE_GROUP_PATHS } from '../../lib/contracts/message-groups.js';
+import { resolveWebhookScheme, type SchemeSelector } from '../../lib/webhooks/schemes.js';
 import { ConfigError } from '../shared/config-error.js';
 import { readIngestConfig } from './config.js';
 import type { BodyType } from './event-body.js';
@@ -34,7 +35,7 @@ const SOURCE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
  * WEBHOOK_SOURCE and WEBHOOK_SECRET_ID.
  */
 export function readIngestSources(env: NodeJS.ProcessEnv): IngestSourcesConfig {
-  if (!env.WEBHOOK_SOURCES?.trim()) {
+  if (!env[INGEST_ENVIRONMENT.sources]?.trim()) {
     const single = readIngestConfig(env);
     return {
       queueUrl: single.queueUrl,
@@ -54,15 +55,18 @@ export function readIngestSources(env: NodeJS.ProcessEnv): IngestSourcesConfig {
     };
   }
   const problems: string[] = [];
-  const queueUrl = env.QUEUE_URL?.trim() ?? '';
-  if (!/^https?:\/\//.test(queueUrl)) problems.push('QUEUE_URL must be the URL of the event queue');
-  for (const name of ['WEBHOOK_SCHEME', 'WEBHOOK_SOURCE', 'WEBHOOK_SECRET_ID', 'WEBHOOK_SECRET', 'MESSAGE_GROUP_PATHS'])
-    if (env[name]?.trim()) problems.push(`${name} is for a single source: with WEBHOOK_SOURCES, give it per source`);
-  const maxText = env.MAX_BODY_BYTES?.trim();
+  const queueUrl = env[INGEST_ENVIRONMENT.queueUrl]?.trim() ?? '';
+  if (!/^https?:\/\//.test(queueUrl))
+    problems.push(`${INGEST_ENVIRONMENT.queueUrl} must be the URL of the event queue`);
+  const { scheme, source, secretId, secret, messageGroupPaths } = INGEST_ENVIRONMENT;
+  for (const name of [scheme, source, secretId, secret, messageGroupPaths])
+    if (env[name]?.trim())
+      problems.push(`${name} is for a single source: with ${INGEST_ENVIRONMENT.sources}, give it per source`);
+  const maxText = env[INGEST_ENVIRONMENT.maxBodyBytes]?.trim();
   const maxBodyBytes = maxText ? Number(maxText) : 256 * 1024;
   if (!(Number.isSafeInteger(maxBodyBytes) && maxBodyBytes > 0))
-    problems.push(`MAX_BODY_BYTES must be a positive whole number (got "${maxText}")`);
-  const sources = parseSources(env.WEBHOOK_SOURCES, problems);
+    problems.push(`${INGEST_ENVIRONMENT.maxBodyBytes} must be a positive whole number (got "${maxText}")`);
+  const sources = parseSources(env[INGEST_ENVIRONMENT.sources] as string, problems);
   if (problems.length > 0) throw new ConfigError('ingest function', problems);
   return { queueUrl, maxBodyBytes, sources };
 }
@@ -72,18 +76,18 @@ function parseSources(text: string, problems: string[]): IngestSourceConfig[] {
   try {
     list = JSON.parse(text);
   } catch (error) {
-    problems.push(`WEBHOOK_SOURCES is not JSON (${(error as Error).message})`);
+    problems.push(`${INGEST_ENVIRONMENT.sources} is not JSON (${(error as Error).message})`);
     return [];
   }
   if (!Array.isArray(list) || list.length === 0) {
-    problems.push('WEBHOOK_SOURCES must be a JSON array of sources, at least one');
+    problems.push(`${INGEST_ENVIRONMENT.sources} must be a JSON array of sources, at least one`);
     return [];
   }
   const seen = new Set<string>();
   return list.map((item, index) => {
     const entry = (item ?? {}) as Record<string, unknown>;
     const name = String(entry.name ?? '');
-    const where = `WEBHOOK_SOURCES[${index}]${name ? ` ("${name}")` : ''}`;
+    const where = `${INGEST_ENVIRONMENT.sources}[${index}]${name ? ` ("${name}")` : ''}`;
     const problem = (text: string) => problems.push(`${where}: ${text}`);
     if (!SOURCE_NAME.test(name)) problem('name must be 1 to 64 letters, digits, ".", "_" or "-"');
     else if (seen.has(name)) problem('the name is given twice');

@@ -1,3 +1,4 @@
+import { INGEST_ENVIRONMENT } from '../../lib/contracts/environment.js';
 import type { SynthesizedStack } from './cloud-assembly.js';
 import type { LocalFunction } from './function-runtime.js';
 
@@ -49,10 +50,17 @@ export function webhookApiOf(
 
 /** The sources the ingest serves, each with its path: WEBHOOK_SOURCES, else its single source at `path`. */
 export function localWebhookSources(environment: Record<string, string>, path: string): LocalWebhookSource[] {
-  if (!environment.WEBHOOK_SOURCES) {
-    return [{ name: environment.WEBHOOK_SOURCE ?? '', scheme: environment.WEBHOOK_SCHEME ?? '', path }];
+  const list = environment[INGEST_ENVIRONMENT.sources];
+  if (!list) {
+    return [
+      {
+        name: environment[INGEST_ENVIRONMENT.source] ?? '',
+        scheme: environment[INGEST_ENVIRONMENT.scheme] ?? '',
+        path,
+      },
+    ];
   }
-  const sources = JSON.parse(environment.WEBHOOK_SOURCES) as { name: string; scheme: string | { name: string } }[];
+  const sources = JSON.parse(list) as { name: string; scheme: string | { name: string } }[];
   return sources.map((source) => ({
     name: source.name,
     scheme: typeof source.scheme === 'string' ? source.scheme : source.scheme.name,
