@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { WebhookPipeline, type WebhookPipelineProps } from 'txonce/cdk';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readAppContext } from '../../infra/app-context.js';
 import { acmeScheme } from '../support/acme-scheme.js';
 
 // One pipeline, several webhook sources: Stripe, GitHub and Shopify each at /webhooks/<name>, with
@@ -177,5 +178,21 @@ describe('WebhookPipeline with Stripe, GitHub and Shopify sources', () => {
       scheme: { ...big, name: `big${index}` },
     }));
     expect(() => synthesize({ sources }, false)).toThrow(/Lambda allows 4096. Use presets by name/);
+  });
+});
+
+describe("this repository's app: -c sources=...", () => {
+  const read = (values: Record<string, string>) => readAppContext((name) => values[name]);
+
+  it('names each source after its preset', () => {
+    expect(read({ sources: 'stripe, github,shopify' }).sources).toEqual(['stripe', 'github', 'shopify']);
+    expect(read({}).sources).toBeUndefined();
+  });
+
+  it('refuses a name that is no preset, and a scheme or source beside sources', () => {
+    expect(() => read({ sources: 'stripe,paypal' })).toThrow(
+      /sources: "paypal" is not a preset \(one of standard-webhooks, stripe/,
+    );
+    expect(() => read({ sources: 'stripe', scheme: 'github' })).toThrow(/leave scheme and source out/);
   });
 });
