@@ -5,22 +5,18 @@ import { readConsumerConfig } from '../../../functions/consumer/config.js';
 import { createConsumer } from '../../../functions/consumer/consumer.js';
 import { Idempotency } from '../../../lib/index.js';
 import { lambdaContext } from '../../../local/lambda-context.js';
-import { createTable, getItem, localClient } from '../../support/dynamo.js';
+import { type ConsumerTables, createConsumerTables } from '../../support/consumer-tables.js';
+import { getItem, localClient } from '../../support/dynamo.js';
 import { sqsEvent, sqsRecord } from '../../support/sqs-events.js';
 
 // The example consumer of a pipeline with several sources: a store per source, each record
 // committed under the namespace its `source` attribute names.
 
 const dynamo = localClient();
-let tables: { dedup: string; invoicesTable: string; customersTable: string };
+let tables: ConsumerTables;
 
 beforeAll(async () => {
-  const [dedup, invoicesTable, customersTable] = await Promise.all([
-    createTable(dynamo, 'dedup'),
-    createTable(dynamo, 'invoices'),
-    createTable(dynamo, 'customers'),
-  ]);
-  tables = { dedup, invoicesTable, customersTable };
+  tables = await createConsumerTables(dynamo);
 });
 
 function paid(source: string, key: string, invoiceId: string) {
