@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type { Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -41,20 +41,21 @@ export function ingestFunction(
     : {
         [INGEST_ENVIRONMENT.sources]: Stack.of(scope).toJsonString(sources.map((source) => sourceEntry(source, fifo))),
       };
-  if (!options.single) assertFitsLambda(sources, fifo);
+  const environment = {
+    [INGEST_ENVIRONMENT.queueUrl]: options.queue.queueUrl,
+    ...perSource,
+    [INGEST_ENVIRONMENT.maxBodyBytes]: maxBodyBytes,
+    [POWERTOOLS_ENVIRONMENT.serviceName]: INGEST_SERVICE,
+    [POWERTOOLS_ENVIRONMENT.metricsNamespace]: 'txonce',
+  };
+  if (!options.single) assertFitsLambda(environment, sources, fifo);
   const ingest = txonceFunction(scope, 'Ingest', {
     source: { prebuilt: 'ingest' },
     runtime: options.runtime,
     retention: options.retention,
     timeout: Duration.seconds(10),
     memorySize: 256,
-    environment: {
-      [INGEST_ENVIRONMENT.queueUrl]: options.queue.queueUrl,
-      ...perSource,
-      [INGEST_ENVIRONMENT.maxBodyBytes]: maxBodyBytes,
-      [POWERTOOLS_ENVIRONMENT.serviceName]: INGEST_SERVICE,
-      [POWERTOOLS_ENVIRONMENT.metricsNamespace]: 'txonce',
-    },
+    environment,
   });
   options.queue.grantSendMessages(ingest);
   for (const source of sources) source.secret.grantRead(ingest);
@@ -87,11 +88,19 @@ function sourceEntry(source: PipelineSource, fifo: boolean, secretId: string = s
  * Lambda refuses a deployment whose environment passes 4 KB: say so at synth, with the way out,
  * rather than in a failed CloudFormation update. ARNs and URLs are counted at their longest.
  */
-function assertFitsLambda(sources: PipelineSource[], fifo: boolean): void {
+function assertFitsLambda(environment: Record<string, string>, sources: PipelineSource[], fifo: boolean): void {
   const list = JSON.stringify(sources.map((source) => sourceEntry(source, fifo, 'x'.repeat(TOKEN_BYTES))));
-  const others =
-    'QUEUE_URL MAX_BODY_BYTES 262144 POWERTOOLS_SERVICE_NAME txonce-ingest POWERTOOLS_METRICS_NAMESPACE txonce NODE_OPTIONS --enable-source-maps WEBHOOK_SOURCES';
-  const bytes = Buffer.byteLength(list) + others.length + TOKEN_BYTES;
+  // txonceFunction adds NODE_OPTIONS (source maps) to every function's environment
+  const deployed = { NODE_OPTIONS: '--enable-source-maps', ...environment };
+  const bytes = Object.entries(deployed).reduce((sum, [name, value]) => {
+    const size =
+      name === INGEST_ENVIRONMENT.sources
+        ? Buffer.byteLength(list)
+        : Token.isUnresolved(value)
+          ? TOKEN_BYTES
+          : Buffer.byteLength(value);
+    return sum + name.length + size;
+  }, 0);
   if (bytes > LAMBDA_ENVIRONMENT_BYTES) {
     throw new Error(
       `WebhookPipeline: the ingest's environment would be about ${bytes} bytes with these ${sources.length} sources; ` +
