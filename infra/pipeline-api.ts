@@ -6,6 +6,7 @@ import {
   JsonSchemaVersion,
   LambdaIntegration,
   LogGroupLogDestination,
+  type MethodDeploymentOptions,
   MethodLoggingLevel,
   type Model,
   type RequestValidator,
@@ -35,7 +36,11 @@ export interface WebhookApiOptions {
  * signature headers, or a JSON source's body that is not an object, before any Lambda runs.
  */
 export function webhookApi(scope: Construct, options: WebhookApiOptions): RestApi {
-  const throttling = stageThrottling(options.sources.map((source) => source.definition));
+  // a single source's limits are the stage's; several: the stage's are the usual ones, and a
+  // source that never retries (GitHub) gets its own higher limits on its own method
+  const stage = options.single ? throttlingOf(options.sources[0].definition) : RETRYING_SENDER;
+  const given = options.throttlingRateLimit !== undefined || options.throttlingBurstLimit !== undefined;
+  const methodOptions = given || options.single ? undefined : perSourceThrottling(options.sources);
   // Access and execution logs need the account's API Gateway CloudWatch role (one per account and
   // region, shared by every REST API there): never created or changed here, so opt-in.
   const logging = options.apiLogging
@@ -56,8 +61,9 @@ export function webhookApi(scope: Construct, options: WebhookApiOptions): RestAp
       dataTraceEnabled: false, // execution logs must not hold webhook bodies
       metricsEnabled: true,
       tracingEnabled: true,
-      throttlingRateLimit: options.throttlingRateLimit ?? throttling.rateLimit,
-      throttlingBurstLimit: options.throttlingBurstLimit ?? throttling.burstLimit,
+      throttlingRateLimit: options.throttlingRateLimit ?? stage.rateLimit,
+      throttlingBurstLimit: options.throttlingBurstLimit ?? stage.burstLimit,
+      methodOptions,
     },
   });
   const validator = api.addRequestValidator('SignatureAndBody', {
@@ -107,13 +113,24 @@ const SIGNATURE_HEADERS: Record<string, string[]> = {
   github: ['X-Hub-Signature-256', 'X-GitHub-Delivery'],
 };
 
-/**
- * Stage throttling, for the most demanding source. Stripe, Standard Webhooks and most senders
- * retry a 429 with backoff for hours to days, so a tight limit only delays. GitHub never retries
- * a failed delivery: a 429 is a lost event until it is redelivered by hand, so its limit is set
- * well above a burst.
- */
-function stageThrottling(schemes: HmacSchemeDefinition[]): { rateLimit: number; burstLimit: number } {
-  const noRetry = schemes.some((scheme) => scheme.name === 'github');
-  return noRetry ? { rateLimit: 500, burstLimit: 1000 } : { rateLimit: 50, burstLimit: 100 };
+/** Stripe, Standard Webhooks and most senders retry a 429 with backoff for hours to days: a tight limit only delays. */
+const RETRYING_SENDER = { rateLimit: 50, burstLimit: 100 };
+/** GitHub never retries a failed delivery: a 429 is a lost event until redelivered by hand, so well above a burst. */
+const NON_RETRYING_SENDER = { rateLimit: 500, burstLimit: 1000 };
+
+function throttlingOf(scheme: HmacSchemeDefinition): { rateLimit: number; burstLimit: number } {
+  return scheme.name === 'github' ? NON_RETRYING_SENDER : RETRYING_SENDER;
+}
+
+/** Method-level limits for the sources whose sender does not retry, keyed as API Gateway keys them. */
+function perSourceThrottling(sources: PipelineSource[]): Record<string, MethodDeploymentOptions> | undefined {
+  const options = Object.fromEntries(
+    sources
+      .filter((source) => throttlingOf(source.definition) !== RETRYING_SENDER)
+      .map((source) => {
+        const { rateLimit, burstLimit } = throttlingOf(source.definition);
+        return [`/webhooks/${source.name}/POST`, { throttlingRateLimit: rateLimit, throttlingBurstLimit: burstLimit }];
+      }),
+  );
+  return Object.keys(options).length > 0 ? options : undefined;
 }

@@ -105,10 +105,10 @@ export interface WebhookPipelineProps {
    */
   maxConcurrency?: number;
   /**
-   * API Gateway stage throttling (requests/s and burst), shared by every source. Defaults: 50/100
-   * (Stripe, Standard Webhooks and most senders retry a 429 for hours or days); 500/1000 when a
-   * source is GitHub, which does not retry: a 429 there is a lost delivery until someone
-   * redelivers it.
+   * API Gateway stage throttling (requests/s and burst). Defaults: 50/100 (Stripe, Standard
+   * Webhooks and most senders retry a 429 for hours or days); 500/1000 for GitHub, which does not
+   * retry: a 429 there is a lost delivery until someone redelivers it. With `sources`, the stage
+   * keeps 50/100 and a GitHub source's method gets 500/1000; given, these apply to every source.
    */
   throttlingRateLimit?: number;
   throttlingBurstLimit?: number;

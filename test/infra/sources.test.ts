@@ -101,6 +101,28 @@ describe('WebhookPipeline with Stripe, GitHub and Shopify sources', () => {
     }
   });
 
+  it('throttles the stage for senders that retry, and gives GitHub, which never retries a 429, its own higher limits', () => {
+    const [stage] = ofType('AWS::ApiGateway::Stage');
+    const settings = stage.Properties.MethodSettings;
+    expect(settings).toContainEqual(
+      expect.objectContaining({
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        ThrottlingRateLimit: 50,
+        ThrottlingBurstLimit: 100,
+      }),
+    );
+    expect(settings).toContainEqual(
+      expect.objectContaining({
+        HttpMethod: 'POST',
+        ResourcePath: '/~1webhooks~1github',
+        ThrottlingRateLimit: 500,
+        ThrottlingBurstLimit: 1000,
+      }),
+    );
+    expect(settings).toHaveLength(2);
+  });
+
   it("names the consumer's namespaces: IDEMPOTENCY_SOURCES, not a single IDEMPOTENCY_SOURCE", () => {
     const consumer = three.resources[idOf(three.pipeline.consumer)].Properties.Environment.Variables;
     expect(consumer.IDEMPOTENCY_SOURCES).toBe('stripe,github,shopify');
