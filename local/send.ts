@@ -101,6 +101,8 @@ if (options.id && bodyId !== undefined && String(bodyId) !== options.id) {
   process.exit(EXIT.usage);
 }
 const id = options.id ?? (bodyId !== undefined ? String(bodyId) : `evt_${Date.now()}`);
+// the default body carries the id: for a scheme keyed by the body's digest, the same --id is the same event
+if (options.body === undefined) event.id = id;
 const signed = signForScheme(scheme, state.secret, {
   id,
   event,
