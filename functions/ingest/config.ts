@@ -1,5 +1,6 @@
 import type { WebhookScheme } from '../../lib/index.js';
 import { MESSAGE_GROUP_PATHS } from '../../lib/message-groups.js';
+import { ARCHIVE_BUCKET_VARIABLE } from '../../lib/webhook-archive.js';
 import { PIPELINE_SCHEMES } from '../../lib/webhook-presets.js';
 import { ConfigError } from '../shared/config-error.js';
 
@@ -16,6 +17,8 @@ export interface IngestConfig {
   toleranceSeconds: number;
   /** FIFO queues: dot paths into the body naming the event's entity (its message group), tried in order */
   messageGroupPaths: string[];
+  /** the archive bucket (ARCHIVE_BUCKET); unset: accepted webhooks are not archived */
+  archiveBucket: string | undefined;
 }
 
 /** SQS takes messages up to 1 MiB with attributes; 256 KiB leaves room and fits older quotas. */
@@ -38,7 +41,18 @@ export function readIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
   const toleranceSeconds = positiveInteger(env.WEBHOOK_TOLERANCE_SECONDS, 300, 'WEBHOOK_TOLERANCE_SECONDS', problems);
   const messageGroupPaths = pathList(env.MESSAGE_GROUP_PATHS, scheme, problems);
   if (problems.length > 0) throw new ConfigError('ingest function', problems);
-  return { queueUrl, scheme, source, secretId, secret, maxBodyBytes, toleranceSeconds, messageGroupPaths };
+  const archiveBucket = env[ARCHIVE_BUCKET_VARIABLE]?.trim() || undefined;
+  return {
+    queueUrl,
+    scheme,
+    source,
+    secretId,
+    secret,
+    maxBodyBytes,
+    toleranceSeconds,
+    messageGroupPaths,
+    archiveBucket,
+  };
 }
 
 function positiveInteger(text: string | undefined, fallback: number, name: string, problems: string[]): number {

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { usableSecrets } from '../../lib/index.js';
+import { s3ArchiveWriter } from './archive.js';
 import { readIngestConfig } from './config.js';
 import { createIngest } from './ingest.js';
 import { parseSecretList, secretsManagerSource } from './secrets.js';
@@ -22,5 +23,6 @@ export const handler = createIngest({
   maxBodyBytes: config.maxBodyBytes,
   toleranceSeconds: config.toleranceSeconds,
   messageGroupPaths: config.messageGroupPaths,
+  archive: config.archiveBucket ? s3ArchiveWriter(config.archiveBucket) : undefined,
   logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'txonce-ingest' }),
 });

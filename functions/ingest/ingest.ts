@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
@@ -11,6 +10,8 @@ import {
   verifyWebhook,
   type WebhookScheme,
 } from '../../lib/index.js';
+import { type WebhookMessage, webhookMessageInput } from '../../lib/webhook-message.js';
+import { ARCHIVE_FAILED, type ArchiveWriter, archiveEntry } from './archive.js';
 import { messageGroupId } from './message-group.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -26,19 +27,21 @@ export interface IngestDependencies {
   /** FIFO: dot paths into the body naming the entity (the message group); default: every event its own group */
   messageGroupPaths?: readonly string[];
   logger: Logger;
+  /** Keeps each accepted webhook (the archive); default: none */
+  archive?: ArchiveWriter;
 }
 
 /**
  * The webhook receiver: verify the signature (401; 400 for a malformed header) → body size
- * (413) → content type (415) → a UTF-8 JSON object (400) → the idempotency key → SendMessage →
- * 202 { id }. Every rejection enqueues nothing,
+ * (413) → content type (415) → a UTF-8 JSON object (400) → the idempotency key → SendMessage
+ * (and, beside it, the archive write) → 202 { id }. Every rejection enqueues nothing,
  * and a failed SendMessage is a 503, so the sender retries: never a 2xx for an event that is
- * not durably in the queue.
+ * not durably in the queue. A failed archive write alone is logged, not answered 5xx: the event
+ * is queued, and the archive is for recovery, not delivery (docs/archive.md).
  */
 export function createIngest(
   deps: IngestDependencies,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
-  const fifo = deps.queueUrl.endsWith('.fifo');
   const verified = middy<APIGatewayProxyEvent, APIGatewayProxyResult | undefined>()
     .use(verifyWebhook({ scheme: deps.scheme, secrets: deps.secrets, toleranceSeconds: deps.toleranceSeconds }))
     .handler(async (event) => {
@@ -71,28 +74,28 @@ export function createIngest(
       const key = idempotencyKey(webhook, body);
       if (!key) return reply(400, 'The event has no id: a Stripe event body needs a string "id".');
 
-      try {
-        await deps.sqs.send(
-          new SendMessageCommand({
-            QueueUrl: deps.queueUrl,
-            MessageBody: text,
-            MessageAttributes: {
-              idempotencyKey: attribute(key),
-              source: attribute(deps.source),
-              scheme: attribute(deps.scheme),
-              receivedAt: attribute(new Date().toISOString()),
-              // GitHub: the unsigned delivery id, for tracing only (the key is the body's digest)
-              ...(webhook.deliveryId ? { deliveryId: attribute(webhook.deliveryId) } : {}),
-            },
-            // FIFO: one group per entity keeps its events in order while other entities run in
-            // parallel; SQS drops a resend of the same key for 5 minutes.
-            MessageGroupId: fifo ? messageGroupId(body, deps.messageGroupPaths ?? [], deps.source, key) : undefined,
-            MessageDeduplicationId: fifo ? createHash('sha256').update(key).digest('hex') : undefined,
-          }),
-        );
-      } catch (error) {
-        deps.logger.error('could not enqueue the webhook', { webhookId: key, error: error as Error });
+      const message: WebhookMessage = {
+        source: deps.source,
+        scheme: deps.scheme,
+        key,
+        body: text,
+        receivedAt: new Date().toISOString(),
+        deliveryId: webhook.deliveryId,
+        // FIFO: one group per entity keeps its events in order while other entities run in parallel
+        messageGroupId: messageGroupId(body, deps.messageGroupPaths ?? [], deps.source, key),
+      };
+      // the archive write runs beside the enqueue (no added latency); only the enqueue decides
+      // the answer (docs/archive.md)
+      const [enqueued, archived] = await Promise.allSettled([
+        deps.sqs.send(new SendMessageCommand(webhookMessageInput(deps.queueUrl, message))),
+        deps.archive?.(archiveEntry(message, event, webhook)),
+      ]);
+      if (enqueued.status === 'rejected') {
+        deps.logger.error('could not enqueue the webhook', { webhookId: key, error: enqueued.reason as Error });
         return reply(503, 'The event could not be queued; please retry.', { 'retry-after': '5' });
+      }
+      if (archived.status === 'rejected') {
+        deps.logger.error(ARCHIVE_FAILED, { webhookId: key, receivedAt: message.receivedAt, error: archived.reason });
       }
       deps.logger.info('webhook accepted', {
         webhookId: key,
@@ -138,8 +141,4 @@ function reasonOf(response: APIGatewayProxyResult): string {
   } catch {
     return 'unknown';
   }
-}
-
-function attribute(value: string) {
-  return { DataType: 'String', StringValue: value };
 }
