@@ -30,6 +30,7 @@ import { PipelineMonitoring } from './pipeline-monitoring.js';
 import { allowRedriveFrom } from './redrive-allow-policy.js';
 import { EVENT_QUEUE, WEBHOOK_ENDPOINT } from './settings.js';
 import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
+import { pipelineArchive, type WebhookArchive, type WebhookArchiveProps } from './webhook-archive.js';
 
 /**
  * The signature scheme a `WebhookPipeline`'s ingest verifies (the list is lib/webhook-presets.ts's
@@ -180,6 +181,11 @@ export interface WebhookPipelineProps {
   production?: boolean;
   /** Age of the oldest queued message that raises an alarm. Default 15 minutes. */
   maxMessageAge?: Duration;
+  /**
+   * The archive of accepted webhooks in S3, for `txonce replay` (docs/archive.md). Default: on,
+   * kept 90 days (about $5 per million webhooks, almost all of it S3 PUT requests); false: none.
+   */
+  archive?: WebhookArchiveProps | false;
   /** A transactional outbox for the consumer (`tx.emit`) and its publisher. Default: none. */
   outbox?: Omit<OutboxProps, 'retention' | 'removalPolicy' | 'deletionProtection' | 'encryption' | 'runtime'>;
 }
@@ -213,6 +219,8 @@ export class WebhookPipeline extends Construct {
   readonly webhookSecret: ISecret;
   readonly monitoring: PipelineMonitoring;
   readonly outbox: Outbox | undefined;
+  /** The archive of accepted webhooks (unless `archive: false`). */
+  readonly archive: WebhookArchive | undefined;
   /** Sets the DLQ's redrive-allow policy (only the queue may use it) once both queues exist. */
   readonly redriveAllowPolicy: Construct;
   readonly webAclAssociation: CfnWebACLAssociation | undefined;
@@ -301,6 +309,7 @@ export class WebhookPipeline extends Construct {
     });
     this.queue.grantSendMessages(this.ingest);
     this.webhookSecret.grantRead(this.ingest);
+    this.archive = pipelineArchive(this, props.archive, this.ingest, removalPolicy);
 
     const consumerService = 'txonce-consumer';
     this.consumer = txonceFunction(this, 'Consumer', {

@@ -308,11 +308,12 @@ const statements = (role: 'Ingest' | 'Consumer' | 'OutboxPublisher') => {
 describe('least privilege', () => {
   const actions = (role: 'Ingest' | 'Consumer') => statements(role).flatMap((statement) => statement.Action);
 
-  it('lets the ingest only send to its queue and read its secret (and write its logs and traces)', () => {
+  it('lets the ingest only send to its queue, read its secret and archive (and write its logs and traces)', () => {
     expect(actions('Ingest').sort()).toEqual(
       [
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        's3:PutObject',
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
         'sqs:GetQueueAttributes',
