@@ -16,11 +16,14 @@ import { inspectRecord } from './inspect.js';
 import { listOutbox, type OutboxEntry, republish } from './outbox.js';
 import { progress } from './progress.js';
 import { queueCounts, redrive } from './redrive.js';
+import { addReplayCommand } from './replay-command.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const program = new Command('txonce')
-  .description('Operate a txonce pipeline: redrive the DLQ, list dead letters, inspect dedup records.')
+  .description(
+    'Operate a txonce pipeline: redrive the DLQ, list dead letters, inspect dedup records, replay the archive.',
+  )
   .version(packageJson.version, '-V, --version', 'print the version')
   .exitOverride()
   .addHelpText(
@@ -255,6 +258,8 @@ program
       console.log(JSON.stringify(record, null, 2));
     });
   });
+
+addReplayCommand(program, { connection, localState, required, run, positive, nonNegative });
 
 try {
   await program.parseAsync();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -90,6 +91,8 @@ export interface LocalResources {
   queueArn: string;
   deadLetterQueueUrl: string;
   deadLetterQueueArn: string;
+  /** the webhook archive (moto S3); '' when the template has none */
+  archiveBucket: string;
 }
 
 export interface LocalStack {
@@ -192,6 +195,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sqs = new SQSClient({ endpoint: proxy.url, region, credentials: LOCAL_CREDENTIALS });
     const sns = new SNSClient({ endpoint: motoServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
     const secrets = new SecretsManagerClient({ endpoint: motoServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
+    const s3 = new S3Client({
+      endpoint: motoServer.endpoint,
+      region,
+      credentials: LOCAL_CREDENTIALS,
+      forcePathStyle: true,
+    });
     const runtimeEnvironment = {
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
@@ -227,7 +236,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       provisionTemplate({
         stackName: assembly.stackName,
         template: withVisibilityTimeout(assembly, options.visibilityTimeoutSeconds),
-        clients: { dynamo, sqs, sns, secrets },
+        clients: { dynamo, sqs, sns, secrets, s3 },
         secretValues: api?.secretId ? { [api.secretId]: secret } : {},
         moreReferences: {
           ref: (id) => functionReferences(functions).ref?.(id) ?? apiReference(assembly, id),
@@ -518,6 +527,7 @@ async function localNames(
     queueArn: queue.arn,
     deadLetterQueueUrl: deadLetterQueue.url,
     deadLetterQueueArn: deadLetterQueue.arn,
+    archiveBucket: outputs.ArchiveBucketName ?? '',
   };
 }
 
