@@ -16,6 +16,7 @@ const RELEASE_SUITES = [
   'test/local-template.test.ts',
   'test/local-recovery.test.ts',
   'test/local-journal.test.ts',
+  'test/local-replay.test.ts',
   'test/chaos.test.ts',
   'test/local-security.test.ts',
   'test/bench.test.ts',

@@ -88,7 +88,7 @@ export function addReplayCommand(program: Command, cli: CliContext): void {
         const connection = clients(cli.connection());
         const secrets = flags.trustArchive ? undefined : await currentSecrets(flags, local, connection.secrets);
         const table = flags.table ?? (flags.into ? undefined : local?.resources.dedupTable);
-        const bar = progress(flags.dryRun ? 'replay (dry run)' : 'replay', 'events');
+        const bar = progress(flags.dryRun ? 'replay (dry run)' : 'replay', 'archived webhooks');
         const stop = new AbortController();
         const interrupt = () => {
           if (stop.signal.aborted) process.exit(EXIT.interrupted);
