@@ -32,7 +32,19 @@ export const DEFAULT_ARCHIVE_RETENTION_DAYS = 90;
 /**
  * An S3 bucket that keeps each accepted webhook as one object, laid out by source and time, for
  * `txonce replay`: encrypted (S3 managed keys), TLS only, public access blocked, objects owned
- * by the bucket owner, expired after the retention.
+ * by the bucket owner, expired after the retention. `WebhookPipeline` makes one (its `archive`
+ * prop); make your own for an ingest of your own.
+ *
+ * @example
+ * ```ts
+ * import { App, Duration, Stack } from 'aws-cdk-lib';
+ * import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+ * import { WebhookArchive } from 'txonce/cdk';
+ *
+ * const stack = new Stack(new App(), 'webhooks');
+ * const archive = new WebhookArchive(stack, 'Archive', { retention: Duration.days(30) });
+ * export const grantTo = (ingest: LambdaFunction) => archive.grantWrite(ingest); // s3:PutObject only
+ * ```
  */
 export class WebhookArchive extends Construct {
   readonly bucket: Bucket;
