@@ -13,6 +13,7 @@ import {
 import { explain } from './errors.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { inspectRecord } from './inspect.js';
+import { stopOnInterrupt } from './interrupt.js';
 import { listOutbox, type OutboxEntry, republish } from './outbox.js';
 import { progress } from './progress.js';
 import { queueCounts, redrive } from './redrive.js';
@@ -94,14 +95,7 @@ program
       const queueUrl = required(dlqUrl ?? defaultDlq(), 'dlq-url');
       await run({ queueUrl }, async () => {
         const bar = progress('redrive', 'moved');
-        const stop = new AbortController();
-        const interrupt = () => {
-          if (stop.signal.aborted) process.exit(EXIT.interrupted);
-          process.stderr.write('\nstopping after the current message (Ctrl-C again to quit at once)...\n');
-          stop.abort();
-        };
-        process.on('SIGINT', interrupt);
-        process.on('SIGTERM', interrupt);
+        const stop = stopOnInterrupt('message');
         const result = await redrive({
           sqs: clients(connection()).sqs,
           dlqUrl: queueUrl,

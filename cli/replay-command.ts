@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { parseSecretList } from '../lib/secret-list.js';
 import { type ConnectionOptions, clients, type LocalState } from './clients.js';
 import { EXIT, UsageError } from './exit-codes.js';
+import { stopOnInterrupt } from './interrupt.js';
 import { progress } from './progress.js';
 import { type ReplayReport, replayArchive } from './replay.js';
 
@@ -89,14 +90,7 @@ export function addReplayCommand(program: Command, cli: CliContext): void {
         const secrets = flags.trustArchive ? undefined : await currentSecrets(flags, local, connection.secrets);
         const table = flags.table ?? (flags.into ? undefined : local?.resources.dedupTable);
         const bar = progress(flags.dryRun ? 'replay (dry run)' : 'replay', 'archived webhooks');
-        const stop = new AbortController();
-        const interrupt = () => {
-          if (stop.signal.aborted) process.exit(EXIT.interrupted);
-          process.stderr.write('\nstopping after the current event (Ctrl-C again to quit at once)...\n');
-          stop.abort();
-        };
-        process.on('SIGINT', interrupt);
-        process.on('SIGTERM', interrupt);
+        const stop = stopOnInterrupt('event');
         const report = await replayArchive({
           s3: connection.s3,
           sqs: connection.sqs,
@@ -123,8 +117,7 @@ export function addReplayCommand(program: Command, cli: CliContext): void {
           },
         }).finally(() => {
           bar.stop();
-          process.off('SIGINT', interrupt);
-          process.off('SIGTERM', interrupt);
+          stop.release();
         });
         console.log(describeReport(report, { source, from: flags.from, to, queueUrl }));
         if (report.interrupted) process.exitCode = EXIT.interrupted;

@@ -1,62 +1,28 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeleteCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { recordKey } from '../lib/index.js';
-import type { LocalStack } from '../local/stack.js';
-import { runCommandAsync, startCommand, TXONCE_CLI, tsNode } from './support/processes.js';
-import { eventually } from './support/sqs.js';
-import { synthesizeStack } from './support/template.js';
+import { npmStartSuite } from './support/local-stack.js';
+import { runCommandAsync, TXONCE_CLI, tsNode } from './support/processes.js';
 
 // The issue's "done when", on the local stack as `npm start` runs it: the demo's 300 webhooks,
 // then `txonce replay` of the whole window changes nothing; a simulated loss of 20 invoices
 // (their effects and dedup records deleted by hand), replayed, is exact again.
 
 const stateFile = join(mkdtempSync(join(tmpdir(), 'txonce-replay-')), 'local.json');
-let started: ReturnType<typeof startCommand>;
-let stack: LocalStack;
-let dynamo: DynamoDBDocumentClient;
+const local = npmStartSuite(stateFile);
 let from: string;
 let committed: number;
-
-beforeAll(async () => {
-  started = startCommand('npm', ['start'], {
-    PORT: '0',
-    TXONCE_STATE_FILE: stateFile,
-    TXONCE_CDK_OUT: synthesizeStack(),
-  });
-  await eventually(
-    'npm start reports ready',
-    async () => started.output().includes('txonce local stack ready'),
-    60_000,
-  );
-  stack = JSON.parse(readFileSync(stateFile, 'utf8'));
-  dynamo = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: stack.dynamoEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    }),
-  );
-}, 90_000);
-
-afterAll(() => {
-  try {
-    started?.interrupt('SIGKILL');
-  } catch {
-    // already gone
-  }
-});
 
 async function scan(table: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await dynamo.send(
-      new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }),
-    );
+    const page = await local
+      .dynamo()
+      .send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }));
     items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start);
@@ -65,8 +31,8 @@ async function scan(table: string): Promise<Record<string, unknown>[]> {
 
 /** What the business tables hold: each customer's total and count, and the invoices. */
 async function effects() {
-  const customers = await scan(stack.resources.customersTable);
-  const invoices = await scan(stack.resources.invoicesTable);
+  const customers = await scan(local.stack().resources.customersTable);
+  const invoices = await scan(local.stack().resources.invoicesTable);
   return {
     customers: Object.fromEntries(customers.map((item) => [item.pk, [item.paidTotal, item.invoiceCount]])),
     invoices: invoices.map((item) => item.pk).sort(),
@@ -116,23 +82,29 @@ describe('txonce replay on the local stack', () => {
 
   it('20 invoices lost by hand (effects and dedup records), replayed: exact again', async () => {
     const before = await effects();
-    const lost = (await scan(stack.resources.invoicesTable)).slice(0, 20);
-    const outbox = await scan(stack.resources.outboxTable);
+    const lost = (await scan(local.stack().resources.invoicesTable)).slice(0, 20);
+    const outbox = await scan(local.stack().resources.outboxTable);
     for (const invoice of lost) {
       const key = String(invoice.pk).replace(/^inv_/, 'msg_');
-      const record = recordKey(stack.source, key);
-      await dynamo.send(new DeleteCommand({ TableName: stack.resources.invoicesTable, Key: { pk: invoice.pk } }));
-      await dynamo.send(
+      const record = recordKey(local.stack().source, key);
+      await local
+        .dynamo()
+        .send(new DeleteCommand({ TableName: local.stack().resources.invoicesTable, Key: { pk: invoice.pk } }));
+      await local.dynamo().send(
         new UpdateCommand({
-          TableName: stack.resources.customersTable,
+          TableName: local.stack().resources.customersTable,
           Key: { pk: invoice.customerId },
           UpdateExpression: 'ADD paidTotal :minus, invoiceCount :one',
           ExpressionAttributeValues: { ':minus': -Number(invoice.amount), ':one': -1 },
         }),
       );
-      await dynamo.send(new DeleteCommand({ TableName: stack.resources.dedupTable, Key: { pk: record } }));
+      await local
+        .dynamo()
+        .send(new DeleteCommand({ TableName: local.stack().resources.dedupTable, Key: { pk: record } }));
       for (const message of outbox.filter((item) => item.sourceKey === record))
-        await dynamo.send(new DeleteCommand({ TableName: stack.resources.outboxTable, Key: { pk: message.pk } }));
+        await local
+          .dynamo()
+          .send(new DeleteCommand({ TableName: local.stack().resources.outboxTable, Key: { pk: message.pk } }));
     }
     expect(await effects()).not.toEqual(before);
 
