@@ -7,6 +7,7 @@ import { createConsumer } from '../functions/consumer/consumer.js';
 import { s3ArchiveWriter } from '../functions/ingest/archive.js';
 import { createIngest } from '../functions/ingest/ingest.js';
 import { Idempotency } from '../lib/index.js';
+import { ARCHIVE_FORMAT, type ArchivedWebhook, archiveObjectKey } from '../lib/webhook-archive.js';
 import { type RunningGateway, startHttpGateway } from '../local/http-gateway.js';
 import { SqsPoller } from '../local/sqs-poller.js';
 import { createTable, localClient, scanAll } from './support/dynamo.js';
@@ -248,5 +249,40 @@ describe('replay of an archived window', () => {
     } finally {
       await newConsumer.stop();
     }
+  });
+});
+
+describe('verifying an old event again', () => {
+  it('an event archived 30 days ago still verifies: its timestamp is judged as of when it was received', async () => {
+    const receivedAt = new Date(Date.now() - 30 * 86_400_000);
+    const body = JSON.stringify({
+      type: 'invoice.paid',
+      data: { invoiceId: 'inv_old', customerId: 'cus_old', amount: 1 },
+    });
+    const headers = signStandardWebhooks(secret, 'msg_old', body, receivedAt);
+    const entry: ArchivedWebhook = {
+      format: ARCHIVE_FORMAT,
+      source: 'billing',
+      scheme: 'standard-webhooks',
+      key: 'msg_old',
+      receivedAt: receivedAt.toISOString(),
+      messageGroupId: 'billing:event:msg_old',
+      headers,
+      body,
+      verdict: { verified: true, signedAt: receivedAt.toISOString() },
+    };
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: archiveObjectKey('billing', 'msg_old', receivedAt),
+        Body: JSON.stringify(entry),
+      }),
+    );
+
+    const report = await replay(new Date(receivedAt.getTime() - 1000), new Date(receivedAt.getTime() + 1000), {
+      dryRun: true,
+    });
+
+    expect(report).toMatchObject({ found: 1, events: 1, failed: [] });
   });
 });
