@@ -1,9 +1,13 @@
-import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { RECORD, recordKey } from '../lib/record.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { recordKey } from '../lib/store/dedup-key.js';
+import { readRecords } from '../lib/store/dedup-record-reads.js';
+
+/** The store's default TTL attribute: an expired record that DynamoDB has not deleted yet counts as absent. */
+const TTL_ATTRIBUTE = 'expiresAt';
 
 /**
- * Which of these keys have a dedup record under `namespace`: the events already applied. Strongly
- * consistent reads, 100 keys a request (BatchGetItem's limit), unprocessed keys asked again.
+ * Which of these keys have a dedup record under `namespace`: the events already applied. Read as
+ * the store's precheck reads them (BatchGetItem, 100 keys a call), strongly consistent.
  */
 export async function appliedKeys(options: {
   dynamo: DynamoDBDocumentClient;
@@ -11,34 +15,12 @@ export async function appliedKeys(options: {
   namespace: string;
   keys: readonly string[];
 }): Promise<Set<string>> {
-  const { dynamo, table, namespace } = options;
-  const byRecord = new Map(options.keys.map((key) => [recordKey(namespace, key), key]));
+  const byRecord = new Map(options.keys.map((key) => [recordKey(options.namespace, key), key]));
+  const records = await readRecords(
+    { client: options.dynamo, tableName: options.table, ttlAttribute: TTL_ATTRIBUTE, consistentRead: true },
+    byRecord.keys(),
+  );
   const applied = new Set<string>();
-  const records = [...byRecord.keys()];
-  for (let start = 0; start < records.length; start += 100) {
-    let keys: Record<string, unknown>[] | undefined = records
-      .slice(start, start + 100)
-      .map((pk) => ({ [RECORD.key]: pk }));
-    for (let round = 0; keys && keys.length > 0; round++) {
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
-      const answer: BatchGetCommandOutput = await dynamo.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [table]: {
-              Keys: keys,
-              ProjectionExpression: '#pk',
-              ExpressionAttributeNames: { '#pk': RECORD.key },
-              ConsistentRead: true,
-            },
-          },
-        }),
-      );
-      for (const item of answer.Responses?.[table] ?? []) {
-        const key = byRecord.get(String(item[RECORD.key]));
-        if (key !== undefined) applied.add(key);
-      }
-      keys = answer.UnprocessedKeys?.[table]?.Keys;
-    }
-  }
+  for (const [record, item] of records) if (item) applied.add(byRecord.get(record) as string);
   return applied;
 }

@@ -1,6 +1,6 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { type Command, InvalidArgumentError } from 'commander';
-import { parseSecretList } from '../lib/secret-list.js';
+import { parseSecretList } from '../lib/webhooks/secret-list.js';
 import { type ConnectionOptions, clients, type LocalState } from './clients.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { stopOnInterrupt } from './interrupt.js';

@@ -3,7 +3,7 @@ import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ARCHIVE_BUCKET_VARIABLE } from '../lib/webhook-archive.js';
+import { INGEST_ENVIRONMENT } from '../lib/contracts/environment.js';
 import { acknowledgeArchiveFindings, acknowledgeArchiveWriter } from './webhook-archive-findings.js';
 
 /**
@@ -98,7 +98,7 @@ export function pipelineArchive(
   if (props === false) return undefined;
   const archive = new WebhookArchive(pipeline, 'Archive', { removalPolicy, ...props });
   archive.grantWrite(ingest);
-  ingest.addEnvironment(ARCHIVE_BUCKET_VARIABLE, archive.bucket.bucketName);
+  ingest.addEnvironment(INGEST_ENVIRONMENT.archiveBucket, archive.bucket.bucketName);
   new CfnOutput(pipeline, 'ArchiveBucketName', {
     value: archive.bucket.bucketName,
     description: 'Accepted webhooks, by source and time (txonce replay)',

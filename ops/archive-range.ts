@@ -5,7 +5,7 @@ import {
   archiveKeyAt,
   archiveKeyTime,
   archiveSourcePrefix,
-} from '../lib/webhook-archive.js';
+} from '../lib/webhooks/archive-layout.js';
 
 // Reading the webhook archive (lib/webhook-archive.ts lays it out): what `txonce replay` lists and
 // reads, kept apart from the CLI so the local stack and tests read it the same way.

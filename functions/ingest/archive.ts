@@ -1,8 +1,13 @@
 import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { lowerCaseHeaders, resolveWebhookScheme, type VerifiedWebhook, type WebhookScheme } from '../../lib/index.js';
-import { ARCHIVE_FORMAT, type ArchivedWebhook, archiveObjectKey, headersToKeep } from '../../lib/webhook-archive.js';
-import type { WebhookMessage } from '../../lib/webhook-message.js';
+import {
+  ARCHIVE_FORMAT,
+  type ArchivedWebhook,
+  archiveObjectKey,
+  headersToKeep,
+} from '../../lib/webhooks/archive-layout.js';
+import type { WebhookMessage } from '../../lib/webhooks/queued-message.js';
 import { INGEST_SQS_TIMEOUTS } from './sqs-client.js';
 
 /** The log message of an accepted webhook the archive does not hold (a metric filter counts it). */

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { POWERTOOLS_ENVIRONMENT } from '../../lib/contracts/environment.js';
 import { usableSecrets } from '../../lib/index.js';
 import { s3ArchiveWriter } from './archive.js';
 import { readIngestConfig } from './config.js';
@@ -24,5 +25,5 @@ export const handler = createIngest({
   toleranceSeconds: config.toleranceSeconds,
   messageGroupPaths: config.messageGroupPaths,
   archive: config.archiveBucket ? s3ArchiveWriter(config.archiveBucket) : undefined,
-  logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'txonce-ingest' }),
+  logger: new Logger({ serviceName: process.env[POWERTOOLS_ENVIRONMENT.serviceName] ?? 'txonce-ingest' }),
 });

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { EVENT_ATTRIBUTES } from '../../lib/contracts/sqs-attributes.js';
 import {
   lowerCaseHeaders,
   type SecretSource,
@@ -10,7 +11,7 @@ import {
   verifyWebhook,
   type WebhookScheme,
 } from '../../lib/index.js';
-import { type WebhookMessage, webhookMessageInput } from '../../lib/webhook-message.js';
+import { type WebhookMessage, webhookMessageInput } from '../../lib/webhooks/queued-message.js';
 import { ARCHIVE_FAILED, type ArchiveWriter, archiveEntry } from './archive.js';
 import { messageGroupId } from './message-group.js';
 

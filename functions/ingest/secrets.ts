@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecretSource } from '../../lib/index.js';
-import { parseSecretList } from '../../lib/secret-list.js';
+import { parseSecretList } from '../../lib/webhooks/secret-list.js';
 
 // shared with `txonce replay`, which verifies archived webhooks against the same secret
 export { parseSecretList };

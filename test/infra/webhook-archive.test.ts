@@ -3,7 +3,9 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { WebhookPipeline, type WebhookPipelineProps } from '../../infra/index.js';
-import { ARCHIVE_BUCKET_VARIABLE } from '../../lib/webhook-archive.js';
+import { INGEST_ENVIRONMENT } from '../../lib/contracts/environment.js';
+
+const ARCHIVE_BUCKET_VARIABLE = INGEST_ENVIRONMENT.archiveBucket;
 
 // cdk-nag (both packs) and cfn-lint run over the bucket in test/infra/stack.test.ts's variants.
 
