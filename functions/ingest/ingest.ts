@@ -2,7 +2,6 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { EVENT_ATTRIBUTES } from '../../lib/contracts/sqs-attributes.js';
 import {
   lowerCaseHeaders,
   type SecretSource,
