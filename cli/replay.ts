@@ -101,10 +101,12 @@ export async function replayArchive(options: ReplayOptions): Promise<ReplayRepor
 
   for (let start = 0; start < objectKeys.length && !signal?.aborted; start += CHUNK) {
     const chunk = objectKeys.slice(start, start + CHUNK);
-    const entries = await Promise.all(chunk.map((objectKey) => readVerified(objectKey, options, report.failed)));
-    const fresh = entries.filter((entry): entry is ArchivedWebhook => {
-      if (!entry || seen.has(entry.key)) return false;
-      seen.add(entry.key);
+    const entries = await Promise.all(
+      chunk.map(async (objectKey) => ({ objectKey, entry: await readVerified(objectKey, options, report.failed) })),
+    );
+    const fresh = entries.filter((read): read is { objectKey: string; entry: ArchivedWebhook } => {
+      if (!read.entry || seen.has(read.entry.key)) return false;
+      seen.add(read.entry.key);
       return true;
     });
     report.events += fresh.length;
@@ -113,12 +115,12 @@ export async function replayArchive(options: ReplayOptions): Promise<ReplayRepor
           dynamo: options.dynamo as DynamoDBDocumentClient,
           table: options.dedupTable as string,
           namespace,
-          keys: fresh.map((entry) => entry.key),
+          keys: fresh.map(({ entry }) => entry.key),
         })
       : new Set<string>();
     if (report.alreadyApplied !== undefined) report.alreadyApplied += applied.size;
     done += chunk.length - fresh.length;
-    for (const entry of fresh) {
+    for (const { objectKey, entry } of fresh) {
       if (signal?.aborted) break;
       if (!report.dryRun) {
         if (pace) await sleep(Math.max(0, lastSend + pace - Date.now()));
@@ -128,7 +130,7 @@ export async function replayArchive(options: ReplayOptions): Promise<ReplayRepor
           report.enqueued++;
           if (!applied.has(entry.key)) enqueuedNew.push(entry.key);
         } catch (error) {
-          report.failed.push({ objectKey: '', key: entry.key, why: `not enqueued: ${(error as Error).message}` });
+          report.failed.push({ objectKey, key: entry.key, why: `not enqueued: ${(error as Error).message}` });
         }
       }
       options.onProgress?.(++done, objectKeys.length);

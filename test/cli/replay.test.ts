@@ -252,37 +252,61 @@ describe('replay of an archived window', () => {
   });
 });
 
-describe('verifying an old event again', () => {
-  it('an event archived 30 days ago still verifies: its timestamp is judged as of when it was received', async () => {
-    const receivedAt = new Date(Date.now() - 30 * 86_400_000);
-    const body = JSON.stringify({
-      type: 'invoice.paid',
-      data: { invoiceId: 'inv_old', customerId: 'cus_old', amount: 1 },
-    });
-    const headers = signStandardWebhooks(secret, 'msg_old', body, receivedAt);
-    const entry: ArchivedWebhook = {
-      format: ARCHIVE_FORMAT,
-      source: 'billing',
-      scheme: 'standard-webhooks',
-      key: 'msg_old',
-      receivedAt: receivedAt.toISOString(),
-      messageGroupId: 'billing:event:msg_old',
-      headers,
-      body,
-      verdict: { verified: true, signedAt: receivedAt.toISOString() },
-    };
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: archiveObjectKey('billing', 'msg_old', receivedAt),
-        Body: JSON.stringify(entry),
-      }),
-    );
+/** Archives one event as the ingest would have on `receivedAt` (signed then); its one-second window. */
+async function archivedAt(key: string, receivedAt: Date): Promise<[Date, Date]> {
+  const body = JSON.stringify({
+    type: 'invoice.paid',
+    data: { invoiceId: `inv_${key}`, customerId: 'cus_old', amount: 1 },
+  });
+  const entry: ArchivedWebhook = {
+    format: ARCHIVE_FORMAT,
+    source: 'billing',
+    scheme: 'standard-webhooks',
+    key,
+    receivedAt: receivedAt.toISOString(),
+    messageGroupId: `billing:event:${key}`,
+    headers: signStandardWebhooks(secret, key, body, receivedAt),
+    body,
+    verdict: { verified: true, signedAt: receivedAt.toISOString() },
+  };
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: archiveObjectKey('billing', key, receivedAt),
+      Body: JSON.stringify(entry),
+    }),
+  );
+  return [new Date(receivedAt.getTime() - 500), new Date(receivedAt.getTime() + 500)];
+}
 
-    const report = await replay(new Date(receivedAt.getTime() - 1000), new Date(receivedAt.getTime() + 1000), {
-      dryRun: true,
-    });
+describe('an old event, and a queue that refuses', () => {
+  it('an event archived 30 days ago still verifies: its timestamp is judged as of when it was received', async () => {
+    const [from, to] = await archivedAt('msg_old', new Date(Date.now() - 30 * 86_400_000));
+
+    const report = await replay(from, to, { dryRun: true });
 
     expect(report).toMatchObject({ found: 1, events: 1, failed: [] });
+  });
+
+  it('a SendMessage that fails is counted as failed, with the key and why, and nothing is counted as enqueued', async () => {
+    const [from, to] = await archivedAt('msg_refused', new Date(Date.now() - 40 * 86_400_000));
+    const refusing = localSqs();
+    refusing.middlewareStack.add(
+      () => async () => {
+        throw Object.assign(new Error('Access to the resource is denied.'), { name: 'AccessDenied' });
+      },
+      { step: 'finalizeRequest', name: 'refuseEverything' },
+    );
+
+    const report = await replay(from, to, { sqs: refusing, watchSeconds: 0 });
+
+    expect(report).toMatchObject({ found: 1, events: 1, enqueued: 0, alreadyApplied: 0 });
+    expect(report.failed).toEqual([
+      {
+        objectKey: archiveObjectKey('billing', 'msg_refused', new Date(from.getTime() + 500)),
+        key: 'msg_refused',
+        why: 'not enqueued: Access to the resource is denied.',
+      },
+    ]);
   });
 });
