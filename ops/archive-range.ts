@@ -7,7 +7,7 @@ import {
   archiveSourcePrefix,
 } from '../lib/webhooks/archive-layout.js';
 
-// Reading the webhook archive (lib/webhook-archive.ts lays it out): what `txonce replay` lists and
+// Reading the webhook archive (lib/webhooks/archive-layout.ts lays it out): what `txonce replay` lists and
 // reads, kept apart from the CLI so the local stack and tests read it the same way.
 
 /**

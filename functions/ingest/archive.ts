@@ -18,7 +18,7 @@ export type ArchiveWriter = (webhook: Omit<ArchivedWebhook, 'format'>) => Promis
 
 /**
  * The archive write: one encrypted object per accepted webhook (the bucket's default encryption),
- * laid out by source and time (lib/webhook-archive.ts). Same short limits as the SQS client: a
+ * laid out by source and time (lib/webhooks/archive-layout.ts). Same short limits as the SQS client: a
  * hung S3 must not hold the sender's request past the function's 10 s.
  */
 export function s3ArchiveWriter(bucket: string, s3: S3Client = ingestS3Client()): ArchiveWriter {

@@ -5,8 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { WebhookPipeline, type WebhookPipelineProps } from '../../infra/index.js';
 import { INGEST_ENVIRONMENT } from '../../lib/contracts/environment.js';
 
-const ARCHIVE_BUCKET_VARIABLE = INGEST_ENVIRONMENT.archiveBucket;
-
 // cdk-nag (both packs) and cfn-lint run over the bucket in test/infra/stack.test.ts's variants.
 
 const context = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
@@ -52,7 +50,7 @@ describe('the webhook archive bucket', () => {
     const { stack, built, template } = pipeline();
     const bucketId = stack.getLogicalId(built.archive?.bucket.node.defaultChild as never);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ [ARCHIVE_BUCKET_VARIABLE]: { Ref: bucketId } }) },
+      Environment: { Variables: Match.objectLike({ [INGEST_ENVIRONMENT.archiveBucket]: { Ref: bucketId } }) },
     });
     const policies = Object.values(template.findResources('AWS::IAM::Policy'));
     const s3Statements = policies
@@ -78,7 +76,7 @@ describe('the webhook archive bucket', () => {
     const variables = Object.values(off.template.findResources('AWS::Lambda::Function')).map(
       (fn) => fn.Properties.Environment?.Variables ?? {},
     );
-    for (const environment of variables) expect(environment[ARCHIVE_BUCKET_VARIABLE]).toBeUndefined();
+    for (const environment of variables) expect(environment[INGEST_ENVIRONMENT.archiveBucket]).toBeUndefined();
   });
 
   it('follows the pipeline removal policy, emptying the bucket first when the data goes', () => {
