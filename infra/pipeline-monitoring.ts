@@ -15,6 +15,7 @@ import { FilterPattern, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ARCHIVE_FAILED_MESSAGE } from '../lib/webhooks/archive-layout.js';
 import { thresholdAlarm } from './alarms.js';
 import type { Outbox } from './outbox.js';
 
@@ -62,6 +63,8 @@ export interface PipelineMonitoringProps {
   production?: boolean;
   /** the ingest's log group: its "webhook rejected" lines with status 401 are counted */
   signatureRejections?: ILogGroup;
+  /** the ingest's log group, when it archives: its "could not archive" lines are counted */
+  archiveFailures?: ILogGroup;
   maxMessageAge: Duration;
   outbox?: Outbox;
 }
@@ -171,6 +174,22 @@ export class PipelineMonitoring extends Construct {
         this.signatureRejectionRate,
         SIGNATURE_REJECTION_PERCENT,
         "Over 10% of webhooks failed signature verification (401): the secret in Secrets Manager does not match the provider's (first deploy, bad rotation), or someone is probing the endpoint.",
+      );
+    }
+    if (props.archiveFailures) {
+      const archiveFailures = props.archiveFailures
+        .addMetricFilter('ArchiveWriteFailuresFilter', {
+          filterPattern: FilterPattern.stringValue('$.message', '=', ARCHIVE_FAILED_MESSAGE),
+          metricNamespace: 'txonce',
+          metricName: 'ArchiveWriteFailures',
+          metricValue: '1',
+        })
+        .metric({ period: fiveMinutes, statistic: 'Sum' });
+      this.alarm(
+        'ArchiveWriteFailures',
+        archiveFailures,
+        1,
+        'Accepted webhooks were queued but not archived (S3 failed): the archive misses them (their keys are in the ingest log), so a replay of that window cannot bring them back.',
       );
     }
     const withOutbox = [...this.alarms, ...(props.outbox?.alarms ?? [])];

@@ -382,6 +382,7 @@ export class WebhookPipeline extends Construct {
       alarmTopic: props.alarmTopic,
       production: props.production ?? false,
       signatureRejections: this.ingest.logGroup,
+      archiveFailures: this.archive ? this.ingest.logGroup : undefined,
       maxMessageAge: props.maxMessageAge ?? Duration.minutes(15),
       outbox: this.outbox,
     });

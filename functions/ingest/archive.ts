@@ -2,6 +2,7 @@ import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { lowerCaseHeaders, resolveWebhookScheme, type VerifiedWebhook, type WebhookScheme } from '../../lib/index.js';
 import {
+  ARCHIVE_FAILED_MESSAGE,
   ARCHIVE_FORMAT,
   type ArchivedWebhook,
   archiveObjectKey,
@@ -10,8 +11,8 @@ import {
 import type { WebhookMessage } from '../../lib/webhooks/queued-message.js';
 import { INGEST_SQS_TIMEOUTS } from './sqs-client.js';
 
-/** The log message of an accepted webhook the archive does not hold (a metric filter counts it). */
-export const ARCHIVE_FAILED = 'could not archive the webhook; it was queued';
+/** The log message of an accepted webhook the archive does not hold (the pipeline's alarm counts it). */
+export const ARCHIVE_FAILED = ARCHIVE_FAILED_MESSAGE;
 
 /** Keeps one accepted webhook; resolves when S3 has it, rejects when it could not be kept. */
 export type ArchiveWriter = (webhook: Omit<ArchivedWebhook, 'format'>) => Promise<void>;

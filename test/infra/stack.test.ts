@@ -554,6 +554,7 @@ describe('alarms, dashboard and outputs', () => {
         'AWS/Lambda:Errors',
         'AWS/Lambda:Throttles',
         'AWS/ApiGateway:5XXError',
+        'txonce:ArchiveWriteFailures',
         'AWS/SQS:ApproximateNumberOfMessagesVisible', // undelivered outbox messages
         'AWS/Lambda:Errors', // the publisher
         'AWS/Lambda:IteratorAge', // the publisher behind its stream

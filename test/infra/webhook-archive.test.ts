@@ -4,6 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { WebhookPipeline, type WebhookPipelineProps } from '../../infra/index.js';
 import { INGEST_ENVIRONMENT } from '../../lib/contracts/environment.js';
+import { ARCHIVE_FAILED_MESSAGE } from '../../lib/webhooks/archive-layout.js';
 
 // cdk-nag (both packs) and cfn-lint run over the bucket in test/infra/stack.test.ts's variants.
 
@@ -64,6 +65,28 @@ describe('the webhook archive bucket', () => {
       },
     ]);
     expect(Object.keys(template.toJSON().Outputs).some((name) => name.includes('ArchiveBucketName'))).toBe(true);
+  });
+
+  it('alarms when the ingest queued webhooks it could not archive, counted from its ERROR lines', () => {
+    const { template } = pipeline();
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: `{ $.message = "${ARCHIVE_FAILED_MESSAGE}" }`,
+      MetricTransformations: [
+        Match.objectLike({ MetricNamespace: 'txonce', MetricName: 'ArchiveWriteFailures', MetricValue: '1' }),
+      ],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'txonce',
+      MetricName: 'ArchiveWriteFailures',
+      Threshold: 1,
+      AlarmDescription: Match.stringLikeRegexp('queued but not archived'),
+    });
+    const off = pipeline({ archive: false }).template;
+    expect(
+      Object.values(off.findResources('AWS::CloudWatch::Alarm')).filter(
+        (alarm) => alarm.Properties.MetricName === 'ArchiveWriteFailures',
+      ),
+    ).toEqual([]);
   });
 
   it('keeps what the retention says, and is gone with archive: false', () => {
