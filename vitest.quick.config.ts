@@ -19,6 +19,8 @@ const RELEASE_SUITES = [
   'test/local/stack-replay.test.ts',
   'test/chaos/chaos.test.ts',
   'test/local/stack-security.test.ts',
+  'test/local/stack-user-app.test.ts',
+  'test/local/stack-sources.test.ts',
   'test/bench/bench.test.ts',
 ];
 

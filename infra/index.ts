@@ -11,3 +11,4 @@ export { type ConsumerProps, WebhookPipeline, type WebhookPipelineProps, type We
 export { PipelineMonitoring, type PipelineMonitoringProps } from './pipeline-monitoring.js';
 export { StreamConsumer, type StreamConsumerProps, type StreamSourceProps } from './stream-consumer.js';
 export { WebhookArchive, type WebhookArchiveProps } from './webhook-archive.js';
+export type { WebhookSourceProps } from './webhook-sources.js';

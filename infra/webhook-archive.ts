@@ -1,9 +1,7 @@
-import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { INGEST_ENVIRONMENT } from '../lib/contracts/environment.js';
 import { acknowledgeArchiveFindings, acknowledgeArchiveWriter } from './webhook-archive-findings.js';
 
 /**
@@ -83,25 +81,4 @@ export class WebhookArchive extends Construct {
   grantReplay(grantee: IGrantable): void {
     this.bucket.grantRead(grantee);
   }
-}
-
-/**
- * A pipeline's archive (on unless `props` is false): the bucket, the ingest's right to write it
- * and its name in the ingest's environment, and the stack output `txonce replay` reads.
- */
-export function pipelineArchive(
-  pipeline: Construct,
-  props: WebhookArchiveProps | false | undefined,
-  ingest: LambdaFunction,
-  removalPolicy: RemovalPolicy,
-): WebhookArchive | undefined {
-  if (props === false) return undefined;
-  const archive = new WebhookArchive(pipeline, 'Archive', { removalPolicy, ...props });
-  archive.grantWrite(ingest);
-  ingest.addEnvironment(INGEST_ENVIRONMENT.archiveBucket, archive.bucket.bucketName);
-  new CfnOutput(pipeline, 'ArchiveBucketName', {
-    value: archive.bucket.bucketName,
-    description: 'Accepted webhooks, by source and time (txonce replay)',
-  });
-  return archive;
 }

@@ -1,6 +1,12 @@
 import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { lowerCaseHeaders, resolveWebhookScheme, type VerifiedWebhook, type WebhookScheme } from '../../lib/index.js';
+import {
+  lowerCaseHeaders,
+  requestUrl,
+  resolveWebhookScheme,
+  type SchemeSelector,
+  type VerifiedWebhook,
+} from '../../lib/index.js';
 import {
   ARCHIVE_FAILED_MESSAGE,
   ARCHIVE_FORMAT,
@@ -50,15 +56,25 @@ export function ingestS3Client(config: S3ClientConfig = {}): S3Client {
   });
 }
 
-/** What the archive keeps of one accepted webhook: the message, the headers to verify it again, the verdict. */
+/**
+ * What the archive keeps of one accepted webhook: the message, the headers its source's scheme
+ * reads, the scheme itself when it is not a preset, the URL when the scheme signs it, and the verdict.
+ */
 export function archiveEntry(
   message: WebhookMessage,
   event: APIGatewayProxyEvent,
-  webhook: VerifiedWebhook,
+  verified: { scheme: SchemeSelector; url: string | undefined; webhook: VerifiedWebhook },
 ): Omit<ArchivedWebhook, 'format'> {
+  const scheme = resolveWebhookScheme(verified.scheme);
+  const signsUrl = scheme.signed.some((part) => 'value' in part && part.value === 'url');
   return {
     ...message,
-    headers: headersToKeep(resolveWebhookScheme(message.scheme as WebhookScheme), lowerCaseHeaders(event.headers)),
-    verdict: { verified: true, ...(webhook.timestamp ? { signedAt: webhook.timestamp.toISOString() } : {}) },
+    ...(typeof verified.scheme === 'object' ? { schemeDefinition: scheme } : {}),
+    ...(signsUrl ? { url: verified.url ?? requestUrl(event) } : {}),
+    headers: headersToKeep(scheme, lowerCaseHeaders(event.headers)),
+    verdict: {
+      verified: true,
+      ...(verified.webhook.timestamp ? { signedAt: verified.webhook.timestamp.toISOString() } : {}),
+    },
   };
 }

@@ -17,8 +17,6 @@ export interface IngestConfig {
   toleranceSeconds: number;
   /** FIFO queues: dot paths into the body naming the event's entity (its message group), tried in order */
   messageGroupPaths: string[];
-  /** the archive bucket (ARCHIVE_BUCKET); unset: accepted webhooks are not archived */
-  archiveBucket: string | undefined;
 }
 
 /** SQS takes messages up to 1 MiB with attributes; 256 KiB leaves room and fits older quotas. */
@@ -54,18 +52,7 @@ export function readIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
   );
   const messageGroupPaths = pathList(env[INGEST_ENVIRONMENT.messageGroupPaths], scheme, problems);
   if (problems.length > 0) throw new ConfigError('ingest function', problems);
-  const archiveBucket = env[INGEST_ENVIRONMENT.archiveBucket]?.trim() || undefined;
-  return {
-    queueUrl,
-    scheme,
-    source,
-    secretId,
-    secret,
-    maxBodyBytes,
-    toleranceSeconds,
-    messageGroupPaths,
-    archiveBucket,
-  };
+  return { queueUrl, scheme, source, secretId, secret, maxBodyBytes, toleranceSeconds, messageGroupPaths };
 }
 
 function positiveInteger(text: string | undefined, fallback: number, name: string, problems: string[]): number {

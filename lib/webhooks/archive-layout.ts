@@ -18,8 +18,14 @@ export interface ArchivedWebhook {
   format: typeof ARCHIVE_FORMAT;
   /** the pipeline's key namespace (records are "<source>#<key>") */
   source: string;
-  /** the signature scheme the ingest verified */
+  /** the name of the signature scheme the ingest verified (a preset's name, or the definition's) */
   scheme: string;
+  /** a scheme that is not a preset: its definition, so replay verifies with what the ingest used */
+  schemeDefinition?: HmacSchemeDefinition;
+  /** schemes that sign the request URL (Square, Twilio): the URL the ingest verified against */
+  url?: string;
+  /** form-encoded bodies: their content type, queued again with the event */
+  contentType?: string;
   /** the idempotency key: replay enqueues under it, so an applied event is absorbed */
   key: string;
   /** when the ingest accepted it (ISO 8601, UTC) */

@@ -9,6 +9,8 @@ export interface WebhookMessage {
   key: string;
   /** the verified body, exactly as signed */
   body: string;
+  /** set for form-encoded bodies (application/x-www-form-urlencoded); JSON otherwise */
+  contentType?: string;
   receivedAt: string;
   /** GitHub: the unsigned delivery id, for tracing only (the key is the body's digest) */
   deliveryId?: string;
@@ -30,6 +32,7 @@ export function webhookMessageInput(queueUrl: string, message: WebhookMessage): 
       [EVENT_ATTRIBUTES.key]: attribute(message.key),
       [EVENT_ATTRIBUTES.source]: attribute(message.source),
       [EVENT_ATTRIBUTES.scheme]: attribute(message.scheme),
+      ...(message.contentType ? { [EVENT_ATTRIBUTES.contentType]: attribute(message.contentType) } : {}),
       [EVENT_ATTRIBUTES.receivedAt]: attribute(message.receivedAt),
       ...(message.deliveryId ? { [EVENT_ATTRIBUTES.deliveryId]: attribute(message.deliveryId) } : {}),
     },

@@ -4,7 +4,6 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { WebhookPipeline, type WebhookPipelineProps } from '../../infra/index.js';
 import { INGEST_ENVIRONMENT } from '../../lib/contracts/environment.js';
-import { ARCHIVE_FAILED_MESSAGE } from '../../lib/webhooks/archive-layout.js';
 
 // cdk-nag (both packs) and cfn-lint run over the bucket in test/infra/stack.test.ts's variants.
 
@@ -67,26 +66,36 @@ describe('the webhook archive bucket', () => {
     expect(Object.keys(template.toJSON().Outputs).some((name) => name.includes('ArchiveBucketName'))).toBe(true);
   });
 
-  it('alarms when the ingest queued webhooks it could not archive, counted from its ERROR lines', () => {
+  it('alarms per source when the ingest queued webhooks it could not archive, from its EMF counts', () => {
     const { template } = pipeline();
-    template.hasResourceProperties('AWS::Logs::MetricFilter', {
-      FilterPattern: `{ $.message = "${ARCHIVE_FAILED_MESSAGE}" }`,
-      MetricTransformations: [
-        Match.objectLike({ MetricNamespace: 'txonce', MetricName: 'ArchiveWriteFailures', MetricValue: '1' }),
-      ],
-    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'txonce',
       MetricName: 'ArchiveWriteFailures',
+      Dimensions: Match.arrayWith([{ Name: 'source', Value: 'standard-webhooks' }]),
       Threshold: 1,
       AlarmDescription: Match.stringLikeRegexp('queued but not archived'),
     });
-    const off = pipeline({ archive: false }).template;
-    expect(
-      Object.values(off.findResources('AWS::CloudWatch::Alarm')).filter(
-        (alarm) => alarm.Properties.MetricName === 'ArchiveWriteFailures',
-      ),
-    ).toEqual([]);
+    template.resourceCountIs('AWS::Logs::MetricFilter', 0);
+    const archiveAlarms = (built: Template) =>
+      Object.values(built.findResources('AWS::CloudWatch::Alarm'))
+        .filter((alarm) => alarm.Properties.MetricName === 'ArchiveWriteFailures')
+        .map((alarm) => alarm.Properties.Dimensions.find((d: { Name: string }) => d.Name === 'source').Value)
+        .sort();
+    const two = pipeline({
+      sources: [
+        { name: 'stripe', scheme: 'stripe' },
+        { name: 'github', scheme: 'github' },
+      ],
+    }).template;
+    expect(archiveAlarms(two)).toEqual(['github', 'stripe']);
+    // one bucket for all the sources: the ingest that routes them knows it
+    const [ingest] = Object.values(two.findResources('AWS::Lambda::Function')).filter(
+      (fn) => fn.Properties.Environment?.Variables?.WEBHOOK_SOURCES,
+    );
+    expect(ingest.Properties.Environment.Variables[INGEST_ENVIRONMENT.archiveBucket]).toEqual({
+      Ref: expect.stringMatching(/^PipelineArchiveBucket/),
+    });
+    expect(archiveAlarms(pipeline({ archive: false }).template)).toEqual([]);
   });
 
   it('keeps what the retention says, and is gone with archive: false', () => {

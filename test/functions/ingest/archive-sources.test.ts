@@ -1,0 +1,147 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { ingestS3Client, s3ArchiveWriter } from '../../../functions/ingest/archive.js';
+import { createIngest } from '../../../functions/ingest/ingest.js';
+import { routeBySource } from '../../../functions/ingest/source-router.js';
+import type { SchemeSelector } from '../../../lib/index.js';
+import type { ArchivedWebhook } from '../../../lib/webhooks/archive-layout.js';
+import { type RunningGateway, startHttpGateway } from '../../../local/http-gateway.js';
+import { acmeScheme } from '../../support/acme-scheme.js';
+import { createBucket, localS3, s3Outage } from '../../support/s3.js';
+import { createQueues, drainMessages, localSqs } from '../../support/sqs.js';
+import { signGithub, signStripe } from '../../support/webhook-signers.js';
+
+// One ingest for several sources, one archive bucket: each accepted webhook is kept under the
+// source its path routed it to, with the headers that source's scheme reads; a definition (no
+// preset) is kept with the object; an archive failure is counted in that source's metric.
+
+const sqs = localSqs();
+const s3 = localS3();
+const logger = new Logger({ serviceName: 'archive-sources-test', logLevel: 'SILENT' });
+const secrets: Record<string, string> = { stripe: 'whsec_archive_sources', github: 'gh archive secret', acme: 'acme' };
+const json = { 'content-type': 'application/json' };
+let gateway: RunningGateway;
+let bucket: string;
+let queueUrl: string;
+let s3Failing = false;
+let output: string[] = [];
+
+beforeAll(async () => {
+  bucket = await createBucket(s3);
+  queueUrl = (await createQueues(sqs)).queueUrl;
+  const failingS3 = ingestS3Client({
+    endpoint: inject('sqsEndpoint'),
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  s3Outage(failingS3, 'PutObject', () => s3Failing);
+  const archive = s3ArchiveWriter(bucket, failingS3);
+  const metrics = new Metrics({ namespace: 'txonce-test', serviceName: 'archive-sources-test' });
+  const source = (name: string, scheme: SchemeSelector) =>
+    createIngest({
+      scheme,
+      source: name,
+      secrets: secrets[name],
+      sqs,
+      queueUrl,
+      maxBodyBytes: 4096,
+      logger,
+      metrics,
+      archive,
+    });
+  const handler = routeBySource({
+    stripe: source('stripe', 'stripe'),
+    github: source('github', 'github'),
+    acme: source('acme', acmeScheme),
+  });
+  gateway = await startHttpGateway({
+    routes: ['stripe', 'github', 'acme'].map((name) => ({ method: 'POST', path: `/webhooks/${name}`, handler })),
+  });
+});
+
+afterAll(async () => {
+  await gateway?.stop();
+});
+
+beforeEach(() => {
+  output = [];
+  // Powertools writes EMF lines to stdout
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    output.push(String(chunk));
+    return true;
+  });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function post(name: string, body: string, headers: Record<string, string>) {
+  const response = await fetch(`${gateway.url}/webhooks/${name}`, { method: 'POST', body, headers });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+async function archived(source: string): Promise<ArchivedWebhook[]> {
+  const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${source}/` }));
+  return Promise.all(
+    Contents.map(async ({ Key }) => {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
+      return JSON.parse(await (object.Body?.transformToString() ?? '')) as ArchivedWebhook;
+    }),
+  );
+}
+
+describe('the archive of a pipeline with several sources', () => {
+  it("keeps each webhook under its routed source, with the headers that source's scheme reads", async () => {
+    const stripeBody = JSON.stringify({ id: 'evt_arch_src', type: 'invoice.paid' });
+    const githubBody = JSON.stringify({ action: 'opened', number: 1 });
+    expect(await post('stripe', stripeBody, { ...json, ...signStripe(secrets.stripe, stripeBody) })).toBe(202);
+    expect(
+      await post('github', githubBody, {
+        ...json,
+        ...(await signGithub(secrets.github, 'delivery-9', githubBody)),
+        'x-github-event': 'pull_request',
+      }),
+    ).toBe(202);
+    await drainMessages(sqs, queueUrl);
+
+    const [stripe] = await archived('stripe');
+    expect(stripe).toMatchObject({ source: 'stripe', scheme: 'stripe', key: 'evt_arch_src' });
+    expect(Object.keys(stripe.headers).sort()).toEqual(['content-type', 'stripe-signature']);
+    const [github] = await archived('github');
+    expect(github).toMatchObject({ source: 'github', scheme: 'github', deliveryId: 'delivery-9' });
+    expect(Object.keys(github.headers).sort()).toEqual(['content-type', 'x-github-delivery', 'x-hub-signature-256']);
+    expect(github.schemeDefinition).toBeUndefined(); // a preset: its name is enough
+  });
+
+  it('keeps the definition of a source whose scheme is not a preset', async () => {
+    const body = JSON.stringify({ id: 'acme_arch', kind: 'order.created' });
+    const { createHmac } = await import('node:crypto');
+    const signature = createHmac('sha256', secrets.acme).update(body).digest('hex');
+    expect(await post('acme', body, { ...json, 'x-acme-signature': signature })).toBe(202);
+    await drainMessages(sqs, queueUrl);
+    const [acme] = await archived('acme');
+    expect(acme).toMatchObject({ source: 'acme', scheme: 'acme', key: 'acme_arch', schemeDefinition: acmeScheme });
+  });
+
+  it("counts an archive failure in that source's ArchiveWriteFailures, and still answers 202", async () => {
+    s3Failing = true;
+    try {
+      const body = JSON.stringify({ id: 'evt_arch_fail', type: 'invoice.paid' });
+      expect(await post('stripe', body, { ...json, ...signStripe(secrets.stripe, body) })).toBe(202);
+    } finally {
+      s3Failing = false;
+    }
+    await drainMessages(sqs, queueUrl);
+    const counts = output
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.startsWith('{') && line.includes('"_aws"'))
+      .map((line) => JSON.parse(line))
+      .filter((line) => typeof line.ArchiveWriteFailures === 'number');
+    expect(counts.map((line) => [line.source, line.ArchiveWriteFailures])).toEqual([['stripe', 1]]);
+  });
+});
