@@ -17,8 +17,11 @@ export interface LocalState {
   sqsEndpoint: string;
   /** moto itself (S3, Secrets Manager) */
   motoEndpoint?: string;
+  /** the first webhook source's name (the only one's, with a single source) */
   source: string;
-  /** the webhook signing secret the local stack verifies with */
+  /** every webhook source of the running pipeline */
+  webhookSources?: { name: string; scheme: string }[];
+  /** the webhook signing secret the local stack verifies with (every source's, locally) */
   secret?: string;
   resources: {
     dedupTable: string;

@@ -41,7 +41,10 @@ export function addReplayCommand(program: Command, cli: CliContext): void {
     .description(
       'enqueue archived webhooks of a source and time range again, under their original keys: events already applied are absorbed by their dedup records',
     )
-    .option('--source <name>', 'the events’ source (the pipeline’s); default: the local stack’s')
+    .option(
+      '--source <name>',
+      'the source to replay (one of the pipeline’s, its /webhooks/<name>); default: the local stack’s only source',
+    )
     .requiredOption(
       '--from <time>',
       'received at or after: ISO 8601 (2026-12-01T00:00Z) or a time ago (90m, 6h, 14d)',
@@ -58,7 +61,7 @@ export function addReplayCommand(program: Command, cli: CliContext): void {
     .option('--table <name>', 'the dedup table, to count what was already applied; default: the local stack’s')
     .option(
       '--secret-id <arn>',
-      'the webhook secret in Secrets Manager (stack output WebhookSecretArn), to verify again',
+      'the source’s webhook secret in Secrets Manager (stack output WebhookSecretArn, or WebhookSecretArn-<source> with several sources), to verify again',
     )
     .option(
       '--secret <value>',
@@ -75,14 +78,19 @@ export function addReplayCommand(program: Command, cli: CliContext): void {
     )
     .action(async (flags: ReplayFlags) => {
       const local = flags.source && flags.bucket && (flags.queue || flags.into) ? undefined : cli.localState();
-      const source = cli.required(flags.source ?? local?.source, '--source');
-      const bucket = cli.required(flags.bucket ?? local?.resources.archiveBucket, '--bucket (the archive bucket)');
       const queueUrl = cli.required(flags.into ?? flags.queue ?? local?.resources.queueUrl, '--queue');
       const to = flags.to ?? new Date();
       await cli.run({ queueUrl }, async () => {
+        const source = cli.required(flags.source ?? localSource(local), '--source');
+        const bucket = cli.required(flags.bucket ?? local?.resources.archiveBucket, '--bucket (the archive bucket)');
         if (flags.into && !flags.namespace)
           throw new UsageError(
             '--into replays into another consumer: pass --namespace with that consumer’s dedup source. Under this pipeline’s namespace its events are already applied, so the new consumer would absorb every one as a duplicate.',
+          );
+        const known = local?.webhookSources?.map((one) => one.name) ?? [];
+        if (!flags.bucket && known.length > 0 && !known.includes(source))
+          throw new UsageError(
+            `The local pipeline has no webhook source "${source}": pass --source with one of ${known.join(', ')}.`,
           );
         if (flags.from >= to)
           throw new UsageError(`--from (${flags.from.toISOString()}) must be before --to (${to.toISOString()}).`);
@@ -124,6 +132,16 @@ export function addReplayCommand(program: Command, cli: CliContext): void {
         else if (report.failed.length > 0) process.exitCode = EXIT.failed;
       });
     });
+}
+
+/** The local stack's source when it has one only: with several, replay must be told which. */
+function localSource(local: LocalState | undefined): string | undefined {
+  const sources = local?.webhookSources ?? [];
+  if (sources.length > 1)
+    throw new UsageError(
+      `The local pipeline has ${sources.length} webhook sources: pass --source with one of ${sources.map((one) => one.name).join(', ')} (each is replayed on its own, with its own scheme).`,
+    );
+  return local?.source;
 }
 
 /** The secrets to verify with: --secret, else --secret-id from Secrets Manager, else the local stack's. */

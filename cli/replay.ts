@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { verifyWebhookSignature, type WebhookPreset } from '../lib/index.js';
+import { type SchemeSelector, verifyWebhookSignature } from '../lib/index.js';
 import type { ArchivedWebhook } from '../lib/webhooks/archive-layout.js';
 import { webhookMessageInput } from '../lib/webhooks/queued-message.js';
 import { listArchiveRange, readArchived } from '../ops/archive-range.js';
@@ -154,15 +154,23 @@ async function readVerified(
     failed.push({ objectKey, why: (error as Error).message });
     return undefined;
   }
+  // the listing is of the source's prefix; an object that says otherwise was put there by hand
+  if (entry.source !== options.source) {
+    failed.push({ objectKey, key: entry.key, why: `archived for source "${entry.source}", not "${options.source}"` });
+    return undefined;
+  }
   if (options.trustArchive) return entry;
   try {
     // as of the time it was received: the signed timestamp was checked then, and a replay weeks
     // later must not fail the tolerance; the signature itself must still match a current secret
+    // with the source's scheme as the ingest used it: a preset by name, or the definition the
+    // object records; a scheme that signs the URL, with the URL the ingest verified against
     const webhook = verifyWebhookSignature({
-      scheme: entry.scheme as WebhookPreset,
+      scheme: entry.schemeDefinition ?? (entry.scheme as SchemeSelector),
       secrets: options.secrets ?? [],
       headers: entry.headers,
       rawBody: entry.body,
+      ...(entry.url ? { url: entry.url } : {}),
       now: new Date(entry.receivedAt),
     });
     if (webhook.id !== undefined && webhook.id !== entry.key)

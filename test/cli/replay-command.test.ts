@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { s3ArchiveWriter } from '../../functions/ingest/archive.js';
 import { runCommand, startCommand, TXONCE_CLI } from '../support/processes.js';
@@ -92,5 +95,34 @@ describe('txonce replay', () => {
     expect(result.stderr).toContain(
       'pass --secret-id (the stack output WebhookSecretArn) or --secret, or --trust-archive',
     );
+  });
+
+  it('asks which source, on a local pipeline of several, and refuses one it does not have', () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'replay-state-')), 'local.json');
+    writeFileSync(
+      stateFile,
+      JSON.stringify({
+        pid: process.pid, // alive: this test's own process
+        dynamoEndpoint: inject('sqsEndpoint'),
+        sqsEndpoint: inject('sqsEndpoint'),
+        motoEndpoint: inject('sqsEndpoint'),
+        source: 'stripe',
+        webhookSources: [
+          { name: 'stripe', scheme: 'stripe' },
+          { name: 'github', scheme: 'github' },
+        ],
+        secret: 'whsec_local',
+        resources: { dedupTable: 'd', outboxTable: '', queueUrl, deadLetterQueueUrl: queueUrl, archiveBucket: bucket },
+      }),
+    );
+    const local = { TXONCE_STATE_FILE: stateFile };
+    const unnamed = runCommand([...TXONCE_CLI, 'replay', '--from', from.toISOString(), '--dry-run'], local);
+    expect(unnamed.status, unnamed.stderr).toBe(2);
+    expect(unnamed.stderr).toContain(
+      'The local pipeline has 2 webhook sources: pass --source with one of stripe, github',
+    );
+    const unknown = runCommand([...TXONCE_CLI, 'replay', '--source', 'shopify', '--from', '1h', '--dry-run'], local);
+    expect(unknown.status, unknown.stderr).toBe(2);
+    expect(unknown.stderr).toContain('The local pipeline has no webhook source "shopify"');
   });
 });
