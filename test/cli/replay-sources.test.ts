@@ -9,7 +9,7 @@ import { routeBySource } from '../../functions/ingest/source-router.js';
 import type { SchemeSelector } from '../../lib/index.js';
 import { recordKey } from '../../lib/store/dedup-key.js';
 import { type RunningGateway, startHttpGateway } from '../../local/http-gateway.js';
-import { acmeScheme } from '../support/acme-scheme.js';
+import { acmeScheme, signAcme } from '../support/acme-scheme.js';
 import { createTable, localClient } from '../support/dynamo.js';
 import { createBucket, localS3 } from '../support/s3.js';
 import { createQueues, drainMessages, localSqs } from '../support/sqs.js';
@@ -152,9 +152,7 @@ describe('txonce replay --source on a Stripe + GitHub pipeline', () => {
 describe('schemes the archived object records itself', () => {
   it('a source with a scheme definition (no preset) verifies again with the definition the ingest used', async () => {
     const body = JSON.stringify({ id: 'acme_1', kind: 'order.created' });
-    const { createHmac } = await import('node:crypto');
-    const signature = createHmac('sha256', secrets.acme).update(body).digest('hex');
-    expect(await post('acme', body, { ...json, 'x-acme-signature': signature })).toBe('acme_1');
+    expect(await post('acme', body, { ...json, ...signAcme(secrets.acme, body) })).toBe('acme_1');
     const { report, messages } = await replay('acme', [secrets.acme]);
     expect(report).toMatchObject({ events: 1, enqueued: 1, failed: [] });
     expect(messages[0].MessageAttributes?.scheme?.StringValue).toBe('acme');

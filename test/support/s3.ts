@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
+import { ingestS3Client } from '../../functions/ingest/archive.js';
+import type { ArchivedWebhook } from '../../lib/webhooks/archive-layout.js';
 
 /** moto's S3 (the same server as SQS), path-style as every local endpoint needs. */
 export function localS3(): S3Client {
@@ -37,4 +39,27 @@ export function s3Outage(s3: S3Client, operation: string, failing: () => boolean
     { step: 'finalizeRequest', name: 'testS3Outage', priority: 'low' },
   );
   return seen;
+}
+
+/** What the archive holds for one source: every object under "<source>/", read as the ingest wrote it. */
+export async function readArchive(s3: S3Client, bucket: string, source: string): Promise<ArchivedWebhook[]> {
+  const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${source}/` }));
+  return Promise.all(
+    Contents.map(async ({ Key }) => {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
+      return JSON.parse(await (object.Body?.transformToString() ?? '')) as ArchivedWebhook;
+    }),
+  );
+}
+
+/** The ingest's own S3 client (its short timeouts) on moto, whose PutObject fails while `failing()` is true. */
+export function failingIngestS3(failing: () => boolean): S3Client {
+  const s3 = ingestS3Client({
+    endpoint: inject('sqsEndpoint'),
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  s3Outage(s3, 'PutObject', failing);
+  return s3;
 }

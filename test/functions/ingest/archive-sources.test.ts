@@ -1,15 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import { ingestS3Client, s3ArchiveWriter } from '../../../functions/ingest/archive.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3ArchiveWriter } from '../../../functions/ingest/archive.js';
 import { createIngest } from '../../../functions/ingest/ingest.js';
 import { routeBySource } from '../../../functions/ingest/source-router.js';
 import type { SchemeSelector } from '../../../lib/index.js';
-import type { ArchivedWebhook } from '../../../lib/webhooks/archive-layout.js';
 import { type RunningGateway, startHttpGateway } from '../../../local/http-gateway.js';
-import { acmeScheme } from '../../support/acme-scheme.js';
-import { createBucket, localS3, s3Outage } from '../../support/s3.js';
+import { acmeScheme, signAcme } from '../../support/acme-scheme.js';
+import { captureEmf } from '../../support/emf.js';
+import { createBucket, failingIngestS3, localS3, readArchive } from '../../support/s3.js';
 import { createQueues, drainMessages, localSqs } from '../../support/sqs.js';
 import { signGithub, signStripe } from '../../support/webhook-signers.js';
 
@@ -26,18 +25,11 @@ let gateway: RunningGateway;
 let bucket: string;
 let queueUrl: string;
 let s3Failing = false;
-let output: string[] = [];
 
 beforeAll(async () => {
   bucket = await createBucket(s3);
   queueUrl = (await createQueues(sqs)).queueUrl;
-  const failingS3 = ingestS3Client({
-    endpoint: inject('sqsEndpoint'),
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  s3Outage(failingS3, 'PutObject', () => s3Failing);
+  const failingS3 = failingIngestS3(() => s3Failing);
   const archive = s3ArchiveWriter(bucket, failingS3);
   const metrics = new Metrics({ namespace: 'txonce-test', serviceName: 'archive-sources-test' });
   const source = (name: string, scheme: SchemeSelector) =>
@@ -66,34 +58,14 @@ afterAll(async () => {
   await gateway?.stop();
 });
 
-beforeEach(() => {
-  output = [];
-  // Powertools writes EMF lines to stdout
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    output.push(String(chunk));
-    return true;
-  });
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
 async function post(name: string, body: string, headers: Record<string, string>) {
   const response = await fetch(`${gateway.url}/webhooks/${name}`, { method: 'POST', body, headers });
   await response.arrayBuffer();
   return response.status;
 }
 
-async function archived(source: string): Promise<ArchivedWebhook[]> {
-  const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${source}/` }));
-  return Promise.all(
-    Contents.map(async ({ Key }) => {
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
-      return JSON.parse(await (object.Body?.transformToString() ?? '')) as ArchivedWebhook;
-    }),
-  );
-}
+const archived = (source: string) => readArchive(s3, bucket, source);
+const emf = captureEmf();
 
 describe('the archive of a pipeline with several sources', () => {
   it("keeps each webhook under its routed source, with the headers that source's scheme reads", async () => {
@@ -120,9 +92,7 @@ describe('the archive of a pipeline with several sources', () => {
 
   it('keeps the definition of a source whose scheme is not a preset', async () => {
     const body = JSON.stringify({ id: 'acme_arch', kind: 'order.created' });
-    const { createHmac } = await import('node:crypto');
-    const signature = createHmac('sha256', secrets.acme).update(body).digest('hex');
-    expect(await post('acme', body, { ...json, 'x-acme-signature': signature })).toBe(202);
+    expect(await post('acme', body, { ...json, ...signAcme(secrets.acme, body) })).toBe(202);
     await drainMessages(sqs, queueUrl);
     const [acme] = await archived('acme');
     expect(acme).toMatchObject({ source: 'acme', scheme: 'acme', key: 'acme_arch', schemeDefinition: acmeScheme });
@@ -137,11 +107,7 @@ describe('the archive of a pipeline with several sources', () => {
       s3Failing = false;
     }
     await drainMessages(sqs, queueUrl);
-    const counts = output
-      .flatMap((chunk) => chunk.split('\n'))
-      .filter((line) => line.startsWith('{') && line.includes('"_aws"'))
-      .map((line) => JSON.parse(line))
-      .filter((line) => typeof line.ArchiveWriteFailures === 'number');
-    expect(counts.map((line) => [line.source, line.ArchiveWriteFailures])).toEqual([['stripe', 1]]);
+    expect(emf.count('ArchiveWriteFailures', 'stripe')).toBe(1);
+    expect(emf.count('ArchiveWriteFailures', 'github')).toBe(0);
   });
 });

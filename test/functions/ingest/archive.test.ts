@@ -1,12 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { ARCHIVE_FAILED, ingestS3Client, s3ArchiveWriter } from '../../../functions/ingest/archive.js';
+import { ARCHIVE_FAILED, s3ArchiveWriter } from '../../../functions/ingest/archive.js';
 import { createIngest } from '../../../functions/ingest/ingest.js';
 import { verifyWebhookSignature } from '../../../lib/index.js';
-import { ARCHIVE_FORMAT, type ArchivedWebhook, archiveKeyTime } from '../../../lib/webhooks/archive-layout.js';
+import { ARCHIVE_FORMAT, archiveKeyTime } from '../../../lib/webhooks/archive-layout.js';
 import { type RunningGateway, startHttpGateway } from '../../../local/http-gateway.js';
-import { createBucket, localS3, s3Outage } from '../../support/s3.js';
+import { createBucket, failingIngestS3, localS3, readArchive } from '../../support/s3.js';
 import { createQueues, drainMessages, localSqs } from '../../support/sqs.js';
 import { signStandardWebhooks, signStripe, standardWebhooksSecret } from '../../support/webhook-signers.js';
 
@@ -34,13 +34,7 @@ beforeAll(async () => {
   bucket = await createBucket(s3);
   queueUrl = (await createQueues(sqs)).queueUrl;
   stripeQueueUrl = (await createQueues(sqs)).queueUrl;
-  const failingS3 = ingestS3Client({
-    endpoint: inject('sqsEndpoint'),
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  s3Outage(failingS3, 'PutObject', () => s3Failing);
+  const failingS3 = failingIngestS3(() => s3Failing);
   const common = { sqs, maxBodyBytes: 4096, logger, archive: s3ArchiveWriter(bucket, failingS3) };
   gateway = await startHttpGateway({
     routes: [
@@ -84,15 +78,7 @@ async function post(path: string, body: string, headers: Record<string, string>)
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function archived(source: string): Promise<ArchivedWebhook[]> {
-  const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${source}/` }));
-  return Promise.all(
-    Contents.map(async ({ Key }) => {
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
-      return JSON.parse(await (object.Body?.transformToString() ?? '')) as ArchivedWebhook;
-    }),
-  );
-}
+const archived = (source: string) => readArchive(s3, bucket, source);
 
 describe('the archive keeps every accepted webhook as it was signed', () => {
   it('one object per event under its source and time, verifiable again with its stored headers', async () => {
