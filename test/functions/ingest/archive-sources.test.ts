@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3ArchiveWriter } from '../../../functions/ingest/archive.js';
 import { createIngest } from '../../../functions/ingest/ingest.js';
 import { routeBySource } from '../../../functions/ingest/source-router.js';
+import { readIngestSources } from '../../../functions/ingest/sources-config.js';
 import type { SchemeSelector } from '../../../lib/index.js';
 import { type RunningGateway, startHttpGateway } from '../../../local/http-gateway.js';
 import { acmeScheme, signAcme } from '../../support/acme-scheme.js';
@@ -109,5 +110,20 @@ describe('the archive of a pipeline with several sources', () => {
     await drainMessages(sqs, queueUrl);
     expect(emf.count('ArchiveWriteFailures', 'stripe')).toBe(1);
     expect(emf.count('ArchiveWriteFailures', 'github')).toBe(0);
+  });
+});
+
+describe('ARCHIVE_BUCKET with WEBHOOK_SOURCES', () => {
+  const env = {
+    QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/events',
+    WEBHOOK_SOURCES: JSON.stringify([
+      { name: 'stripe', scheme: 'stripe', secretId: 'arn:stripe' },
+      { name: 'github', scheme: 'github', secretId: 'arn:github' },
+    ]),
+  };
+
+  it('is one setting for all the sources, read beside the list (not refused as a single-source setting)', () => {
+    expect(readIngestSources({ ...env, ARCHIVE_BUCKET: 'billing-archive' }).archiveBucket).toBe('billing-archive');
+    expect(readIngestSources(env).archiveBucket).toBeUndefined(); // archive: false
   });
 });
