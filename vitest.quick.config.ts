@@ -16,6 +16,7 @@ const RELEASE_SUITES = [
   'test/local/template/template.test.ts',
   'test/local/stack-recovery.test.ts',
   'test/local/stack-journal.test.ts',
+  'test/local/stack-replay.test.ts',
   'test/chaos/chaos.test.ts',
   'test/local/stack-security.test.ts',
   'test/local/stack-user-app.test.ts',

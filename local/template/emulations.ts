@@ -128,6 +128,17 @@ export const EMULATED_TYPES: Record<string, EmulatedType> = {
       Tags: TAGS,
     },
   },
+  'AWS::S3::Bucket': {
+    emulation: 'a moto S3 bucket (the webhook archive: the ingest writes it, txonce replay reads it)',
+    properties: {
+      BucketName: EMULATED,
+      BucketEncryption: NO_ENCRYPTION,
+      PublicAccessBlockConfiguration: ignored('moto listens on 127.0.0.1 only: nothing is public either way'),
+      OwnershipControls: ignored('one local account owns every object'),
+      LifecycleConfiguration: ignored('objects do not expire locally: moto keeps them while it runs'),
+      Tags: TAGS,
+    },
+  },
   'AWS::Lambda::Function': {
     emulation:
       'Node.js processes (one per execution environment) running the function’s own asset bundle with its handler, timeout, memory and environment',
@@ -255,6 +266,8 @@ export const IGNORED_TYPES: Record<string, string> = {
   'AWS::Lambda::Permission': 'IAM is not enforced locally: any local source may invoke any function',
   'AWS::SQS::QueuePolicy': 'resource policies are not enforced locally',
   'AWS::SNS::TopicPolicy': 'resource policies are not enforced locally',
+  'AWS::S3::BucketPolicy':
+    'resource policies are not enforced locally (the TLS-only rule included: local endpoints are http)',
   'AWS::Logs::LogGroup': 'function logs go to the local stack, which prints them readably',
   'AWS::Logs::MetricFilter': 'no CloudWatch locally: metrics are not computed',
   'AWS::CloudWatch::Alarm': 'no CloudWatch locally: alarms are not evaluated',
