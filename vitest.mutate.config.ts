@@ -17,8 +17,13 @@ export default defineConfig({
       'test/local/stack*.test.ts',
       'test/docs/**',
       'test/local/settings.test.ts',
+      // the CLI and txonce send run as child processes (the built dist/cli.js or tsx)
       'test/cli/cli.test.ts',
+      'test/cli/arguments.test.ts',
       'test/cli/outbox.test.ts',
+      'test/cli/redrive-failed-again.test.ts',
+      'test/cli/replay-command.test.ts',
+      'test/local/send.test.ts',
       // the suites again on other Node.js majors, in child processes
       'test/node-majors/**',
       // 200 random fault schedules in one 40-second test: it would run again for nearly every
