@@ -22,6 +22,7 @@ export {
   streamImage,
 } from './dynamodb-streams.js';
 export {
+  AccessDeniedError,
   BusinessConditionError,
   IdempotencyError,
   IdempotencyKeyReuseError,

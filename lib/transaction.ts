@@ -3,6 +3,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
+  AccessDeniedError,
   BusinessConditionError,
   IdempotencyKeyReuseError,
   TableNotFoundError,
@@ -76,6 +77,7 @@ type Verdict =
   | { kind: 'throttled' }
   | { kind: 'limit'; reason: string }
   | { kind: 'no-table' }
+  | { kind: 'access-denied' }
   | { kind: 'other' };
 
 const RETRY_CAP_MS = 1000;
@@ -140,6 +142,8 @@ export class PendingRun {
               [...new Set(items.map((item) => String(Object.values(item)[0].TableName)))],
               error,
             );
+          case 'access-denied':
+            throw new AccessDeniedError(error);
           default:
             throw error;
         }
@@ -307,6 +311,7 @@ function interpret(error: unknown): Verdict {
     return { kind: 'throttled' };
   }
   if (name === 'ResourceNotFoundException') return { kind: 'no-table' };
+  if (name === 'AccessDeniedException') return { kind: 'access-denied' };
   if (name === 'ValidationException' && /multiple operations on one item|size/i.test(message ?? '')) {
     return { kind: 'limit', reason: message ?? name };
   }
