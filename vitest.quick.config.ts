@@ -14,6 +14,7 @@ const RELEASE_SUITES = [
   'test/infra/synth.test.ts',
   'test/local-stack.test.ts',
   'test/local-template.test.ts',
+  'test/local-iam.test.ts',
   'test/local-recovery.test.ts',
   'test/local-journal.test.ts',
   'test/chaos.test.ts',

@@ -106,7 +106,7 @@ describe('the map of emulations', () => {
     expect(check).toThrow(/Stream \(AWS::Kinesis::Stream\): this resource type is not emulated locally \(it matters/);
     expect(check).toThrow(/Queue \(AWS::SQS::Queue\) SomeNewSetting: this property is not emulated locally/);
     expect(checkTemplate({ Role: { Type: 'AWS::IAM::Role' } }).notes).toEqual([
-      'AWS::IAM::Role (1): IAM is not enforced locally: every function may call every local resource',
+      'AWS::IAM::Role (1): no resource locally; evaluated for every call of the functions (IAM, enforced)',
     ]);
   });
 
