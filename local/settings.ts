@@ -19,6 +19,7 @@ export interface StartSettings {
   scheme: WebhookScheme;
   secret?: string;
   visibilityTimeoutSeconds?: number;
+  iam: 'enforce' | 'off';
 }
 
 /**
@@ -41,6 +42,7 @@ export function readStartSettings(env: NodeJS.ProcessEnv, cwd = env.INIT_CWD ?? 
     dynamoPort: port('DYNAMODB_PORT', 1),
     sqsPort: port('SQS_PORT', 1),
     scheme: 'standard-webhooks',
+    iam: 'enforce',
   };
   const scheme = env.WEBHOOK_SCHEME?.trim();
   if (scheme && !(PIPELINE_SCHEMES as readonly string[]).includes(scheme as WebhookScheme)) {
@@ -61,6 +63,12 @@ export function readStartSettings(env: NodeJS.ProcessEnv, cwd = env.INIT_CWD ?? 
     if (/^\d+$/.test(visibility) && value <= 43_200) settings.visibilityTimeoutSeconds = value;
     else problems.push(`TXONCE_VISIBILITY_TIMEOUT must be whole seconds from 0 to 43200, got "${visibility}"`);
   }
+  const iam = env.TXONCE_IAM?.trim();
+  if (iam === 'off' || iam === 'enforce') settings.iam = iam;
+  else if (iam)
+    problems.push(
+      `TXONCE_IAM must be enforce (the default: calls the role does not allow fail as on AWS) or off (calls are only recorded), got "${iam}"`,
+    );
   const dataDir = env.TXONCE_DATA_DIR?.trim();
   if (dataDir) {
     const path = isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir);

@@ -77,6 +77,15 @@ function template(extra: StackTemplate['Resources'] = {}): StackTemplate {
   };
 }
 
+/** The template with a queue policy of one statement on its DLQ. */
+const withDlqPolicy = (statement: Record<string, unknown>) =>
+  template({
+    DlqPolicy: {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: { Queues: [{ Ref: 'Dlq' }], PolicyDocument: { Statement: [statement] } },
+    },
+  });
+
 function resources(): ProvisionedResources {
   const queues = new Map(
     ['Dlq', 'Sealed'].map((id) => [
@@ -189,23 +198,11 @@ describe('authorizing a function’s calls', () => {
   });
 
   it('evaluates a queue policy: its explicit deny wins over the role’s allow', async () => {
-    const stack = template({
-      DlqPolicy: {
-        Type: 'AWS::SQS::QueuePolicy',
-        Properties: {
-          Queues: [{ Ref: 'Dlq' }],
-          PolicyDocument: {
-            Statement: [
-              {
-                Effect: 'Deny',
-                Principal: { AWS: '*' },
-                Action: 'sqs:SendMessage',
-                Resource: { 'Fn::GetAtt': ['Dlq', 'Arn'] },
-              },
-            ],
-          },
-        },
-      },
+    const stack = withDlqPolicy({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'sqs:SendMessage',
+      Resource: { 'Fn::GetAtt': ['Dlq', 'Arn'] },
     });
     const authorizer = new IamAuthorizer(() => model(stack));
     expect(await authorizer.authorize(call('sqs', 'SendMessage', { QueueUrl: queueUrl('s-Dlq') }))).toMatchObject({
@@ -219,24 +216,12 @@ describe('authorizing a function’s calls', () => {
   });
 
   it('a queue policy that denies plain HTTP does not deny the local calls, which stand for the SDK’s HTTPS', async () => {
-    const stack = template({
-      DlqPolicy: {
-        Type: 'AWS::SQS::QueuePolicy',
-        Properties: {
-          Queues: [{ Ref: 'Dlq' }],
-          PolicyDocument: {
-            Statement: [
-              {
-                Effect: 'Deny',
-                Principal: { AWS: '*' },
-                Action: 'sqs:*',
-                Resource: '*',
-                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-              },
-            ],
-          },
-        },
-      },
+    const stack = withDlqPolicy({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'sqs:*',
+      Resource: '*',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
     });
     expect(
       await new IamAuthorizer(() => model(stack)).authorize(

@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import type { CfnPolicy } from 'aws-cdk-lib/aws-iam';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,12 +8,11 @@ import { TxonceStack } from '../infra/stack.js';
 import { readDeadLetterReason } from '../lib/index.js';
 import type { LocalStack, PipelineEvent } from '../local/stack.js';
 import { startLocalStack } from '../local/stack.js';
-import { peek } from '../ops/sqs-peek.js';
-import { sendInvoice } from './support/local-stack.js';
+import { deadLetters, sendInvoice } from './support/local-stack.js';
 import { eventually } from './support/sqs.js';
 import { synthesizeStack } from './support/template.js';
 
-const credentials = { accessKeyId: 'l', secretAccessKey: 'l' };
+const _credentials = { accessKeyId: 'l', secretAccessKey: 'l' };
 const stacks: LocalStack[] = [];
 afterAll(async () => {
   for (const stack of stacks) await stack.stop();
@@ -92,16 +90,7 @@ describe.concurrent('IAM, enforced in the local stack', () => {
     });
     stacks.push(stack);
     expect(await sendInvoice(stack, 'msg_iam_denied', 'cus_iam_denied', 10)).toBe(202);
-    const sqs = new SQSClient({ endpoint: stack.sqsEndpoint, region: 'us-east-1', credentials });
-    let deadLettered: Awaited<ReturnType<typeof peek>> = [];
-    await eventually(
-      'the event is in the DLQ',
-      async () => {
-        deadLettered = await peek(sqs, stack.resources.deadLetterQueueUrl, 10);
-        return deadLettered.length === 1;
-      },
-      60_000,
-    );
+    const deadLettered = await deadLetters(stack, 1);
     const reason = readDeadLetterReason(deadLettered[0].MessageAttributes);
     expect(reason?.errorMessage).toMatch(
       /User: arn:aws:sts::123456789012:assumed-role\/txonce-iam-PipelineConsumerRole\w+\/txonce-iam-PipelineConsumer\w+ is not authorized to perform: dynamodb:UpdateItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table\/txonce-iam-Customers\w+ because no identity-based policy allows the dynamodb:UpdateItem action/,

@@ -25,6 +25,14 @@ describe('npm start settings', () => {
     expect(settings.dataPath).toBe(join(scratch, 'data/here'));
   });
 
+  it('enforces IAM unless TXONCE_IAM=off, and names any other value', () => {
+    expect(readStartSettings({}).iam).toBe('enforce');
+    expect(readStartSettings({ TXONCE_IAM: 'off' }).iam).toBe('off');
+    expect(() => readStartSettings({ TXONCE_IAM: 'report' })).toThrow(
+      'npm start: TXONCE_IAM must be enforce (the default: calls the role does not allow fail as on AWS) or off (calls are only recorded), got "report".',
+    );
+  });
+
   it('refuses a secret the scheme cannot use', () => {
     expect(() => readStartSettings({ WEBHOOK_SECRET: 'not base64!' })).toThrow(/WEBHOOK_SECRET cannot be used/);
   });

@@ -1,5 +1,6 @@
-import { Agent, createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, createServer } from 'node:http';
+import { forwardRequest } from '../forward-request.js';
+import { listenOnLoopback } from '../loopback-server.js';
 import { accessDenied } from './access-denied.js';
 import type { IamAuthorizer, Verdict } from './authorizer.js';
 import { readServiceCall, type ServiceCall } from './service-call.js';
@@ -31,7 +32,17 @@ export async function startIamGateway(options: {
       const body = Buffer.concat(chunks);
       const call = readServiceCall(incoming.headers, body);
       if (call) {
-        const verdict = await options.authorizer.authorize(call);
+        let verdict: Verdict;
+        try {
+          verdict = await options.authorizer.authorize(call);
+        } catch (error) {
+          // a bug or a policy the evaluator cannot read: the call fails, the stack goes on
+          outgoing.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+          outgoing.end(
+            JSON.stringify({ __type: 'InternalFailure', message: `local IAM check: ${(error as Error).message}` }),
+          );
+          return;
+        }
         options.onVerdict?.(call, verdict);
         if (verdict.kind === 'denied' && options.enforce) {
           const answer = accessDenied(call, verdict.denial.message);
@@ -40,38 +51,15 @@ export async function startIamGateway(options: {
           return;
         }
       }
-      const target = new URL(options.upstream(call?.signingName ?? 'other'));
-      const forward = httpRequest(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port,
-          method: incoming.method,
-          path: incoming.url,
-          headers: { ...incoming.headers, 'content-length': String(body.length) },
-        },
-        (answer) => {
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(outgoing);
-        },
-      );
-      forward.on('error', (error) => {
-        if (outgoing.headersSent) return outgoing.destroy();
-        outgoing.writeHead(503, { 'content-type': 'application/x-amz-json-1.0' });
-        outgoing.end(JSON.stringify({ __type: 'ServiceUnavailable', message: `${target.host}: ${error.message}` }));
-      });
-      forward.end(body);
+      forwardRequest({ incoming, outgoing, body, target: options.upstream(call?.signingName ?? 'other'), agent });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        agent.destroy();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    url: listening.url,
+    stop: () => {
+      agent.destroy();
+      return listening.stop();
+    },
   };
 }
