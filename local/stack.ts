@@ -255,7 +255,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
     let resources = await provision();
     configureFunctions(assembly, functions, localSecretNames(resources), runtimeEnvironment);
-    iam.configure({ stack: assembly, functions, resources: () => resources });
+    await iam.configure({ stack: assembly, functions, resources: () => resources });
     const localResources = await localNames(assembly, resources, dynamo);
     eventQueueUrl = localResources.queueUrl;
     deadLetterQueueUrl = localResources.deadLetterQueueUrl;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IamAuthorizer, type IamModel } from '../local/iam/authorizer.js';
+import { checkEventSourceAccess } from '../local/iam/event-source-access.js';
 import { readExecutionRoles } from '../local/iam/execution-roles.js';
 import { iamReferences } from '../local/iam/iam-references.js';
 import { readResourcePolicies } from '../local/iam/resource-policies.js';
@@ -275,6 +276,60 @@ describe('authorizing a function’s calls', () => {
     for (let attempt = 0; attempt < 50; attempt++)
       await authorizer.authorize(call('dynamodb', 'GetItem', { TableName: 's-Dedup' }));
     expect(authorizer.evaluations).toBe(1);
+  });
+});
+
+describe('event source mappings, polled with the function’s role', () => {
+  const withMapping = (grants: string[]) =>
+    template({
+      Mapping: {
+        Type: 'AWS::Lambda::EventSourceMapping',
+        Properties: { FunctionName: { Ref: 'Fn' }, EventSourceArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] } },
+      },
+      PollGrant: {
+        Type: 'AWS::IAM::Policy',
+        Properties: {
+          PolicyName: 'poll',
+          Roles: [{ Ref: 'FnRole' }],
+          PolicyDocument: { Statement: [allow(grants, { 'Fn::GetAtt': ['Dlq', 'Arn'] })] },
+        },
+      },
+    });
+  const check = async (stack: StackTemplate) => {
+    const current = model(stack);
+    const authorizer = new IamAuthorizer(() => current);
+    const refusals = await checkEventSourceAccess({
+      template: stack,
+      references: iamReferences({ template: stack, resources: resources(), region, account: ACCOUNT }),
+      rolesByFunction: new Map([['Fn', current.rolesByAccessKey.get('FN') as never]]),
+      arns: current.arns,
+      authorizer,
+    });
+    return { refusals, used: [...(authorizer.used.get('Fn')?.values() ?? [])] };
+  };
+
+  it('a role that cannot receive from the queue is refused as CreateEventSourceMapping refuses it', async () => {
+    const { refusals } = await check(withMapping(['sqs:DeleteMessage', 'sqs:GetQueueAttributes']));
+    expect(refusals).toEqual([
+      {
+        mapping: 'Mapping',
+        message: expect.stringMatching(
+          /^The provided execution role does not have permissions to call ReceiveMessage on SQS \(User: .* is not authorized to perform: sqs:ReceiveMessage on resource: arn:aws:sqs:us-east-1:123456789012:s-Dlq because no identity-based policy allows the sqs:ReceiveMessage action\)$/,
+        ),
+      },
+    ]);
+  });
+
+  it('a role that can poll passes, and its polling counts as used', async () => {
+    const { refusals, used } = await check(
+      withMapping(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']),
+    );
+    expect(refusals).toEqual([]);
+    expect(used.map((grant) => `${grant.action} ${grant.allowed}`)).toEqual([
+      'sqs:ReceiveMessage true',
+      'sqs:DeleteMessage true',
+      'sqs:GetQueueAttributes true',
+    ]);
   });
 });
 

@@ -73,6 +73,8 @@ describe.concurrent('IAM, enforced in the local stack', () => {
           resource: expect.stringMatching(/:table\/txonce-test-Customers/),
           allowed: true,
         },
+        // Lambda polls the queue with the consumer's role: checked at start, as CreateEventSourceMapping does
+        { action: 'sqs:ReceiveMessage', resource: expect.stringMatching(/:txonce-test-PipelineQueue/), allowed: true },
       ]),
     );
     expect(stack.iam.formatUsageReport()).toMatch(

@@ -45,25 +45,38 @@ export class IamAuthorizer {
   evaluations = 0;
 
   async authorize(call: ServiceCall): Promise<Verdict> {
-    const model = this.currentModel();
-    if (model !== this.model) {
-      this.model = model;
-      this.cache = new Map();
-    }
+    const model = this.modelNow();
     const role = model?.rolesByAccessKey.get(call.accessKeyId);
     if (!model || !role) return { kind: 'not a function' };
     const needed = await authorizationsFor(call, model.arns);
     if ('unchecked' in needed) return { kind: 'unchecked', role, why: needed.unchecked };
-    for (const authorization of needed.authorizations) {
+    const denial = await this.authorizeAs(role, needed.authorizations);
+    return denial ? { kind: 'denied', role, denial } : { kind: 'allowed', role };
+  }
+
+  /** Decides (and records) what a role does, call or not (Lambda polling an event source with it); the first denial. */
+  async authorizeAs(role: ExecutionRole, authorizations: Authorization[]): Promise<Denial | undefined> {
+    const model = this.modelNow();
+    if (!model) return undefined;
+    for (const authorization of authorizations) {
       const decision = await this.decide(model, role, authorization);
       this.record(role, authorization, decision.allowed);
       if (!decision.allowed) {
         const { action, resource } = authorization;
         const message = `User: ${role.sessionArn} is not authorized to perform: ${action} on resource: ${resource} ${decision.why}`;
-        return { kind: 'denied', role, denial: { ...authorization, message } };
+        return { ...authorization, message };
       }
     }
-    return { kind: 'allowed', role };
+    return undefined;
+  }
+
+  private modelNow(): IamModel | undefined {
+    const model = this.currentModel();
+    if (model !== this.model) {
+      this.model = model;
+      this.cache = new Map();
+    }
+    return model;
   }
 
   private decide(model: IamModel, role: ExecutionRole, authorization: Authorization): Promise<Decision> {

@@ -1,8 +1,10 @@
 import type { SynthesizedStack } from '../template/cloud-assembly.js';
+import { TemplateError } from '../template/emulations.js';
 import type { LocalFunction } from '../template/function-runtime.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../template/intrinsics.js';
 import type { ProvisionedResources } from '../template/provision-template.js';
 import { IamAuthorizer, type IamModel, type Verdict } from './authorizer.js';
+import { checkEventSourceAccess } from './event-source-access.js';
 import { readExecutionRoles } from './execution-roles.js';
 import { startIamGateway } from './iam-gateway.js';
 import { iamReferences } from './iam-references.js';
@@ -17,12 +19,16 @@ export interface LocalIam {
   mode: IamMode;
   /** the endpoint of every service for the functions (and for the stack's SQS client, so queue URLs lead here) */
   url: string;
-  /** Gives each function its own access key and reads the roles and policies; `resources()` is asked again after a re-provisioning. */
+  /**
+   * Gives each function its own access key and reads the roles and policies (`resources()` is
+   * asked again after a re-provisioning); rejects, as AWS would refuse to create them, event
+   * source mappings whose function's role cannot poll their source.
+   */
   configure(options: {
     stack: SynthesizedStack;
     functions: Map<string, LocalFunction>;
     resources: () => ProvisionedResources;
-  }): void;
+  }): Promise<void>;
   /** per function: the actions granted and never used during the run */
   usageReport(): IamUsageReport;
   formatUsageReport(): string;
@@ -83,10 +89,29 @@ export async function startLocalIam(options: {
   return {
     mode,
     url: gateway.url,
-    configure(settings) {
+    async configure(settings) {
       configured = settings;
       for (const [id, fn] of settings.functions) fn.spec.environment.AWS_ACCESS_KEY_ID = accessKeyFor(id);
-      currentModel(); // a role the template does not hold, or an unknown managed policy, stops the start here
+      // a role the template does not hold, or an unknown managed policy, stops the start here
+      const model = currentModel() as IamModel;
+      const refusals = await checkEventSourceAccess({
+        template: settings.stack.template,
+        references: iamReferences({
+          template: settings.stack.template,
+          resources: settings.resources(),
+          region: REGION,
+          account: ACCOUNT,
+        }),
+        rolesByFunction: new Map([...model.rolesByAccessKey.values()].map((role) => [role.functionId, role])),
+        arns: model.arns,
+        authorizer,
+      });
+      if (refusals.length > 0 && mode === 'enforce')
+        throw new TemplateError(
+          `AWS would refuse to create these event source mappings (TXONCE_IAM=off runs them anyway):\n${refusals.map((refusal) => `- ${refusal.mapping}: ${refusal.message}`).join('\n')}`,
+        );
+      for (const refusal of refusals)
+        options.onNotice?.({ function: refusal.mapping, verdict: 'denied', message: refusal.message });
     },
     usageReport: () => iamUsageReport(authorizer, roles(), mode),
     formatUsageReport: () => formatIamUsageReport(iamUsageReport(authorizer, roles(), mode)),

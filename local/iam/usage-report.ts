@@ -12,14 +12,14 @@ export interface IamUsageReport {
     used: { action: string; resource: string; allowed: boolean }[];
     /** granted by an Allow statement of the role's policies and never used by a call */
     unused: { action: string; resource: string; policy: string }[];
-    /** granted, and used by Lambda itself with the role (logs, X-Ray, event source polling): not seen locally */
+    /** granted, and used by Lambda itself with the role (logs, X-Ray): not seen locally */
     lambdaService: { action: string; resource: string; policy: string }[];
   }[];
 }
 
-/** What Lambda does with the execution role on the function's behalf: its logs, traces and event source polling. */
+/** What Lambda does with the execution role that the local stack does not see: writing the function's logs and traces. */
 const LAMBDA_SERVICE_ACTIONS =
-  /^(logs:(CreateLogGroup|CreateLogStream|PutLogEvents)|xray:(PutTraceSegments|PutTelemetryRecords)|sqs:(ReceiveMessage|DeleteMessage|ChangeMessageVisibility|GetQueueAttributes)|dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams))$/i;
+  /^(logs:(CreateLogGroup|CreateLogStream|PutLogEvents)|xray:(PutTraceSegments|PutTelemetryRecords))$/i;
 
 /** IAM's wildcards in an action or resource pattern: * any run of characters, ? one. */
 function matches(pattern: string, value: string, ignoreCase: boolean): boolean {
@@ -34,9 +34,9 @@ const list = (value: unknown): string[] => (value === undefined ? [] : [value].f
 
 /**
  * The usage report (`txonce local --iam report`): per function, each Allow statement's actions
- * and resources as written, split into those a call of this run used, those Lambda itself uses
- * (logs, X-Ray, the event source's polling, none of which happens through the functions' code
- * locally), and the rest: granted, never used, candidates to remove.
+ * and resources as written, split into those a call of this run used (the function's own, and
+ * Lambda's polling of its event sources), those Lambda uses to write its logs and traces (not
+ * seen locally), and the rest: granted, never used, candidates to remove.
  */
 export function iamUsageReport(
   authorizer: IamAuthorizer,
