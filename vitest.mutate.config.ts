@@ -12,13 +12,13 @@ export default defineConfig({
     exclude: [
       'test/package/**',
       'test/infra/**',
-      'test/bench.test.ts',
-      'test/local-stack.test.ts',
-      'test/local-recovery.test.ts',
+      'test/bench/bench.test.ts',
+      'test/local/stack.test.ts',
+      'test/local/stack-recovery.test.ts',
       'test/docs/**',
-      'test/local-settings.test.ts',
-      'test/cli.test.ts',
-      'test/outbox-cli.test.ts',
+      'test/local/settings.test.ts',
+      'test/cli/cli.test.ts',
+      'test/cli/outbox.test.ts',
       // the suites again on other Node.js majors, in child processes
       'test/node-majors/**',
       // 200 random fault schedules in one 40-second test: it would run again for nearly every
@@ -26,7 +26,7 @@ export default defineConfig({
       'test/checker/**',
       // its Powertools Metrics output depends on module state another file leaves (isolate: false);
       // it tests the example consumer's logs and metrics, not lib/
-      'test/consumer.test.ts',
+      'test/functions/consumer/consumer.test.ts',
     ],
     // one module graph for all files of a run: a mutant run loads the SDK once, not per file
     isolate: false,

@@ -7,13 +7,13 @@ import base from './vitest.config.js';
 // prebuilt function bundles (dist/, built by the outer run). Globs, so new suites of these kinds
 // are in without a change here. The outer run's emulators are reused (node-majors-setup.ts).
 export const SUITES_ON_EVERY_MAJOR = [
-  'test/run.test.ts',
-  'test/plain-handler.test.ts',
+  'test/lib/store/run.test.ts',
+  'test/lib/handlers/plain-handler.test.ts',
   'test/**/*middleware*.test.ts',
-  'test/sqs.test.ts',
-  'test/sqs-*.test.ts',
-  'test/stream-batch*.test.ts',
-  'test/batch-*.test.ts',
+  'test/lib/batch/sqs*.test.ts',
+  'test/lib/batch/stream-*.test.ts',
+  'test/lib/batch/batch-*.test.ts',
+  'test/lib/batch/time-budget.test.ts',
   'test/package/minified-consumer.test.ts',
   'test/package/prebuilt-bundles.test.ts',
   // these runs only: that each is on the Node.js and the Middy it was started for
@@ -29,8 +29,6 @@ export default defineConfig({
   test: {
     ...base.test,
     include: SUITES_ON_EVERY_MAJOR,
-    // the local SQS poller's suite is local/, not the batch handlers
-    exclude: ['**/node_modules/**', 'test/sqs-poller.test.ts'],
     globalSetup: ['test/support/node-majors-setup.ts'],
   },
 });

@@ -12,14 +12,14 @@ const RELEASE_SUITES = [
   'test/node-majors/**',
   'test/docs/**',
   'test/infra/synth.test.ts',
-  'test/local-stack.test.ts',
-  'test/local-template.test.ts',
-  'test/local-iam.test.ts',
-  'test/local-recovery.test.ts',
-  'test/local-journal.test.ts',
-  'test/chaos.test.ts',
-  'test/local-security.test.ts',
-  'test/bench.test.ts',
+  'test/local/stack.test.ts',
+  'test/local/template/template.test.ts',
+  'test/local/iam/stack-iam.test.ts',
+  'test/local/stack-recovery.test.ts',
+  'test/local/stack-journal.test.ts',
+  'test/chaos/chaos.test.ts',
+  'test/local/stack-security.test.ts',
+  'test/bench/bench.test.ts',
 ];
 
 export default defineConfig({

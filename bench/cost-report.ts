@@ -1,4 +1,4 @@
-import { AUTO_ON_FACTOR, breakEvenShare as precheckBreakEven } from '../lib/precheck-policy.js';
+import { AUTO_ON_FACTOR, breakEvenShare as precheckBreakEven } from '../lib/store/precheck-policy.js';
 import type { ContentionResult } from './contention.js';
 import { breakEvenShare, type CostResults, type VariantCost } from './cost.js';
 import { PRICES } from './prices.js';

@@ -10,7 +10,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { copyBackAttributes } from '../lib/dead-letter.js';
+import { copyBackAttributes } from '../lib/batch/dead-letter.js';
 import { DEAD_LETTER_ATTRIBUTES, readDeadLetterReason } from '../lib/index.js';
 import { peek, release } from '../ops/sqs-peek.js';
 import { onQueue } from './errors.js';

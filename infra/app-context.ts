@@ -1,5 +1,5 @@
 import type { WebhookScheme } from 'txonce/cdk';
-import { PIPELINE_SCHEMES } from '../lib/webhook-presets.js';
+import { PIPELINE_SCHEMES } from '../lib/webhooks/presets.js';
 
 /** What `-c name=value` may set for this repo's app (cdk.json's context, or the command line). */
 export interface AppContext {

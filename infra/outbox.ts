@@ -16,6 +16,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { POWERTOOLS_ENVIRONMENT, PUBLISHER_ENVIRONMENT } from '../lib/contracts/environment.js';
 import { thresholdAlarm } from './alarms.js';
 import { txonceFunction } from './lambda-function.js';
 import { functionRuntime } from './lambda-runtime.js';
@@ -130,17 +131,19 @@ export class Outbox extends Construct {
       timeout: Duration.seconds(60),
       memorySize: 256,
       environment: {
-        OUTBOX_TABLE: this.table.tableName,
-        FAILURE_QUEUE_URL: this.failureQueue.queueUrl,
-        WEBHOOK_SIGNING_SECRET_ID: this.signingSecret.secretArn,
-        ...(props.maxAttempts !== undefined ? { PUBLISH_MAX_ATTEMPTS: String(props.maxAttempts) } : {}),
-        ...(props.retryWindow ? { PUBLISH_RETRY_WINDOW_SECONDS: String(props.retryWindow.toSeconds()) } : {}),
+        [PUBLISHER_ENVIRONMENT.outboxTable]: this.table.tableName,
+        [PUBLISHER_ENVIRONMENT.failureQueueUrl]: this.failureQueue.queueUrl,
+        [PUBLISHER_ENVIRONMENT.signingSecretId]: this.signingSecret.secretArn,
+        ...(props.maxAttempts !== undefined ? { [PUBLISHER_ENVIRONMENT.maxAttempts]: String(props.maxAttempts) } : {}),
+        ...(props.retryWindow
+          ? { [PUBLISHER_ENVIRONMENT.retryWindowSeconds]: String(props.retryWindow.toSeconds()) }
+          : {}),
         // the publisher sets OUTBOX_TTL_ATTRIBUTE = now + this on a message once it is delivered
-        OUTBOX_TTL_ATTRIBUTE: OUTBOX.ttlAttribute,
-        DELIVERED_RETENTION_SECONDS: String(
+        [PUBLISHER_ENVIRONMENT.ttlAttribute]: OUTBOX.ttlAttribute,
+        [PUBLISHER_ENVIRONMENT.deliveredRetentionSeconds]: String(
           (props.deliveredRetention ?? Duration.days(OUTBOX.deliveredRetentionDays)).toSeconds(),
         ),
-        POWERTOOLS_SERVICE_NAME: 'txonce-publisher',
+        [POWERTOOLS_ENVIRONMENT.serviceName]: 'txonce-publisher',
       },
     });
     this.publisher.addEventSource(

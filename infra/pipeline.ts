@@ -18,9 +18,9 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { MESSAGE_GROUP_PATHS } from '../lib/message-groups.js';
-import { SOURCE_VARIABLE } from '../lib/source-variable.js';
-import type { WebhookScheme as PipelineScheme } from '../lib/webhook-presets.js';
+import { CONSUMER_ENVIRONMENT, INGEST_ENVIRONMENT, POWERTOOLS_ENVIRONMENT } from '../lib/contracts/environment.js';
+import { MESSAGE_GROUP_PATHS } from '../lib/contracts/message-groups.js';
+import type { WebhookScheme as PipelineScheme } from '../lib/webhooks/presets.js';
 import { IdempotencyTable } from './idempotency-table.js';
 import { type FunctionSource, txonceFunction } from './lambda-function.js';
 import { functionRuntime } from './lambda-runtime.js';
@@ -32,7 +32,7 @@ import { EVENT_QUEUE, WEBHOOK_ENDPOINT } from './settings.js';
 import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
 
 /**
- * The signature scheme a `WebhookPipeline`'s ingest verifies (the list is lib/webhook-presets.ts's
+ * The signature scheme a `WebhookPipeline`'s ingest verifies (the list is lib/webhooks/presets.ts's
  * PIPELINE_SCHEMES, shared with the ingest function and the local stack).
  *
  * @example
@@ -288,15 +288,19 @@ export class WebhookPipeline extends Construct {
       timeout: Duration.seconds(10),
       memorySize: 256,
       environment: {
-        QUEUE_URL: this.queue.queueUrl,
-        WEBHOOK_SCHEME: scheme,
-        WEBHOOK_SOURCE: source,
-        WEBHOOK_SECRET_ID: this.webhookSecret.secretArn,
-        MAX_BODY_BYTES: String(props.maxBodyBytes ?? WEBHOOK_ENDPOINT.maxBodyBytes),
+        [INGEST_ENVIRONMENT.queueUrl]: this.queue.queueUrl,
+        [INGEST_ENVIRONMENT.scheme]: scheme,
+        [INGEST_ENVIRONMENT.source]: source,
+        [INGEST_ENVIRONMENT.secretId]: this.webhookSecret.secretArn,
+        [INGEST_ENVIRONMENT.maxBodyBytes]: String(props.maxBodyBytes ?? WEBHOOK_ENDPOINT.maxBodyBytes),
         ...(fifo
-          ? { MESSAGE_GROUP_PATHS: JSON.stringify(props.messageGroupPaths ?? MESSAGE_GROUP_PATHS[scheme]) }
+          ? {
+              [INGEST_ENVIRONMENT.messageGroupPaths]: JSON.stringify(
+                props.messageGroupPaths ?? MESSAGE_GROUP_PATHS[scheme],
+              ),
+            }
           : {}),
-        POWERTOOLS_SERVICE_NAME: 'txonce-ingest',
+        [POWERTOOLS_ENVIRONMENT.serviceName]: 'txonce-ingest',
       },
     });
     this.queue.grantSendMessages(this.ingest);
@@ -310,11 +314,11 @@ export class WebhookPipeline extends Construct {
       timeout: consumerTimeout,
       memorySize: props.consumer?.memorySize ?? 512,
       environment: {
-        DEDUP_TABLE: this.idempotency.table.tableName,
-        DLQ_URL: this.deadLetterQueue.queueUrl,
-        [SOURCE_VARIABLE]: source,
-        POWERTOOLS_SERVICE_NAME: consumerService,
-        POWERTOOLS_METRICS_NAMESPACE: 'txonce',
+        [CONSUMER_ENVIRONMENT.dedupTable]: this.idempotency.table.tableName,
+        [CONSUMER_ENVIRONMENT.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+        [CONSUMER_ENVIRONMENT.source]: source,
+        [POWERTOOLS_ENVIRONMENT.serviceName]: consumerService,
+        [POWERTOOLS_ENVIRONMENT.metricsNamespace]: 'txonce',
         ...props.consumer?.environment,
       },
     });
@@ -348,7 +352,7 @@ export class WebhookPipeline extends Construct {
         encryption: tableEncryption,
       });
       this.outbox.grantEmit(this.consumer);
-      this.consumer.addEnvironment('OUTBOX_TABLE', this.outbox.table.tableName);
+      this.consumer.addEnvironment(CONSUMER_ENVIRONMENT.outboxTable, this.outbox.table.tableName);
     }
 
     this.api = this.restApi(scheme, retention, props);

@@ -4,6 +4,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { WebhookPipeline, type WebhookPipelineProps, type WebhookScheme } from 'txonce/cdk';
+import { CONSUMER_ENVIRONMENT } from '../lib/contracts/environment.js';
 import { BUSINESS_TABLES } from './settings.js';
 
 export interface TxonceStackProps extends StackProps {
@@ -81,9 +82,9 @@ export class TxonceStack extends Stack {
         ...props.pipeline?.consumer,
         tables: [this.invoices, this.customers, ...(props.pipeline?.consumer?.tables ?? [])],
         environment: {
-          INVOICES_TABLE: this.invoices.tableName,
-          CUSTOMERS_TABLE: this.customers.tableName,
-          RECEIPTS_TOPIC_ARN: this.receipts.topicArn,
+          [CONSUMER_ENVIRONMENT.invoicesTable]: this.invoices.tableName,
+          [CONSUMER_ENVIRONMENT.customersTable]: this.customers.tableName,
+          [CONSUMER_ENVIRONMENT.receiptsTopicArn]: this.receipts.topicArn,
           ...props.pipeline?.consumer?.environment,
         },
       },

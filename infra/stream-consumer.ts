@@ -6,6 +6,7 @@ import { DynamoEventSource, KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-l
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CONSUMER_ENVIRONMENT } from '../lib/contracts/environment.js';
 import type { IdempotencyTable } from './idempotency-table.js';
 import { type FunctionSource, txonceFunction } from './lambda-function.js';
 import { functionRuntime } from './lambda-runtime.js';
@@ -125,7 +126,7 @@ export class StreamConsumer extends Construct {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       timeout: props.timeout ?? Duration.seconds(30),
       memorySize: props.memorySize ?? 512,
-      environment: { DEDUP_TABLE: props.idempotency.table.tableName, ...props.environment },
+      environment: { [CONSUMER_ENVIRONMENT.dedupTable]: props.idempotency.table.tableName, ...props.environment },
     });
     props.idempotency.grantConsumer(this.function);
     for (const table of props.tables ?? []) {

@@ -7,20 +7,39 @@
  *
  * @module txonce
  */
-export { type CallerError, type CallerErrorBody, headerKey } from './caller-errors.js';
+
 export {
   DEAD_LETTER_ATTRIBUTES,
   type DeadLetterOptions,
   type DeadLetterReason,
   readDeadLetterReason,
-} from './dead-letter.js';
+} from './batch/dead-letter.js';
 export {
   type DynamoDBStreamBatchHandlerOptions,
   type DynamoDBStreamRecordOutcome,
   defaultDynamoDBStreamKey,
   dynamodbStreamBatchHandler,
   streamImage,
-} from './dynamodb-streams.js';
+} from './batch/dynamodb-streams.js';
+export {
+  defaultKinesisKey,
+  type KinesisBatchHandlerOptions,
+  type KinesisRecordOutcome,
+  kinesisBatchHandler,
+  kinesisJson,
+} from './batch/kinesis.js';
+export { type FailureReason, type RecordOutcome, type SqsBatchHandlerOptions, sqsBatchHandler } from './batch/sqs.js';
+export { defaultSqsKey, jsonBody } from './batch/sqs-messages.js';
+export type { StreamBatchResponse, StreamFailureReason, StreamRecordOutcome } from './batch/stream-batch.js';
+export { type CallerError, type CallerErrorBody, headerKey } from './handlers/caller-errors.js';
+export {
+  type IdempotencyHandlerOptions,
+  type IdempotencyMiddleware,
+  type IdempotentContext,
+  type IdempotentResult,
+  type InvocationOptions,
+  idempotency,
+} from './handlers/idempotent-handler.js';
 export {
   AccessDeniedError,
   BusinessConditionError,
@@ -39,7 +58,22 @@ export {
   UnstorableResultError,
   type WebhookRejection,
   WebhookVerificationError,
-} from './errors.js';
+} from './shared/errors.js';
+export { lowerCaseHeaders } from './shared/headers.js';
+export type { Jsonified } from './shared/jsonified.js';
+export {
+  type PayloadIssue,
+  SchemaValidationError,
+  type StandardSchemaIssue,
+  type StandardSchemaResult,
+  type StandardSchemaV1,
+} from './shared/schema.js';
+export { fingerprintOf, recordKey } from './store/dedup-key.js';
+export { Idempotency, type IdempotencyOptions, type PrecheckedBatch, type RunRequest } from './store/idempotency.js';
+export { type Destination, type OutboxItem, type OutboxMessage, outboxMessageId } from './store/outbox.js';
+export type { PrecheckMode, PrecheckRead } from './store/precheck-policy.js';
+export type { RunOutcome, StoredResult } from './store/run-outcome.js';
+export type { ConditionCheckWrite, DeleteWrite, PutWrite, Tx, UpdateWrite } from './store/staged-writes.js';
 export {
   type ChallengeDefinition,
   type EventIdSource,
@@ -49,55 +83,20 @@ export {
   type SignatureFormat,
   type SignedPart,
   type TimestampSource,
-} from './hmac-scheme-definition.js';
-export { Idempotency, type IdempotencyOptions, type PrecheckedBatch, type RunRequest } from './idempotency.js';
-export type { Jsonified } from './jsonified.js';
-export {
-  defaultKinesisKey,
-  type KinesisBatchHandlerOptions,
-  type KinesisRecordOutcome,
-  kinesisBatchHandler,
-  kinesisJson,
-} from './kinesis.js';
-export {
-  type IdempotencyHandlerOptions,
-  type IdempotencyMiddleware,
-  type IdempotentContext,
-  type IdempotentResult,
-  type InvocationOptions,
-  idempotency,
-} from './middleware.js';
-export { type Destination, type OutboxItem, type OutboxMessage, outboxMessageId } from './outbox.js';
-export type { PrecheckMode, PrecheckRead } from './precheck-policy.js';
-export { fingerprintOf, recordKey } from './record.js';
-export { requestUrl } from './request-url.js';
-export {
-  type PayloadIssue,
-  SchemaValidationError,
-  type StandardSchemaIssue,
-  type StandardSchemaResult,
-  type StandardSchemaV1,
-} from './schema.js';
-export { type FailureReason, type RecordOutcome, type SqsBatchHandlerOptions, sqsBatchHandler } from './sqs.js';
-export { defaultSqsKey, jsonBody } from './sqs-records.js';
-export type { ConditionCheckWrite, DeleteWrite, PutWrite, Tx, UpdateWrite } from './staged-writes.js';
-export type { StreamBatchResponse, StreamFailureReason, StreamRecordOutcome } from './stream-batch.js';
-export type { RunOutcome, StoredResult } from './transaction.js';
-export {
-  lowerCaseHeaders,
-  rawBodyOf,
-  type SecretSource,
-  usableSecrets,
-  type VerifiedWebhookEvent,
-  type VerifyWebhookOptions,
-  verifyWebhook,
-  verifyWebhookSignature,
-} from './verify-webhook.js';
-export { type WebhookPreset, webhookPresets } from './webhook-presets.js';
+} from './webhooks/hmac-scheme-definition.js';
+export { type WebhookPreset, webhookPresets } from './webhooks/presets.js';
+export { requestUrl } from './webhooks/request-url.js';
 export {
   resolveWebhookScheme,
   type SchemeSelector,
   type VerifiedWebhook,
   type WebhookScheme,
   webhookSchemeFromText,
-} from './webhook-schemes.js';
+} from './webhooks/schemes.js';
+export type { SecretSource } from './webhooks/secret-source.js';
+export { rawBodyOf, usableSecrets, verifyWebhookSignature } from './webhooks/signature.js';
+export {
+  type VerifiedWebhookEvent,
+  type VerifyWebhookOptions,
+  verifyWebhook,
+} from './webhooks/verify-webhook-middleware.js';

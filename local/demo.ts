@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { EVENT_ATTRIBUTES } from '../lib/contracts/sqs-attributes.js';
 import type { WebhookScheme } from '../lib/index.js';
 import { recordKey } from '../lib/index.js';
 import { peek } from '../ops/sqs-peek.js';
@@ -232,9 +233,11 @@ function every(ms: number): (line: string) => void {
 async function deadLettersOf(run: string, poisonId: string): Promise<{ ids: string[]; problems: string[] }> {
   const messages = await patiently(() => peek(sqs, target.resources.deadLetterQueueUrl, Number.POSITIVE_INFINITY));
   const ours = messages.filter((message) =>
-    message.MessageAttributes?.idempotencyKey?.StringValue?.startsWith(`msg_${run}_`),
+    message.MessageAttributes?.[EVENT_ATTRIBUTES.key]?.StringValue?.startsWith(`msg_${run}_`),
   );
-  const ids = [...new Set(ours.map((message) => message.MessageAttributes?.idempotencyKey?.StringValue as string))];
+  const ids = [
+    ...new Set(ours.map((message) => message.MessageAttributes?.[EVENT_ATTRIBUTES.key]?.StringValue as string)),
+  ];
   const problems: string[] = [];
   if (!ids.includes(poisonId)) problems.push('expected the poison message in the DLQ; it is not there');
   const others = ids.filter((id) => id !== poisonId);

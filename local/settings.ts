@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { PIPELINE_SCHEMES } from '../lib/webhook-presets.js';
-import { assertUsableSecret, type WebhookScheme } from '../lib/webhook-schemes.js';
+import { INGEST_ENVIRONMENT } from '../lib/contracts/environment.js';
+import { PIPELINE_SCHEMES } from '../lib/webhooks/presets.js';
+import { assertUsableSecret, type WebhookScheme } from '../lib/webhooks/schemes.js';
 
 /** A setting `npm start` cannot use: printed as one sentence, never a stack trace. */
 export class SettingsError extends Error {
@@ -44,17 +45,17 @@ export function readStartSettings(env: NodeJS.ProcessEnv, cwd = env.INIT_CWD ?? 
     scheme: 'standard-webhooks',
     iam: 'enforce',
   };
-  const scheme = env.WEBHOOK_SCHEME?.trim();
+  const scheme = env[INGEST_ENVIRONMENT.scheme]?.trim();
   if (scheme && !(PIPELINE_SCHEMES as readonly string[]).includes(scheme as WebhookScheme)) {
-    problems.push(`WEBHOOK_SCHEME must be one of ${PIPELINE_SCHEMES.join(', ')}, got "${scheme}"`);
+    problems.push(`${INGEST_ENVIRONMENT.scheme} must be one of ${PIPELINE_SCHEMES.join(', ')}, got "${scheme}"`);
   } else if (scheme) settings.scheme = scheme as WebhookScheme;
-  const secret = env.WEBHOOK_SECRET?.trim();
+  const secret = env[INGEST_ENVIRONMENT.secret]?.trim();
   if (secret) {
     try {
       assertUsableSecret(settings.scheme, secret);
       settings.secret = secret;
     } catch (error) {
-      problems.push(`WEBHOOK_SECRET cannot be used: ${(error as Error).message}`);
+      problems.push(`${INGEST_ENVIRONMENT.secret} cannot be used: ${(error as Error).message}`);
     }
   }
   const visibility = env.TXONCE_VISIBILITY_TIMEOUT?.trim();

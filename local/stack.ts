@@ -8,6 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CONSUMER_ENVIRONMENT, INGEST_ENVIRONMENT } from '../lib/contracts/environment.js';
 import type { WebhookScheme } from '../lib/index.js';
 import { type RunningServer, startDynamoDbLocal } from './dynamodb-local.js';
 import { type RunningGateway, startHttpGateway } from './http-gateway.js';
@@ -207,7 +208,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       credentials: LOCAL_CREDENTIALS,
     });
     const documents = DynamoDBDocumentClient.from(dynamo);
-    // queues are created through the proxy, so their URLs (which moto builds from the Host) lead there
+    // queues are created through the IAM gateway, so their URLs (which moto builds from the Host) lead there
     const sqs = new SQSClient({ endpoint: iam.url, region, credentials: LOCAL_CREDENTIALS });
     const sns = new SNSClient({ endpoint: motoServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
     const secrets = new SecretsManagerClient({ endpoint: motoServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
@@ -259,8 +260,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const localResources = await localNames(assembly, resources, dynamo);
     eventQueueUrl = localResources.queueUrl;
     deadLetterQueueUrl = localResources.deadLetterQueueUrl;
-    source = api ? (functions.get(api.functionId)?.spec.environment.WEBHOOK_SOURCE ?? '') : '';
-    const scheme = (api ? functions.get(api.functionId)?.spec.environment.WEBHOOK_SCHEME : undefined) as WebhookScheme;
+    source = api ? (functions.get(api.functionId)?.spec.environment[INGEST_ENVIRONMENT.source] ?? '') : '';
+    const scheme = (
+      api ? functions.get(api.functionId)?.spec.environment[INGEST_ENVIRONMENT.scheme] : undefined
+    ) as WebhookScheme;
 
     const replay = async (when: 'start' | 'recovery') => {
       const report = await replayJournal({
@@ -276,7 +279,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const replayed = await replay('start');
 
-    const receiptsTopic = consumerEnvironment(functions).RECEIPTS_TOPIC_ARN;
+    const receiptsTopic = consumerEnvironment(functions)[CONSUMER_ENVIRONMENT.receiptsTopicArn];
     const certificates = new Map<string, Promise<string>>();
     const motoCertificate = (url: string) => {
       if (!certificates.has(url)) certificates.set(url, snsCertificateFromMoto(servers.sqs?.endpoint ?? '', url));
@@ -467,7 +470,7 @@ function apiFunction(
     const path = `/${resourceId ? resources[resourceId]?.Properties?.PathPart : ''}`;
     const variables = (resources[functionId].Properties?.Environment as { Variables?: Record<string, unknown> })
       ?.Variables;
-    const secretId = (variables?.WEBHOOK_SECRET_ID as { Ref?: string } | undefined)?.Ref;
+    const secretId = (variables?.[INGEST_ENVIRONMENT.secretId] as { Ref?: string } | undefined)?.Ref;
     return { functionId, path, secretId };
   }
   return undefined;
@@ -476,8 +479,11 @@ function apiFunction(
 /** The SQS-triggered consumer's environment (its tables and topic). */
 function consumerEnvironment(functions: Map<string, LocalFunction>): Record<string, string> {
   return (
-    [...functions.values()].find((fn) => fn.spec.environment.DEDUP_TABLE && fn.spec.environment.DLQ_URL)?.spec
-      .environment ?? {}
+    [...functions.values()].find(
+      (fn) =>
+        fn.spec.environment[CONSUMER_ENVIRONMENT.dedupTable] &&
+        fn.spec.environment[CONSUMER_ENVIRONMENT.deadLetterQueueUrl],
+    )?.spec.environment ?? {}
   );
 }
 
@@ -526,8 +532,8 @@ async function localNames(
     });
   return {
     dedupTable: outputs.IdempotencyTableName,
-    invoicesTable: envOf('INVOICES_TABLE'),
-    customersTable: envOf('CUSTOMERS_TABLE'),
+    invoicesTable: envOf(CONSUMER_ENVIRONMENT.invoicesTable),
+    customersTable: envOf(CONSUMER_ENVIRONMENT.customersTable),
     outboxTable: outputs.OutboxTableName ?? '',
     receiptsTable,
     outboxFailureQueueUrl: outputs.OutboxFailureQueueUrl ?? '',

@@ -27,6 +27,42 @@ export const DEPENDENCY_RULES: IFlattenedRuleSet = {
       '^(functions|infra|local|cli|ops|bench|scripts|test)/',
     ),
     forbid(
+      'lib-shared-below-all',
+      'lib/shared/ (errors, options, JSON and schema helpers) serves every other folder of lib/ and uses none.',
+      '^lib/shared/',
+      '^lib/(store|handlers|batch|webhooks|contracts)/',
+    ),
+    forbid(
+      'lib-store-below-its-users',
+      'lib/store/ (the dedup record and its commit) is what the handlers and the batch handlers build on.',
+      '^lib/store/',
+      '^lib/(handlers|batch|webhooks)/',
+    ),
+    forbid(
+      'lib-handlers-not-batch-or-webhooks',
+      'lib/handlers/ (one event) and lib/batch/ (many records) are two ways to use the store, side by side.',
+      '^lib/handlers/',
+      '^lib/(batch|webhooks)/',
+    ),
+    forbid(
+      'lib-batch-not-handlers-or-webhooks',
+      'lib/handlers/ (one event) and lib/batch/ (many records) are two ways to use the store, side by side.',
+      '^lib/batch/',
+      '^lib/(handlers|webhooks)/',
+    ),
+    forbid(
+      'lib-webhooks-apart',
+      'lib/webhooks/ verifies signatures: it needs no store, handler or batch.',
+      '^lib/webhooks/',
+      '^lib/(store|handlers|batch)/',
+    ),
+    forbid(
+      'lib-contracts-below-the-store',
+      'lib/contracts/ names what crosses components; it does not reach into the store or the handlers.',
+      '^lib/contracts/',
+      '^lib/(store|handlers|batch)/',
+    ),
+    forbid(
       'local-not-cli',
       'local/ and cli/ share code through ops/, never by importing each other.',
       '^local/',

@@ -107,7 +107,7 @@ const lines: string[] = [
 /** lib/ files this run did not mutate (a run narrowed with --mutate, or a file with no mutants). */
 function notRun(): string[] {
   const run = new Set(files.map(([name]) => name));
-  const missing = readdirSync('lib')
+  const missing = readdirSync('lib', { recursive: true, encoding: 'utf8' })
     .map((name) => `lib/${name}`)
     .filter((name) => name.endsWith('.ts') && !run.has(name));
   return missing.length === 0 ? [] : [`Not in this run: ${missing.map((name) => `\`${name}\``).join(', ')}.`, ''];

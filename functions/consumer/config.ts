@@ -1,3 +1,4 @@
+import { CONSUMER_ENVIRONMENT } from '../../lib/contracts/environment.js';
 import type { Destination } from '../../lib/index.js';
 import { ConfigError } from '../shared/config-error.js';
 
@@ -26,35 +27,41 @@ export function readConsumerConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
     return value ?? '';
   };
   const config: ConsumerConfig = {
-    dedupTable: required('DEDUP_TABLE'),
-    invoicesTable: required('INVOICES_TABLE'),
-    customersTable: required('CUSTOMERS_TABLE'),
-    deadLetterQueueUrl: env.DLQ_URL?.trim() || undefined,
-    source: env.IDEMPOTENCY_SOURCE?.trim() || 'webhooks',
+    dedupTable: required(CONSUMER_ENVIRONMENT.dedupTable),
+    invoicesTable: required(CONSUMER_ENVIRONMENT.invoicesTable),
+    customersTable: required(CONSUMER_ENVIRONMENT.customersTable),
+    deadLetterQueueUrl: env[CONSUMER_ENVIRONMENT.deadLetterQueueUrl]?.trim() || undefined,
+    source: env[CONSUMER_ENVIRONMENT.source]?.trim() || 'webhooks',
     ttlSeconds: undefined,
-    outboxTable: env.OUTBOX_TABLE?.trim() || undefined,
+    outboxTable: env[CONSUMER_ENVIRONMENT.outboxTable]?.trim() || undefined,
     receipts: undefined,
   };
-  const topicArn = env.RECEIPTS_TOPIC_ARN?.trim();
-  const webhookUrl = env.RECEIPTS_WEBHOOK_URL?.trim();
-  if (topicArn && webhookUrl) problems.push('set only one of RECEIPTS_TOPIC_ARN and RECEIPTS_WEBHOOK_URL');
+  const topicArn = env[CONSUMER_ENVIRONMENT.receiptsTopicArn]?.trim();
+  const webhookUrl = env[CONSUMER_ENVIRONMENT.receiptsWebhookUrl]?.trim();
+  if (topicArn && webhookUrl)
+    problems.push(
+      `set only one of ${CONSUMER_ENVIRONMENT.receiptsTopicArn} and ${CONSUMER_ENVIRONMENT.receiptsWebhookUrl}`,
+    );
   if (topicArn) config.receipts = { kind: 'sns', topicArn };
   if (webhookUrl) {
     if (!/^https?:\/\//.test(webhookUrl))
-      problems.push(`RECEIPTS_WEBHOOK_URL must be an http(s) URL, got "${webhookUrl}"`);
+      problems.push(`${CONSUMER_ENVIRONMENT.receiptsWebhookUrl} must be an http(s) URL, got "${webhookUrl}"`);
     config.receipts = { kind: 'webhook', url: webhookUrl };
   }
   if (config.receipts && !config.outboxTable)
-    problems.push('receipts are emitted through the outbox: set OUTBOX_TABLE too');
+    problems.push(`receipts are emitted through the outbox: set ${CONSUMER_ENVIRONMENT.outboxTable} too`);
   if (config.deadLetterQueueUrl && !/^https?:\/\//.test(config.deadLetterQueueUrl)) {
-    problems.push(`DLQ_URL must be the queue's URL (https://sqs...), got "${config.deadLetterQueueUrl}"`);
+    problems.push(
+      `${CONSUMER_ENVIRONMENT.deadLetterQueueUrl} must be the queue's URL (https://sqs...), got "${config.deadLetterQueueUrl}"`,
+    );
   }
-  if (config.source.includes('#')) problems.push(`IDEMPOTENCY_SOURCE may not contain "#", got "${config.source}"`);
-  const ttl = env.IDEMPOTENCY_TTL_SECONDS?.trim();
+  if (config.source.includes('#'))
+    problems.push(`${CONSUMER_ENVIRONMENT.source} may not contain "#", got "${config.source}"`);
+  const ttl = env[CONSUMER_ENVIRONMENT.ttlSeconds]?.trim();
   if (ttl) {
     const seconds = Number(ttl);
     if (Number.isInteger(seconds) && seconds > 0) config.ttlSeconds = seconds;
-    else problems.push(`IDEMPOTENCY_TTL_SECONDS must be a positive whole number of seconds, got "${ttl}"`);
+    else problems.push(`${CONSUMER_ENVIRONMENT.ttlSeconds} must be a positive whole number of seconds, got "${ttl}"`);
   }
   if (problems.length > 0) throw new ConfigError('consumer', problems);
   return config;

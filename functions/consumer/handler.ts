@@ -3,13 +3,14 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { POWERTOOLS_ENVIRONMENT } from '../../lib/contracts/environment.js';
 import { Idempotency } from '../../lib/index.js';
 import { readConsumerConfig } from './config.js';
 import { createConsumer } from './consumer.js';
 
 // Cold start: a missing or wrong setting fails here, with every problem named, before any record is touched.
 const config = readConsumerConfig(process.env);
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'txonce-consumer';
+const serviceName = process.env[POWERTOOLS_ENVIRONMENT.serviceName] ?? 'txonce-consumer';
 
 export const handler = createConsumer({
   store: new Idempotency({
@@ -24,5 +25,5 @@ export const handler = createConsumer({
     ? { client: new SQSClient({}), queueUrl: config.deadLetterQueueUrl }
     : undefined,
   logger: new Logger({ serviceName }),
-  metrics: new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'txonce', serviceName }),
+  metrics: new Metrics({ namespace: process.env[POWERTOOLS_ENVIRONMENT.metricsNamespace] ?? 'txonce', serviceName }),
 });

@@ -1,6 +1,7 @@
+import { INGEST_ENVIRONMENT } from '../../lib/contracts/environment.js';
+import { MESSAGE_GROUP_PATHS } from '../../lib/contracts/message-groups.js';
 import type { WebhookScheme } from '../../lib/index.js';
-import { MESSAGE_GROUP_PATHS } from '../../lib/message-groups.js';
-import { PIPELINE_SCHEMES } from '../../lib/webhook-presets.js';
+import { PIPELINE_SCHEMES } from '../../lib/webhooks/presets.js';
 import { ConfigError } from '../shared/config-error.js';
 
 export interface IngestConfig {
@@ -23,20 +24,33 @@ export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
 export function readIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
   const problems: string[] = [];
-  const queueUrl = env.QUEUE_URL?.trim() ?? '';
-  if (!/^https?:\/\//.test(queueUrl)) problems.push('QUEUE_URL must be the URL of the event queue');
-  const scheme = env.WEBHOOK_SCHEME?.trim() as WebhookScheme;
+  const queueUrl = env[INGEST_ENVIRONMENT.queueUrl]?.trim() ?? '';
+  if (!/^https?:\/\//.test(queueUrl))
+    problems.push(`${INGEST_ENVIRONMENT.queueUrl} must be the URL of the event queue`);
+  const scheme = env[INGEST_ENVIRONMENT.scheme]?.trim() as WebhookScheme;
   if (!(PIPELINE_SCHEMES as readonly string[]).includes(scheme))
-    problems.push(`WEBHOOK_SCHEME must be one of ${PIPELINE_SCHEMES.join(', ')} (got "${scheme ?? ''}")`);
-  const secretId = env.WEBHOOK_SECRET_ID?.trim() || undefined;
-  const secret = env.WEBHOOK_SECRET?.trim() || undefined;
-  if (!secretId && !secret) problems.push('set WEBHOOK_SECRET_ID (Secrets Manager) or, locally, WEBHOOK_SECRET');
-  if (secretId && secret) problems.push('set only one of WEBHOOK_SECRET_ID and WEBHOOK_SECRET');
-  const source = env.WEBHOOK_SOURCE?.trim() || scheme;
-  if (source?.includes('#')) problems.push(`WEBHOOK_SOURCE may not contain "#" (got "${source}")`);
-  const maxBodyBytes = positiveInteger(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, 'MAX_BODY_BYTES', problems);
-  const toleranceSeconds = positiveInteger(env.WEBHOOK_TOLERANCE_SECONDS, 300, 'WEBHOOK_TOLERANCE_SECONDS', problems);
-  const messageGroupPaths = pathList(env.MESSAGE_GROUP_PATHS, scheme, problems);
+    problems.push(`${INGEST_ENVIRONMENT.scheme} must be one of ${PIPELINE_SCHEMES.join(', ')} (got "${scheme ?? ''}")`);
+  const secretId = env[INGEST_ENVIRONMENT.secretId]?.trim() || undefined;
+  const secret = env[INGEST_ENVIRONMENT.secret]?.trim() || undefined;
+  if (!secretId && !secret)
+    problems.push(`set ${INGEST_ENVIRONMENT.secretId} (Secrets Manager) or, locally, ${INGEST_ENVIRONMENT.secret}`);
+  if (secretId && secret)
+    problems.push(`set only one of ${INGEST_ENVIRONMENT.secretId} and ${INGEST_ENVIRONMENT.secret}`);
+  const source = env[INGEST_ENVIRONMENT.source]?.trim() || scheme;
+  if (source?.includes('#')) problems.push(`${INGEST_ENVIRONMENT.source} may not contain "#" (got "${source}")`);
+  const maxBodyBytes = positiveInteger(
+    env[INGEST_ENVIRONMENT.maxBodyBytes],
+    DEFAULT_MAX_BODY_BYTES,
+    INGEST_ENVIRONMENT.maxBodyBytes,
+    problems,
+  );
+  const toleranceSeconds = positiveInteger(
+    env[INGEST_ENVIRONMENT.toleranceSeconds],
+    300,
+    INGEST_ENVIRONMENT.toleranceSeconds,
+    problems,
+  );
+  const messageGroupPaths = pathList(env[INGEST_ENVIRONMENT.messageGroupPaths], scheme, problems);
   if (problems.length > 0) throw new ConfigError('ingest function', problems);
   return { queueUrl, scheme, source, secretId, secret, maxBodyBytes, toleranceSeconds, messageGroupPaths };
 }
@@ -49,7 +63,7 @@ function positiveInteger(text: string | undefined, fallback: number, name: strin
   return fallback;
 }
 
-/** MESSAGE_GROUP_PATHS: a JSON array of dot paths; default the scheme's (lib/message-groups.ts). */
+/** MESSAGE_GROUP_PATHS: a JSON array of dot paths; default the scheme's (lib/contracts/message-groups.ts). */
 function pathList(text: string | undefined, scheme: WebhookScheme, problems: string[]): string[] {
   if (!text?.trim()) return [...(MESSAGE_GROUP_PATHS[scheme] ?? [])];
   try {
@@ -57,6 +71,8 @@ function pathList(text: string | undefined, scheme: WebhookScheme, problems: str
     if (Array.isArray(paths) && paths.length > 0 && paths.every((path) => typeof path === 'string' && path.length > 0))
       return paths;
   } catch {}
-  problems.push(`MESSAGE_GROUP_PATHS must be a JSON array of dot paths like ["data.object.id"] (got "${text}")`);
+  problems.push(
+    `${INGEST_ENVIRONMENT.messageGroupPaths} must be a JSON array of dot paths like ["data.object.id"] (got "${text}")`,
+  );
   return [];
 }

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { POWERTOOLS_ENVIRONMENT } from '../../lib/contracts/environment.js';
 import { usableSecrets } from '../../lib/index.js';
 import { readIngestConfig } from './config.js';
 import { createIngest } from './ingest.js';
@@ -22,5 +23,5 @@ export const handler = createIngest({
   maxBodyBytes: config.maxBodyBytes,
   toleranceSeconds: config.toleranceSeconds,
   messageGroupPaths: config.messageGroupPaths,
-  logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'txonce-ingest' }),
+  logger: new Logger({ serviceName: process.env[POWERTOOLS_ENVIRONMENT.serviceName] ?? 'txonce-ingest' }),
 });

@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { EVENT_ATTRIBUTES } from '../../lib/contracts/sqs-attributes.js';
 import {
   lowerCaseHeaders,
   type SecretSource,
@@ -77,12 +78,12 @@ export function createIngest(
             QueueUrl: deps.queueUrl,
             MessageBody: text,
             MessageAttributes: {
-              idempotencyKey: attribute(key),
-              source: attribute(deps.source),
-              scheme: attribute(deps.scheme),
-              receivedAt: attribute(new Date().toISOString()),
+              [EVENT_ATTRIBUTES.key]: attribute(key),
+              [EVENT_ATTRIBUTES.source]: attribute(deps.source),
+              [EVENT_ATTRIBUTES.scheme]: attribute(deps.scheme),
+              [EVENT_ATTRIBUTES.receivedAt]: attribute(new Date().toISOString()),
               // GitHub: the unsigned delivery id, for tracing only (the key is the body's digest)
-              ...(webhook.deliveryId ? { deliveryId: attribute(webhook.deliveryId) } : {}),
+              ...(webhook.deliveryId ? { [EVENT_ATTRIBUTES.deliveryId]: attribute(webhook.deliveryId) } : {}),
             },
             // FIFO: one group per entity keeps its events in order while other entities run in
             // parallel; SQS drops a resend of the same key for 5 minutes.

@@ -1,3 +1,4 @@
+import { PUBLISHER_ENVIRONMENT } from '../../lib/contracts/environment.js';
 import { ConfigError } from '../shared/config-error.js';
 import { DEFAULT_RETRY_WINDOW_MS } from './publisher.js';
 
@@ -18,31 +19,35 @@ export interface PublisherConfig {
 
 export function readPublisherConfig(env: NodeJS.ProcessEnv): PublisherConfig {
   const problems: string[] = [];
-  const outboxTable = env.OUTBOX_TABLE?.trim() ?? '';
-  if (!outboxTable) problems.push('OUTBOX_TABLE is not set: the name of the outbox table');
-  const failureQueueUrl = env.FAILURE_QUEUE_URL?.trim() || undefined;
+  const outboxTable = env[PUBLISHER_ENVIRONMENT.outboxTable]?.trim() ?? '';
+  if (!outboxTable) problems.push(`${PUBLISHER_ENVIRONMENT.outboxTable} is not set: the name of the outbox table`);
+  const failureQueueUrl = env[PUBLISHER_ENVIRONMENT.failureQueueUrl]?.trim() || undefined;
   if (failureQueueUrl && !/^https?:\/\//.test(failureQueueUrl))
-    problems.push(`FAILURE_QUEUE_URL must be a queue URL, got "${failureQueueUrl}"`);
-  const signingSecretId = env.WEBHOOK_SIGNING_SECRET_ID?.trim() || undefined;
-  const signingSecret = env.WEBHOOK_SIGNING_SECRET?.trim() || undefined;
+    problems.push(`${PUBLISHER_ENVIRONMENT.failureQueueUrl} must be a queue URL, got "${failureQueueUrl}"`);
+  const signingSecretId = env[PUBLISHER_ENVIRONMENT.signingSecretId]?.trim() || undefined;
+  const signingSecret = env[PUBLISHER_ENVIRONMENT.signingSecret]?.trim() || undefined;
   if (signingSecretId && signingSecret)
-    problems.push('set only one of WEBHOOK_SIGNING_SECRET_ID and WEBHOOK_SIGNING_SECRET');
-  const attempts = env.PUBLISH_MAX_ATTEMPTS?.trim();
+    problems.push(
+      `set only one of ${PUBLISHER_ENVIRONMENT.signingSecretId} and ${PUBLISHER_ENVIRONMENT.signingSecret}`,
+    );
+  const attempts = env[PUBLISHER_ENVIRONMENT.maxAttempts]?.trim();
   const maxAttempts = attempts ? Number(attempts) : undefined;
   if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1 && maxAttempts <= 100)) {
-    problems.push(`PUBLISH_MAX_ATTEMPTS must be a whole number from 1 to 100, got "${attempts}"`);
+    problems.push(`${PUBLISHER_ENVIRONMENT.maxAttempts} must be a whole number from 1 to 100, got "${attempts}"`);
   }
-  const window = env.PUBLISH_RETRY_WINDOW_SECONDS?.trim();
+  const window = env[PUBLISHER_ENVIRONMENT.retryWindowSeconds]?.trim();
   const windowSeconds = window ? Number(window) : DEFAULT_RETRY_WINDOW_MS / 1000;
   if (!(Number.isInteger(windowSeconds) && windowSeconds >= 0 && windowSeconds <= 86_400)) {
-    problems.push(`PUBLISH_RETRY_WINDOW_SECONDS must be a whole number of seconds up to 86400, got "${window}"`);
+    problems.push(
+      `${PUBLISHER_ENVIRONMENT.retryWindowSeconds} must be a whole number of seconds up to 86400, got "${window}"`,
+    );
   }
-  const ttlAttribute = env.OUTBOX_TTL_ATTRIBUTE?.trim() || undefined;
-  const retention = env.DELIVERED_RETENTION_SECONDS?.trim();
+  const ttlAttribute = env[PUBLISHER_ENVIRONMENT.ttlAttribute]?.trim() || undefined;
+  const retention = env[PUBLISHER_ENVIRONMENT.deliveredRetentionSeconds]?.trim();
   const retentionSeconds = retention ? Number(retention) : undefined;
   if (ttlAttribute && !(Number.isInteger(retentionSeconds) && (retentionSeconds as number) > 0)) {
     problems.push(
-      `DELIVERED_RETENTION_SECONDS must be a positive whole number with OUTBOX_TTL_ATTRIBUTE, got "${retention ?? ''}"`,
+      `${PUBLISHER_ENVIRONMENT.deliveredRetentionSeconds} must be a positive whole number with ${PUBLISHER_ENVIRONMENT.ttlAttribute}, got "${retention ?? ''}"`,
     );
   }
   if (problems.length > 0) throw new ConfigError('publisher', problems);

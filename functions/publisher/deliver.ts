@@ -2,6 +2,7 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
+import { EVENT_ATTRIBUTES } from '../../lib/contracts/sqs-attributes.js';
 import type { OutboxItem } from '../../lib/index.js';
 
 /** A delivery that cannot succeed by trying again (a 4xx, an invalid target): straight to the failure queue. */
@@ -122,8 +123,8 @@ function messageFields(item: OutboxItem, target: string) {
   const fifo = target.endsWith('.fifo');
   return {
     MessageAttributes: {
-      idempotencyKey: { DataType: 'String', StringValue: item.messageId },
-      type: { DataType: 'String', StringValue: item.type },
+      [EVENT_ATTRIBUTES.key]: { DataType: 'String', StringValue: item.messageId },
+      [EVENT_ATTRIBUTES.type]: { DataType: 'String', StringValue: item.type },
     },
     MessageGroupId: fifo ? item.sourceKey.slice(0, 128) : undefined,
     MessageDeduplicationId: fifo ? item.messageId : undefined,

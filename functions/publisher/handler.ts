@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { POWERTOOLS_ENVIRONMENT } from '../../lib/contracts/environment.js';
 import { usableSecrets } from '../../lib/index.js';
 import { readPublisherConfig } from './config.js';
 import { createPublisher } from './publisher.js';
@@ -38,5 +39,5 @@ export const handler = createPublisher({
   maxAttempts: config.maxAttempts,
   retryWindowMs: config.retryWindowMs,
   deliveredExpiry: config.deliveredExpiry,
-  logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'txonce-publisher' }),
+  logger: new Logger({ serviceName: process.env[POWERTOOLS_ENVIRONMENT.serviceName] ?? 'txonce-publisher' }),
 });

@@ -3,6 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { EVENT_ATTRIBUTES } from '../../lib/contracts/sqs-attributes.js';
 import type { OutboxItem } from '../../lib/index.js';
 import { type DeliveryTargets, deliver, PermanentDeliveryError } from './deliver.js';
 
@@ -217,7 +218,7 @@ export function createPublisher(
           QueueUrl: deps.failureQueue.queueUrl,
           MessageBody: JSON.stringify(item),
           MessageAttributes: {
-            idempotencyKey: { DataType: 'String', StringValue: item.messageId },
+            [EVENT_ATTRIBUTES.key]: { DataType: 'String', StringValue: item.messageId },
             'txonce.errorMessage': { DataType: 'String', StringValue: (result.error ?? 'unknown').slice(0, 1024) },
           },
         }),

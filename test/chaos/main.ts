@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { describeChaos, runChaos } from './chaos.js';
 
-// npm run chaos -- --minutes N --seed S: the fault run of test/chaos.test.ts, as long as you like.
+// npm run chaos -- --minutes N --seed S: the fault run of test/chaos/chaos.test.ts, as long as you like.
 const number = (value: string) => {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive number.');

@@ -22,15 +22,15 @@ const blocksByFile = new Map(files.map((file) => [file, markdownBlocks(file)]));
 const isTs = (block: ReadmeBlock) => block.language === 'ts' || block.language === 'typescript';
 const where = (file: string, block: ReadmeBlock) => `${file}:${block.line}`;
 
-/** The ```ts blocks after `@example` in the doc comments of lib/ and infra/, named by file and line. */
+/** The ```ts blocks after `@example` in the doc comments of lib/ and infra/ (their subfolders too), named by file and line. */
 function tsdocExamples(): { name: string; code: string }[] {
   return ['lib', 'infra'].flatMap((dir) =>
-    readdirSync(join(repoRoot, dir))
+    readdirSync(join(repoRoot, dir), { recursive: true, encoding: 'utf8' })
       .filter((file) => file.endsWith('.ts'))
       .flatMap((file) => {
         const source = readFileSync(join(repoRoot, dir, file), 'utf8');
         return [...source.matchAll(/@example\s*\n\s*\* ```ts\n([\s\S]*?)\n\s*\* ```/g)].map((match) => ({
-          name: `${dir}-${file.replace(/\.ts$/, '')}-${source.slice(0, match.index).split('\n').length}`,
+          name: `${dir}-${file.replace(/\.ts$/, '').replaceAll('/', '-')}-${source.slice(0, match.index).split('\n').length}`,
           code: (match[1] as string).replace(/^\s*\* ?/gm, ''),
         }));
       }),

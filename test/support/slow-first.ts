@@ -7,20 +7,22 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * the many short files instead of running alone at the end. Prefixes of paths from the root.
  */
 const SLOW = [
-  'test/local-recovery',
-  'test/chaos.test',
+  'test/local/stack-recovery',
+  'test/chaos/chaos.test',
   'test/package/outside-app',
   'test/node-majors/',
   'test/package/latest-versions',
-  'test/cli.test',
+  'test/cli/cli.test',
   'test/docs/',
   'test/infra/synth',
   'test/checker/',
-  'test/bench.test',
+  'test/bench/',
   'test/infra/stack',
   'test/infra/consumer-source',
-  'test/outbox-cli',
-  'test/local-',
+  'test/cli/outbox',
+  'test/local/stack',
+  'test/local/template/',
+  'test/local/settings',
   'test/infra/',
   'test/package/',
 ];
