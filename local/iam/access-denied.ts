@@ -20,7 +20,7 @@ export function accessDenied(call: ServiceCall, message: string): HttpAnswer {
   const requestId = randomUUID();
   if (call.protocol === 'query') {
     const code = call.signingName === 'sns' ? 'AuthorizationError' : 'AccessDenied';
-    const text = call.signingName === 'sns' ? message.replace(/\bsns:/g, 'SNS:') : message;
+    const text = call.signingName === 'sns' ? message.replace(/(perform: |the )sns:/g, '$1SNS:') : message;
     return {
       status: 403,
       headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
