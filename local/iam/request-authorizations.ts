@@ -64,6 +64,10 @@ const DYNAMODB_ITEM_ACTION =
  * managed key adds the KMS actions the service performs with the caller's rights.
  */
 export async function authorizationsFor(call: ServiceCall, arns: ResourceArns): Promise<CallAuthorizations> {
+  if (call.protocol === 'other')
+    return {
+      unchecked: `a ${call.signingName} call in a REST protocol: its IAM action is not read from REST requests`,
+    };
   const prefix = IAM_PREFIX[call.signingName] ?? call.signingName;
   const input = call.input;
   const operationAction = `${prefix}:${call.operation}`;
