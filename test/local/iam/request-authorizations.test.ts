@@ -190,11 +190,11 @@ describe('SQS, SNS, Secrets Manager, CloudWatch, EventBridge', () => {
     expect(await needs('sqs', 'NoSuchOperation', {})).toEqual({
       unchecked: 'sqs:NoSuchOperation is not an IAM action iam-data knows',
     });
+  });
 
-    it('a call in a REST protocol (S3, Lambda…) is said to be unchecked', async () => {
-      expect(await authorizationsFor({ ...call('s3', '', {}), protocol: 'other' }, arns)).toEqual({
-        unchecked: 'a s3 call in a REST protocol: its IAM action is not read from REST requests',
-      });
+  it('a call in a REST protocol (S3, Lambda…) is said to be unchecked', async () => {
+    expect(await authorizationsFor({ ...call('s3', '', {}), protocol: 'other' }, arns)).toEqual({
+      unchecked: 'a s3 call in a REST protocol: its IAM action is not read from REST requests',
     });
   });
 });
