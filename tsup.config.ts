@@ -1,3 +1,4 @@
+import { cpSync } from 'node:fs';
 import { defineConfig, type Options } from 'tsup';
 
 // Bundled ESM that may require Node built-ins from bundled CommonJS packages (commander, Powertools).
@@ -10,7 +11,7 @@ export default defineConfig([
   {
     // `txonce` and `txonce/cdk`: ESM and CommonJS with types for both. Dependencies and peers stay
     // external, so users' own aws-cdk-lib, constructs and AWS SDK are the ones used.
-    entry: { index: 'lib/index.ts', cdk: 'infra/index.ts' },
+    entry: { index: 'lib/index.ts', cdk: 'infra/index.ts', local: 'local/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     tsconfig: 'tsconfig.build.json',
@@ -30,6 +31,20 @@ export default defineConfig([
     platform: 'node',
     outDir: 'dist',
     banner: requireBanner,
+  },
+  {
+    // `txonce local` and `txonce send`: programs the bin starts (commander's stand-alone subcommands)
+    entry: { 'txonce-local': 'local/start.ts', 'txonce-send': 'local/send.ts' },
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    outDir: 'dist',
+    banner: requireBanner,
+    // what the local stack runs beside its code, found next to the bundles (dist/runtime, dist/java)
+    onSuccess: async () => {
+      cpSync('local/template/runtime', 'dist/runtime', { recursive: true });
+      cpSync('local/java', 'dist/java', { recursive: true });
+    },
   },
   ...(['ingest', 'publisher', 'consumer'] as const).map(prebuiltFunction),
 ]);

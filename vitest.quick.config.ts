@@ -19,6 +19,7 @@ const RELEASE_SUITES = [
   'test/local/stack-journal.test.ts',
   'test/chaos/chaos.test.ts',
   'test/local/stack-security.test.ts',
+  'test/local/stack-user-app.test.ts',
   'test/bench/bench.test.ts',
 ];
 

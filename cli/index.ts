@@ -20,9 +20,15 @@ import { queueCounts, redrive } from './redrive.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const program = new Command('txonce')
-  .description('Operate a txonce pipeline: redrive the DLQ, list dead letters, inspect dedup records.')
+  .description(
+    'Operate a txonce pipeline: redrive the DLQ, list dead letters, inspect dedup records; run your app locally and send it a test webhook.',
+  )
   .version(packageJson.version, '-V, --version', 'print the version')
-  .exitOverride()
+  .exitOverride((error) => {
+    // a stand-alone subcommand (local, send) ended: its exit status is this process's
+    if (error.code === 'commander.executeSubCommandAsync') process.exit(error.exitCode);
+    throw error;
+  })
   .addHelpText(
     'after',
     `
@@ -39,6 +45,18 @@ ${EXIT.notFound} the record or message does not exist; ${EXIT.interrupted} stopp
     },
   )
   .option('--region <region>', 'AWS region; default AWS_REGION');
+
+// `txonce local` and `txonce send` are programs of their own (local/start.ts and local/send.ts,
+// bundled as dist/txonce-local.js and dist/txonce-send.js): the CLI starts them, never imports
+// them, so the operations CLI stays apart from the local stack (and its emulator dependencies).
+const fromSources = import.meta.url.endsWith('.ts');
+program.executableDir(fromSources ? '../local' : '.');
+program.command('local', "run your CDK app's template on this machine (txonce local --help)", {
+  executableFile: fromSources ? 'start' : 'txonce-local',
+});
+program.command('send', 'sign and send a test webhook to the running local stack, and follow it (txonce send --help)', {
+  executableFile: fromSources ? 'send' : 'txonce-send',
+});
 
 const positive = (value: string) => {
   const number = Number(value);

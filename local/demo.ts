@@ -354,7 +354,7 @@ async function checkTotals(invoices: Invoice[]): Promise<string[]> {
 
 function runningStack(): Target | undefined {
   const { state, problem } = readStateFile<Target & { pid?: number }>();
-  if (problem) console.log(`Note: ${problem.replace(/; run npm start again.*$/, '')}.`);
+  if (problem) console.log(`Note: ${problem.replace(/; start txonce local again.*$/, '')}.`);
   if (!state) return undefined;
   console.log(`Using the running local stack at ${state.webhookUrl}`);
   return state;

@@ -44,7 +44,8 @@ export function describeEvent(event: PipelineEvent): string | undefined {
 /**
  * A function's Powertools log line, as one readable line: the steps of an event's path
  * (accepted, committed, duplicate, dead-lettered, failed, published) by their log messages;
- * other warnings and errors as they are; the rest (info, metrics) is left out.
+ * other warnings and errors as they are; the rest (info, metrics) is left out. A JSON line
+ * without a level is the function's own and is shown whole.
  */
 function describeLogLine(time: string, fn: string, line: Record<string, unknown> | string): string | undefined {
   if (typeof line === 'string') return `${time}  ${fn}: ${line}`;
@@ -73,5 +74,7 @@ function describeLogLine(time: string, fn: string, line: Record<string, unknown>
   }
   if (line.level === 'WARN' || line.level === 'ERROR' || line.level === 'CRITICAL')
     return `${time}  ${fn} ${String(line.level).toLowerCase()}: ${field('message')} ${error}`;
+  // a JSON line of your own (console.log(JSON.stringify(...))), not a logger's or a metric's (EMF): shown as it is
+  if (line.level === undefined && line._aws === undefined) return `${time}  ${fn}: ${JSON.stringify(line)}`;
   return undefined;
 }

@@ -7,6 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { EVENT_ATTRIBUTES } from '../lib/contracts/sqs-attributes.js';
 import { pause } from './abortable.js';
 import { lambdaContext } from './lambda-context.js';
 
@@ -46,6 +47,8 @@ export interface InvocationReport {
   retried: number;
   /** the handler threw or timed out: the whole batch is retried, as Lambda does */
   error?: unknown;
+  /** each record's idempotency key (its `idempotencyKey` attribute, else its message id), and whether it failed */
+  outcomes?: { key: string; failed: boolean }[];
 }
 
 /**
@@ -181,7 +184,11 @@ export class SqsPoller {
         receivedAt + this.visibilityTimeoutMs,
       );
     }
-    this.options.onInvoke?.({ records: messages.length, deleted: done.length, retried: failed.size, error });
+    const outcomes = event.Records.map((record) => ({
+      key: record.messageAttributes?.[EVENT_ATTRIBUTES.key]?.stringValue ?? record.messageId,
+      failed: failed.has(record.messageId),
+    }));
+    this.options.onInvoke?.({ records: messages.length, deleted: done.length, retried: failed.size, error, outcomes });
   }
 
   private async delete(messages: Message[]): Promise<void> {

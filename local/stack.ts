@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CONSUMER_ENVIRONMENT, INGEST_ENVIRONMENT } from '../lib/contracts/environment.js';
@@ -15,19 +15,28 @@ import { type RunningGateway, startHttpGateway } from './http-gateway.js';
 import { type IamMode, type IamNotice, type LocalIam, startLocalIam } from './iam/local-iam.js';
 import { Journal } from './journal.js';
 import { startMotoServer } from './moto-server.js';
+import { type NodeRuntimeOptions, nodeRuntimes } from './node-runtimes.js';
 import { freePort, refuseBusyPort } from './processes.js';
 import { type Reaper, startReaper } from './reaper.js';
-import { receiptReceiver } from './receipt-receiver.js';
+import { receiptsPartner } from './receipts-partner.js';
 import { type ReplayReport, replayJournal } from './replay.js';
-import { snsDeliveryRetries } from './sns-delivery-retries.js';
-import { snsSignatureProblem } from './sns-signature.js';
 import { startSqsJournalProxy } from './sqs-journal-proxy.js';
 import { Supervisor } from './supervisor.js';
-import { readCloudAssembly, type SynthesizedStack, synthesizeApp } from './template/cloud-assembly.js';
-import { checkTemplate, TemplateError } from './template/emulations.js';
-import type { LocalFunction, RuntimeNotice } from './template/function-runtime.js';
-import { LOCAL_REGION, resolveIntrinsics } from './template/intrinsics.js';
-import { type ProvisionedResources, provisionTemplate } from './template/provision-template.js';
+import { appSource, synthesize } from './template/app-source.js';
+import { readCloudAssembly, type SynthesizedStack } from './template/cloud-assembly.js';
+import { checkTemplate } from './template/emulations.js';
+import type { RuntimeNotice } from './template/function-runtime.js';
+import { LOCAL_REGION } from './template/intrinsics.js';
+import {
+  apiReference,
+  consumerEnvironment,
+  localSecretNames,
+  type PipelineNames,
+  pipelineNames,
+  webhookIngest,
+  withVisibilityTimeout,
+} from './template/pipeline-names.js';
+import { provisionTemplate } from './template/provision-template.js';
 import {
   apiRoutes,
   configureFunctions,
@@ -38,12 +47,21 @@ import {
 } from './template/run-template.js';
 
 export interface LocalStackOptions {
-  /** A synthesized cloud assembly (cdk.out) to run. Default: synthesize infra/app.ts into a temporary folder. */
+  /** A synthesized cloud assembly (cdk.out) to run. */
   cdkOut?: string;
+  /**
+   * Without `cdkOut`: a cloud assembly folder, or a command that synthesizes one (as `cdk --app`).
+   * Default: cdk.json's `app` (after its `build`) in `cwd`, synthesized into a temporary folder; else `cwd`/cdk.out.
+   */
+  app?: string;
+  /** The CDK app's folder. Default: this process's working directory. */
+  cwd?: string;
   /** With several stacks in the assembly: which one. */
   stackName?: string;
-  /** CDK context for the synthesis (e.g. { scheme: 'stripe' }); ignored with `cdkOut`. */
+  /** CDK context for the synthesis (e.g. { scheme: 'stripe' }); ignored for an assembly already synthesized. */
   context?: Record<string, string>;
+  /** Where the functions' Node.js binaries are cached, and what is said while one installs. */
+  nodeRuntimes?: NodeRuntimeOptions;
   /** HTTP port of the webhook endpoint. Default 3000; 0 picks a free one. */
   port?: number;
   /** Fixed ports for the emulators. Default: free ports. */
@@ -76,31 +94,40 @@ export type PipelineEvent =
   | { stage: 'runtime'; function: string; environment: NonNullable<RuntimeNotice['environment']>; detail?: string }
   | { stage: 'template'; dir: string; stackName: string; notes: string[] }
   /** an invocation by an event source mapping: how many records, and the error if it failed */
-  | { stage: 'mapping'; mapping: string; records: number; error?: string }
+  | {
+      stage: 'mapping';
+      mapping: string;
+      records: number;
+      error?: string;
+      outcomes?: { key: string; failed: boolean }[];
+    }
   | { stage: 'receiver'; id: string; status: 'applied' | 'duplicate' }
   /** a function's call IAM denied, or could not check */
   | ({ stage: 'iam' } & IamNotice)
   | { stage: 'supervisor'; level: 'warn' | 'error' | 'info'; message: string }
   | { stage: 'journal'; when: 'start' | 'recovery'; report: ReplayReport; file: string; persistent: boolean };
 
-/** The local names of what the demo and the CLI look at. */
-export interface LocalResources {
-  dedupTable: string;
-  invoicesTable: string;
-  customersTable: string;
-  outboxTable: string;
-  /** the local receipt receiver's effects (not in the template: the receiver stands for a partner) */
+/** The local names of what `txonce send`, the demo and the CLI look at. */
+export interface LocalResources extends PipelineNames {
+  /** the example partner's effects ('' unless the consumer names a RECEIPTS_TOPIC_ARN) */
   receiptsTable: string;
-  outboxFailureQueueUrl: string;
-  queueUrl: string;
-  queueArn: string;
-  deadLetterQueueUrl: string;
-  deadLetterQueueArn: string;
+}
+
+/** Where each part of the template is reachable locally, for a user's own integration tests. */
+export interface LocalUrls {
+  /** every API Gateway method of the template, as a local URL */
+  endpoints: { method: string; path: string; url: string }[];
+  /** the template's queues: logical id -> local queue URL */
+  queues: Record<string, string>;
+  /** the template's tables: logical id -> local table name */
+  tables: Record<string, string>;
 }
 
 export interface LocalStack {
   webhookUrl: string;
+  urls: LocalUrls;
   secret: string;
+  /** the example partner's endpoint ('' unless the template has its receipts topic) */
   receiptsUrl: string;
   scheme: WebhookScheme;
   source: string;
@@ -153,6 +180,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const assembly = loadAssembly(options, started, reaper);
     const { notes } = checkTemplate(assembly.template.Resources);
     options.onEvent?.({ stage: 'template', dir: assembly.dir, stackName: assembly.stackName, notes });
+    const runtimes = nodeRuntimes(templateRuntimes(assembly), {
+      ...options.nodeRuntimes,
+      onProgress: (message) => {
+        notice('info', message);
+        options.nodeRuntimes?.onProgress?.(message);
+      },
+    });
+    for (const runtime of runtimes.values()) if (runtime.warning) notice('warn', runtime.warning);
 
     const [dynamoPort, sqsPort] = [options.dynamoPort ?? (await freePort()), options.sqsPort ?? (await freePort())];
     const launchDynamo = () => startDynamoDbLocal({ port: dynamoPort, dataPath: options.dataPath });
@@ -224,6 +259,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const functions = templateFunctions({
       stack: assembly,
       maxEnvironments: options.maxEnvironments ?? 2,
+      execPathFor: (runtime) => runtimes.get(runtime)?.execPath,
       onNotice: (runtimeNotice) => {
         if (runtimeNotice.line !== undefined)
           options.onEvent?.({ stage: 'function', function: runtimeNotice.function, line: runtimeNotice.line });
@@ -238,15 +274,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     started.push({ stop: async () => void (await Promise.all([...functions.values()].map((fn) => fn.stop()))) });
     const secret = options.secret ?? `whsec_${randomBytes(24).toString('base64')}`;
-    const api = apiFunction(assembly, functions);
+    const api = webhookIngest(assembly, functions);
     const provision = () =>
       provisionTemplate({
         stackName: assembly.stackName,
-        template: withVisibilityTimeout(assembly, options.visibilityTimeoutSeconds),
+        template: withVisibilityTimeout(assembly.template, options.visibilityTimeoutSeconds),
         clients: { dynamo, sqs, sns, secrets },
         secretValues: api?.secretId ? { [api.secretId]: secret } : {},
         moreReferences: {
-          ref: (id) => functionReferences(functions).ref?.(id) ?? apiReference(assembly, id),
+          ref: (id) => functionReferences(functions).ref?.(id) ?? apiReference(assembly.template, id),
           getAtt: (id, attribute) =>
             functionReferences(functions).getAtt?.(id, attribute) ??
             (assembly.template.Resources[id]?.Type === 'AWS::ApiGateway::RestApi' && attribute === 'RootResourceId'
@@ -257,9 +293,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let resources = await provision();
     configureFunctions(assembly, functions, localSecretNames(resources), runtimeEnvironment);
     await iam.configure({ stack: assembly, functions, resources: () => resources });
-    const localResources = await localNames(assembly, resources, dynamo);
-    eventQueueUrl = localResources.queueUrl;
-    deadLetterQueueUrl = localResources.deadLetterQueueUrl;
+    const names = pipelineNames(assembly, resources);
+    eventQueueUrl = names.queueUrl;
+    deadLetterQueueUrl = names.deadLetterQueueUrl;
     source = api ? (functions.get(api.functionId)?.spec.environment[INGEST_ENVIRONMENT.source] ?? '') : '';
     const scheme = (
       api ? functions.get(api.functionId)?.spec.environment[INGEST_ENVIRONMENT.scheme] : undefined
@@ -269,62 +305,38 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const report = await replayJournal({
         journal,
         dynamo: documents,
-        dedupTable: localResources.dedupTable,
+        dedupTable: names.dedupTable,
         // straight to moto: a replay is not a new acceptance to journal
         sqs: new SQSClient({ endpoint: motoServer.endpoint, region, credentials: LOCAL_CREDENTIALS }),
-        queueUrl: localResources.queueUrl,
+        queueUrl: names.queueUrl,
       });
       options.onEvent?.({ stage: 'journal', when, report, file: journal.file, persistent: !!options.dataPath });
       return report;
     };
     const replayed = await replay('start');
 
-    const receiptsTopic = consumerEnvironment(functions)[CONSUMER_ENVIRONMENT.receiptsTopicArn];
-    const certificates = new Map<string, Promise<string>>();
-    const motoCertificate = (url: string) => {
-      if (!certificates.has(url)) certificates.set(url, snsCertificateFromMoto(servers.sqs?.endpoint ?? '', url));
-      return certificates.get(url) as Promise<string>;
-    };
-    // moto delivers a notification once; SNS retries a failed delivery, so this does it for moto
-    const snsRetries = snsDeliveryRetries({
-      onFailure: (delivery, why, retryInMs) =>
-        notice(
-          'warn',
-          `The receipts topic's delivery ${delivery} to /receipts failed (${why}); ${retryInMs === undefined ? 'SNS gives up, as its delivery policy says' : `SNS delivers it again in ${retryInMs / 1000} s`}.`,
-        ),
+    const partner = await receiptsPartner({
+      stackName: assembly.stackName,
+      topicArn: consumerEnvironment(functions)[CONSUMER_ENVIRONMENT.receiptsTopicArn],
+      dynamo,
+      documents,
+      dedupTable: () => names.dedupTable,
+      motoEndpoint: () => servers.sqs?.endpoint ?? '',
+      onReceipt: (id, status) => options.onEvent?.({ stage: 'receiver', id, status }),
+      onDeliveryFailure: (message) => notice('warn', message),
     });
-    started.push({ stop: async () => snsRetries.stop() });
+    if (partner) started.push({ stop: async () => partner.stop() });
+    const routes = apiRoutes({ stack: assembly, references: localSecretNames(resources), functions });
     const gateway: RunningGateway = await startHttpGateway({
       port: options.port ?? 3000,
-      routes: [
-        ...apiRoutes({ stack: assembly, references: localSecretNames(resources), functions }),
-        {
-          // a partner subscribed to the receipts topic, built on txonce: applies each receipt once
-          method: 'POST',
-          path: '/receipts',
-          handler: snsRetries.wrap(
-            receiptReceiver({
-              dynamo: documents,
-              dedupTable: localResources.dedupTable,
-              receiptsTable: localResources.receiptsTable,
-              verify: (notification) =>
-                snsSignatureProblem(notification, { topicArn: receiptsTopic ?? '', certificate: motoCertificate }),
-              onReceipt: (id, status) => options.onEvent?.({ stage: 'receiver', id, status }),
-            }),
-          ),
-        },
-      ],
+      routes: partner ? [...routes, partner.route] : routes,
     }).catch((error) => {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
         throw new Error(`Port ${options.port} (PORT) is in use: stop what holds it, or choose another PORT.`);
       throw error;
     });
     started.push(gateway);
-    const receiptsUrl = `${gateway.url}/receipts`;
-    const subscribeReceiver = async () => {
-      if (receiptsTopic)
-        await sns.send(new SubscribeCommand({ TopicArn: receiptsTopic, Protocol: 'http', Endpoint: receiptsUrl }));
-    };
+    const subscribeReceiver = async () => partner?.subscribe(sns, gateway.url);
     await subscribeReceiver();
 
     let mappings: RunningMapping[] = [];
@@ -341,6 +353,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             stage: 'mapping',
             mapping,
             records: report.records,
+            outcomes: report.outcomes,
             error: report.error ? ((report.error as Error).message ?? String(report.error)) : undefined,
           }),
       });
@@ -382,8 +395,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     return {
       webhookUrl: `${gateway.url}${api?.path ?? '/webhooks'}`,
+      urls: {
+        endpoints: routes.map(({ method, path }) => ({ method, path, url: `${gateway.url}${path}` })),
+        queues: Object.fromEntries([...resources.queues].map(([id, queue]) => [id, queue.url])),
+        tables: Object.fromEntries([...resources.tables].map(([id, table]) => [id, table.name])),
+      },
       secret,
-      receiptsUrl,
+      receiptsUrl: partner ? `${gateway.url}/receipts` : '',
       scheme,
       source,
       dynamoEndpoint: dynamoServer.endpoint,
@@ -391,7 +409,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       motoEndpoint: motoServer.endpoint,
       cdkOut: assembly.dir,
       stackName: assembly.stackName,
-      resources: localResources,
+      resources: { ...names, receiptsTable: partner?.receiptsTable ?? '' },
       pids,
       journalFile: journal.file,
       replayed,
@@ -409,154 +427,21 @@ function loadAssembly(
   started: { stop(): Promise<void> }[],
   reaper: Reaper,
 ): SynthesizedStack {
-  if (options.cdkOut) return readCloudAssembly(options.cdkOut, options.stackName);
+  const cwd = options.cwd ?? process.cwd();
+  const source = options.cdkOut ? { kind: 'assembly' as const, dir: options.cdkOut } : appSource(options.app, cwd);
+  if (source.kind === 'assembly') return readCloudAssembly(source.dir, options.stackName);
   const outdir = mkdtempSync(join(tmpdir(), 'txonce-cdk-out-'));
   reaper.remove(outdir);
   started.push({ stop: async () => rmSync(outdir, { recursive: true, force: true }) });
-  synthesizeApp({ outdir, context: options.context });
+  synthesize(source, { cwd, outdir, context: options.context });
   return readCloudAssembly(outdir, options.stackName);
 }
 
-/** TXONCE_VISIBILITY_TIMEOUT: the one deliberate local override of the template (quick retries to watch). */
-function withVisibilityTimeout(assembly: SynthesizedStack, seconds: number | undefined): SynthesizedStack['template'] {
-  if (seconds === undefined) return assembly.template;
-  const consumed = new Set(
-    Object.values(assembly.template.Resources)
-      .filter((resource) => resource.Type === 'AWS::Lambda::EventSourceMapping')
-      .map((resource) => JSON.stringify(resource.Properties?.EventSourceArn)),
-  );
-  const resources = Object.fromEntries(
-    Object.entries(assembly.template.Resources).map(([id, resource]) => {
-      const consumedQueue =
-        resource.Type === 'AWS::SQS::Queue' && consumed.has(JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }));
-      return [
-        id,
-        consumedQueue ? { ...resource, Properties: { ...resource.Properties, VisibilityTimeout: seconds } } : resource,
-      ];
-    }),
-  );
-  return { ...assembly.template, Resources: resources };
-}
-
-/** Locally a secret's Ref is its name (Secrets Manager takes either): moto's ARNs change with every restart. */
-function localSecretNames(resources: ProvisionedResources): ProvisionedResources['references'] {
-  return {
-    ref: (id) => resources.secrets.get(id)?.name ?? resources.references.ref(id),
-    getAtt: (id, attribute) => resources.references.getAtt(id, attribute),
-  };
-}
-
-/** Refs of the API's parts: the API is "local", a stage its name, the others their logical ids. */
-function apiReference(assembly: SynthesizedStack, id: string): string | undefined {
-  const type = assembly.template.Resources[id]?.Type;
-  if (type === 'AWS::ApiGateway::RestApi') return 'local';
-  if (type === 'AWS::ApiGateway::Stage') return String(assembly.template.Resources[id].Properties?.StageName);
-  if (type?.startsWith('AWS::ApiGateway::')) return id;
-  return undefined;
-}
-
-/** The function behind the API (the webhook ingest), its path, and the secret it verifies with. */
-function apiFunction(
-  assembly: SynthesizedStack,
-  functions: Map<string, LocalFunction>,
-): { functionId: string; path: string; secretId?: string } | undefined {
-  const resources = assembly.template.Resources;
-  for (const [, resource] of Object.entries(resources)) {
-    if (resource.Type !== 'AWS::ApiGateway::Method') continue;
-    const uri = JSON.stringify(resource.Properties?.Integration);
-    const functionId = [...functions.keys()].find((id) => uri.includes(`"${id}"`));
-    if (!functionId) continue;
-    const resourceId = (resource.Properties?.ResourceId as { Ref?: string })?.Ref;
-    const path = `/${resourceId ? resources[resourceId]?.Properties?.PathPart : ''}`;
-    const variables = (resources[functionId].Properties?.Environment as { Variables?: Record<string, unknown> })
-      ?.Variables;
-    const secretId = (variables?.[INGEST_ENVIRONMENT.secretId] as { Ref?: string } | undefined)?.Ref;
-    return { functionId, path, secretId };
-  }
-  return undefined;
-}
-
-/** The SQS-triggered consumer's environment (its tables and topic). */
-function consumerEnvironment(functions: Map<string, LocalFunction>): Record<string, string> {
-  return (
-    [...functions.values()].find(
-      (fn) =>
-        fn.spec.environment[CONSUMER_ENVIRONMENT.dedupTable] &&
-        fn.spec.environment[CONSUMER_ENVIRONMENT.deadLetterQueueUrl],
-    )?.spec.environment ?? {}
-  );
-}
-
-/** Names the demo and the CLI use, from the template's outputs and the consumer's environment. */
-async function localNames(
-  assembly: SynthesizedStack,
-  resources: ProvisionedResources,
-  dynamo: DynamoDBClient,
-): Promise<LocalResources> {
-  const outputs: Record<string, string> = {};
-  for (const [id, output] of Object.entries(assembly.template.Outputs ?? {})) {
-    const name = id.replace(/[0-9A-F]{8}$/, '').replace(/^Pipeline/, '');
-    try {
-      outputs[name] = String(resolveIntrinsics(output.Value, localSecretNames(resources), `Outputs.${id}`));
-    } catch {
-      // an output of something not emulated (the dashboard, the API URL): not needed locally
-    }
-  }
-  const consumer = [...resources.queues.values()];
-  const queue = consumer.find((candidate) => candidate.url === outputs.QueueUrl);
-  const deadLetterQueue = consumer.find((candidate) => candidate.url === outputs.DeadLetterQueueUrl);
-  const envOf = (variable: string) => {
-    for (const resource of Object.values(assembly.template.Resources)) {
-      const value = (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
-        ?.Variables?.[variable];
-      if (value !== undefined) return String(resolveIntrinsics(value, resources.references, variable));
-    }
-    return '';
-  };
-  if (!queue || !deadLetterQueue || !outputs.IdempotencyTableName)
-    throw new TemplateError(
-      `${assembly.stackName}: the template has no WebhookPipeline outputs (QueueUrl, DeadLetterQueueUrl, IdempotencyTableName) to run the local pipeline with.`,
-    );
-  const receiptsTable = `${assembly.stackName}-local-receipts`;
-  await dynamo
-    .send(
-      new (await import('@aws-sdk/client-dynamodb')).CreateTableCommand({
-        TableName: receiptsTable,
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    )
-    .catch((error) => {
-      if ((error as Error).name !== 'ResourceInUseException') throw error;
-    });
-  return {
-    dedupTable: outputs.IdempotencyTableName,
-    invoicesTable: envOf(CONSUMER_ENVIRONMENT.invoicesTable),
-    customersTable: envOf(CONSUMER_ENVIRONMENT.customersTable),
-    outboxTable: outputs.OutboxTableName ?? '',
-    receiptsTable,
-    outboxFailureQueueUrl: outputs.OutboxFailureQueueUrl ?? '',
-    queueUrl: queue.url,
-    queueArn: queue.arn,
-    deadLetterQueueUrl: deadLetterQueue.url,
-    deadLetterQueueArn: deadLetterQueue.arn,
-  };
-}
-
-/**
- * moto signs its notifications as SNS does and serves each certificate at SNS's path; moto
- * server tells services apart by the request's credential scope, so the request names SNS.
- */
-async function snsCertificateFromMoto(motoEndpoint: string, url: string): Promise<string> {
-  const { hostname, pathname } = new URL(url);
-  const region = hostname.split('.')[1];
-  const response = await fetch(`${motoEndpoint}${pathname}`, {
-    headers: { authorization: `AWS4-HMAC-SHA256 Credential=local/20260101/${region}/sns/aws4_request` },
-    signal: AbortSignal.timeout(5000),
-  });
-  if (!response.ok) throw new Error(`moto answered HTTP ${response.status} for ${pathname}`);
-  return response.text();
+/** The Lambda runtimes the template's functions name (nodejs24.x, …). */
+function templateRuntimes(assembly: SynthesizedStack): string[] {
+  return Object.values(assembly.template.Resources)
+    .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+    .map((resource) => String(resource.Properties?.Runtime ?? ''));
 }
 
 /** Any HTTP answer within 2 s: the emulator is up (DynamoDB Local answers a bare POST with a 400). */

@@ -1,14 +1,49 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+#!/usr/bin/env node
+// `txonce local` (and the repository's `npm start`): the CDK app's synthesized template, run on
+// this machine. The command line and what it prints; the stack itself is stack.ts.
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { readStateFile, stateFilePath } from '../ops/state-file.js';
 import { curlExample } from './curl-example.js';
 import { describeEvent } from './event-log.js';
+import { eventsFilePath } from './events-file.js';
+import { checkPrerequisites } from './prerequisites.js';
 import { readStartSettings, SettingsError } from './settings.js';
-import { type LocalStack, startLocalStack } from './stack.js';
+import type { LocalStack } from './stack.js';
 
 const STATE_FILE = stateFilePath();
+const EVENTS_FILE = eventsFilePath(STATE_FILE);
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const port = (value: string) => {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535.');
+  return number;
+};
+const contextPair = (value: string, previous: Record<string, string> = {}) => {
+  const at = value.indexOf('=');
+  if (at < 1) throw new InvalidArgumentError('expected key=value.');
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+};
+
+const program = new Command('txonce local')
+  .description(
+    "Run your CDK app's synthesized template on this machine: DynamoDB Local and moto hold its tables, queues, topics and secrets, its functions run their own bundles on the template's Node.js, its API is a local gateway.",
+  )
+  .option(
+    '--app <dir|command>',
+    "a cloud assembly folder (cdk.out) or a command that synthesizes one; default: cdk.json's app here (env TXONCE_CDK_OUT: a folder)",
+  )
+  .option('--stack <name>', 'the stack to run when the assembly holds several (env TXONCE_STACK)')
+  .option('--port <n>', 'the local API port; 0 picks a free one (env PORT; default 3000)', port)
+  .option('-c, --context <key=value>', 'CDK context for the synthesis, as cdk synth -c (repeatable)', contextPair)
+  .addHelpText(
+    'after',
+    '\nAlso read from the environment: DYNAMODB_PORT, SQS_PORT, TXONCE_DATA_DIR, WEBHOOK_SECRET, WEBHOOK_SCHEME, TXONCE_VISIBILITY_TIMEOUT, TXONCE_STATE_FILE (docs/local-emulation.md).',
+  )
+  .exitOverride();
 
 let stack: LocalStack | undefined;
 let stopping = false;
@@ -19,7 +54,7 @@ const stop = async (why: string, code: number) => {
   stopping = true;
   console.log(`\n${why}: stopping the gateway, the functions, the pollers, moto and DynamoDB Local...`);
   await stack?.stop();
-  if (stack) rmSync(STATE_FILE, { force: true });
+  if (stack) for (const file of [STATE_FILE, EVENTS_FILE]) rmSync(file, { force: true });
   console.log('stopped.');
   process.exit(code);
 };
@@ -34,6 +69,14 @@ setInterval(() => {
 }, 1000).unref();
 
 try {
+  program.parse();
+} catch (error) {
+  // commander has printed its one-line message (or the help)
+  process.exit(error instanceof CommanderError && error.exitCode === 0 ? 0 : 2);
+}
+const flags = program.opts<{ app?: string; stack?: string; port?: number; context?: Record<string, string> }>();
+
+try {
   const settings = readStartSettings(process.env);
   const existing = readStateFile<{ pid?: number; webhookUrl?: string }>(STATE_FILE);
   if (existing.state) {
@@ -42,16 +85,28 @@ try {
     );
   }
   if (existing.problem) {
-    console.log(`Note: ${existing.problem.replace(/; run npm start again.*$/, '')}; replacing it.`);
+    console.log(`Note: ${existing.problem.replace(/; start txonce local again.*$/, '')}; replacing it.`);
     rmSync(STATE_FILE, { force: true });
   }
-  if (!process.env.TXONCE_CDK_OUT) console.log('Synthesizing the CDK app (infra/app.ts), as cdk synth does...');
+  checkPrerequisites();
+  // loaded after the check: a missing AWS SDK client is then a sentence, not a module error
+  const { startLocalStack } = await import('./stack.js');
+  const app = flags.app ?? (process.env.TXONCE_CDK_OUT || undefined);
+  console.log(
+    app ? `Reading the app from ${app}...` : "Synthesizing the CDK app (cdk.json's app), as cdk synth does...",
+  );
+  mkdirSync(dirname(EVENTS_FILE), { recursive: true });
+  writeFileSync(EVENTS_FILE, '');
   stack = await startLocalStack({
     ...settings,
-    cdkOut: process.env.TXONCE_CDK_OUT || undefined,
-    stackName: process.env.TXONCE_STACK || undefined,
-    context: { scheme: settings.scheme },
+    port: flags.port ?? settings.port,
+    app,
+    stackName: flags.stack ?? (process.env.TXONCE_STACK || undefined),
+    context: { ...(process.env.WEBHOOK_SCHEME ? { scheme: settings.scheme } : {}), ...flags.context },
     onEvent: (event) => {
+      // what `txonce send` follows: which keys each consumer invocation handled
+      if (event.stage === 'mapping' && event.outcomes)
+        appendFileSync(EVENTS_FILE, `${JSON.stringify({ at: new Date().toISOString(), ...event })}\n`);
       const quietStart =
         event.stage === 'journal' && event.when === 'start' && !event.report.replayed && !event.report.torn;
       if (quietStart) return;
@@ -64,32 +119,15 @@ try {
     onFatal: () => void stop('an emulator could not be brought back', 1),
   });
   writeState();
-  console.log(`
-txonce local stack ready: ${stack.stackName}, run from its synthesized template (${stack.cdkOut})
-  webhook URL     POST ${stack.webhookUrl}   (${stack.scheme})
-  signing secret  ${stack.secret}
-  DynamoDB Local  ${stack.dynamoEndpoint}   tables ${stack.resources.dedupTable}, ${stack.resources.invoicesTable}, ${stack.resources.customersTable}
-  moto server     ${stack.motoEndpoint}   (SQS, SNS, Secrets Manager)
-  SQS endpoint    ${stack.sqsEndpoint}   queue ${stack.resources.queueUrl}   (journals each SendMessage, then moto)
-  receipts        POST ${stack.receiptsUrl}   (subscribed to the receipts topic the outbox publisher delivers to)
-  data            ${settings.dataPath ? `kept in ${settings.dataPath}` : 'in memory (TXONCE_DATA_DIR=folder keeps it)'}
-  journal         ${stack.journalFile}   (accepted webhooks, replayed if moto or the stack dies)
-
-Send a signed webhook (paste into a shell). Run the last line again: same webhook-id, so the
-consumer absorbs it as a duplicate and the customer total moves once.
-
-${curlExample(stack.scheme, stack.webhookUrl, stack.secret)}
-
-Then: npm run demo   ·   npm run txonce -- dlq list   ·   Ctrl-C stops everything.
-`);
+  console.log(readyText(stack, settings.dataPath));
 } catch (error) {
   // one sentence, never a stack trace: these are settings or the machine, not bugs
   const message = (error as Error).message ?? String(error);
+  const known = ['PortInUseError', 'UnsupportedResourceError', 'TemplateError', 'MissingPrerequisiteError'];
   console.error(
-    error instanceof SettingsError ||
-      ['PortInUseError', 'UnsupportedResourceError', 'TemplateError'].includes((error as Error).name)
+    error instanceof SettingsError || known.includes((error as Error).name)
       ? message
-      : `npm start: could not start the local stack: ${message}`,
+      : `txonce local: could not start the local stack: ${message}`,
   );
   await stack?.stop().catch(() => undefined);
   process.exit(error instanceof SettingsError || (error as Error).name === 'PortInUseError' ? 2 : 1);
@@ -98,5 +136,35 @@ Then: npm run demo   ·   npm run txonce -- dlq list   ·   Ctrl-C stops everyth
 function writeState(): void {
   if (!stack) return;
   mkdirSync(dirname(STATE_FILE), { recursive: true });
-  writeFileSync(STATE_FILE, JSON.stringify({ ...stack, pid: process.pid, stop: undefined }, null, 2));
+  writeFileSync(
+    STATE_FILE,
+    JSON.stringify({ ...stack, pid: process.pid, eventsFile: EVENTS_FILE, stop: undefined }, null, 2),
+  );
+}
+
+function readyText(stack: LocalStack, dataPath: string | undefined): string {
+  const column = (rows: [string, string][]) =>
+    rows.map(([name, value]) => `${name}  ${value}`).join('\n                  ');
+  const { urls, resources } = stack;
+  return `
+txonce local stack ready: ${stack.stackName}, run from its synthesized template (${stack.cdkOut})
+  webhook URL     POST ${stack.webhookUrl}   (${stack.scheme})
+  signing secret  ${stack.secret}
+  API             ${urls.endpoints.map((endpoint) => `${endpoint.method} ${endpoint.url}`).join('\n                  ')}
+  tables          ${column(Object.entries(urls.tables))}
+  queues          ${column(Object.entries(urls.queues))}
+  DynamoDB Local  ${stack.dynamoEndpoint}
+  moto server     ${stack.motoEndpoint}   (SQS, SNS, Secrets Manager)
+  SQS endpoint    ${stack.sqsEndpoint}   (journals each SendMessage, then moto)${stack.receiptsUrl ? `\n  receipts        POST ${stack.receiptsUrl}   (subscribed to the receipts topic the outbox publisher delivers to)` : ''}
+  data            ${dataPath ? `kept in ${dataPath}` : 'in memory (TXONCE_DATA_DIR=folder keeps it)'}
+  journal         ${stack.journalFile}   (accepted webhooks, replayed if moto or the stack dies)
+
+Send a signed test webhook from another shell: txonce send (--body '<json>' for your consumer's payload;
+the same --id again is a duplicate), or paste this; run its last line again: same id, so the
+consumer absorbs it as a duplicate.
+
+${curlExample(stack.scheme, stack.webhookUrl, stack.secret)}
+
+Then: txonce dlq list · txonce inspect ${stack.source} <id> · Ctrl-C stops everything (dedup table ${resources.dedupTable}).
+`;
 }

@@ -17,12 +17,14 @@ export function readStateFile<T extends { pid?: number }>(
   try {
     state = JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch {
-    return { problem: `The state file ${file} is not valid JSON; delete it and run npm start again.` };
+    return {
+      problem: `The state file ${file} is not valid JSON; delete it and start txonce local again (npm start in this repository).`,
+    };
   }
   if (typeof state.pid !== 'number' || !isAlive(state.pid)) {
     return {
       pid: state.pid,
-      problem: `The state file ${file} names a local stack${state.pid ? ` (pid ${state.pid})` : ''} that is no longer running; run npm start again (it replaces the file), or delete the file.`,
+      problem: `The state file ${file} names a local stack${state.pid ? ` (pid ${state.pid})` : ''} that is no longer running; start txonce local again (npm start in this repository; it replaces the file), or delete the file.`,
     };
   }
   return { state, pid: state.pid };

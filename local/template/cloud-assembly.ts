@@ -1,10 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, join, resolve } from 'node:path';
 import { TemplateError } from './emulations.js';
-
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** A CloudFormation resource as the template holds it. */
 export interface TemplateResource {
@@ -32,44 +28,13 @@ export interface SynthesizedStack {
   bundleDir(logicalId: string): string;
 }
 
-/**
- * Synthesizes this repository's CDK app (infra/app.ts) into `outdir`, as `cdk synth` does with
- * cdk.json's context: the prebuilt functions are built first when `build` (cdk.json's `build`),
- * then the app runs with CDK_OUTDIR and CDK_CONTEXT_JSON. Throws with the app's output if it fails.
- */
-export function synthesizeApp(options: { outdir: string; context?: Record<string, unknown>; build?: boolean }): void {
-  const cdkJson = JSON.parse(readFileSync(join(REPO, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
-  const tsx = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  if (options.build !== false) {
-    const built = spawnSync(
-      process.execPath,
-      [join(REPO, 'node_modules', 'tsup', 'dist', 'cli-default.js'), '--no-dts'],
-      {
-        cwd: REPO,
-        encoding: 'utf8',
-      },
-    );
-    if (built.status !== 0) throw new TemplateError(`building the functions failed:\n${built.stdout}${built.stderr}`);
-  }
-  const synth = spawnSync(process.execPath, [tsx, join(REPO, 'infra', 'app.ts')], {
-    cwd: REPO,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      CDK_OUTDIR: options.outdir,
-      CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJson.context, ...options.context }),
-    },
-  });
-  if (synth.status !== 0) throw new TemplateError(`cdk synth (infra/app.ts) failed:\n${synth.stdout}${synth.stderr}`);
-}
-
 /** Reads a cloud assembly: the one stack in it, or the one named `stackName`. */
 export function readCloudAssembly(dir: string, stackName?: string): SynthesizedStack {
   const root = isAbsolute(dir) ? dir : resolve(dir);
   const manifestFile = join(root, 'manifest.json');
   if (!existsSync(manifestFile))
     throw new TemplateError(
-      `${root} is not a cloud assembly (no manifest.json): synthesize the app first (npm run synth).`,
+      `${root} is not a cloud assembly (no manifest.json): synthesize the app first (npx cdk synth), or pass a synth command as --app.`,
     );
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
     artifacts?: Record<string, { type: string; properties?: { templateFile?: string }; displayName?: string }>;
@@ -82,7 +47,7 @@ export function readCloudAssembly(dir: string, stackName?: string): SynthesizedS
     throw new TemplateError(
       stackName
         ? `${root} has no stack named ${stackName} (it has ${stacks.map(([id]) => id).join(', ') || 'none'}).`
-        : `${root} holds ${stacks.length} stacks (${stacks.map(([id]) => id).join(', ')}): name the one to run (TXONCE_STACK).`,
+        : `${root} holds ${stacks.length} stacks (${stacks.map(([id]) => id).join(', ')}): name the one to run (--stack).`,
     );
   }
   const [id, artifact] = chosen[0];

@@ -21,6 +21,8 @@ export interface LocalFunctionSpec {
   memoryMb: number;
   /** the function's environment, references resolved, plus the endpoints of the local emulators */
   environment: Record<string, string>;
+  /** the Node.js binary its environments run on (the template's runtime); default this process's */
+  execPath?: string;
 }
 
 /** An invocation Lambda would report as a function error: thrown, timed out, crashed, or failed to initialise. */
@@ -208,6 +210,7 @@ export class LocalFunction {
 
   private start(): Environment {
     const child = fork(join(RUNTIME_DIR, 'function-runtime.mjs'), [], {
+      execPath: this.spec.execPath ?? process.execPath,
       // Lambda's environment: only what the template sets, the runtime's own variables, and the local endpoints
       env: {
         PATH: process.env.PATH,

@@ -19,6 +19,8 @@ export function templateFunctions(options: {
   stack: SynthesizedStack;
   maxEnvironments: number;
   onNotice?: (notice: RuntimeNotice) => void;
+  /** the Node.js binary for a runtime of the template (nodejs24.x); default this process's */
+  execPathFor?: (runtime: string) => string | undefined;
 }): Map<string, LocalFunction> {
   const { stack } = options;
   const functions = new Map<string, LocalFunction>();
@@ -41,6 +43,7 @@ export function templateFunctions(options: {
           timeoutSeconds: Number(p.Timeout ?? 3),
           memoryMb: Number(p.MemorySize ?? 128),
           environment: {},
+          execPath: options.execPathFor?.(runtime),
         },
         { maxEnvironments: options.maxEnvironments, onNotice: options.onNotice },
       ),
@@ -95,7 +98,10 @@ export async function startEventSourceMappings(options: {
   maxEnvironments: number;
   /** only these event sources (the recovery test queues without consuming) */
   sources?: ('sqs' | 'dynamodb')[];
-  onInvoke?: (mapping: string, report: { records: number; error?: unknown }) => void;
+  onInvoke?: (
+    mapping: string,
+    report: { records: number; error?: unknown; outcomes?: { key: string; failed: boolean }[] },
+  ) => void;
 }): Promise<RunningMapping[]> {
   const { stack, resources, functions, clients } = options;
   const running: RunningMapping[] = [];
@@ -294,7 +300,7 @@ function requestValidator(
   return (event) => {
     if (validator.ValidateRequestParameters === true) {
       const missing = required.filter((name) => {
-        const [, , , where, key] = name.split('.');
+        const [, , where, key] = name.split('.'); // method.request.header.<name>
         if (where === 'header')
           return !Object.keys(event.headers ?? {}).some((header) => header.toLowerCase() === key.toLowerCase());
         if (where === 'querystring') return !event.queryStringParameters?.[key];

@@ -7,7 +7,7 @@ import { documentationFiles, markdownBlocks, type ReadmeBlock } from '../support
 
 // Every code block of README.md and docs/ is checked as a user would meet it:
 // - ts / typescript: type-checked, strict, against the public entry points ('txonce' is lib/index.ts,
-//   'txonce/cdk' is infra/index.ts), in one tsc run. Each markdown file is a project of its own:
+//   'txonce/cdk' is infra/index.ts, 'txonce/local' is local/index.ts), in one tsc run. Each markdown file is a project of its own:
 //   a block with title="src/x.ts" is that file, an untitled block is a module of its own in src/.
 //   Every project has the getting-started guide's src/store.ts unless it writes its own, so
 //   snippets can `import { store } from './store.js'`.
@@ -106,7 +106,11 @@ describe('documentation code blocks', () => {
             skipLibCheck: true,
             noEmit: true,
             types: ['node'],
-            paths: { txonce: ['../lib/index.ts'], 'txonce/cdk': ['../infra/index.ts'] },
+            paths: {
+              txonce: ['../lib/index.ts'],
+              'txonce/cdk': ['../infra/index.ts'],
+              'txonce/local': ['../local/index.ts'],
+            },
           },
           include: ['**/*.ts'],
         }),
@@ -135,7 +139,8 @@ describe('documentation code blocks', () => {
   it('names only npm scripts and txonce commands that exist in shell blocks', () => {
     const scripts = Object.keys(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).scripts);
     const cli = readFileSync(join(repoRoot, 'cli/index.ts'), 'utf8');
-    const commands = new Set([...cli.matchAll(/\.command\('([\w-]+)'\)/g)].map(([, name]) => name));
+    // .command('name') and the stand-alone ones, .command('local', description, { executableFile })
+    const commands = new Set([...cli.matchAll(/\.command\('([\w-]+)'[,)]/g)].map(([, name]) => name));
     let checked = 0;
     for (const [file, blocks] of blocksByFile) {
       for (const block of blocks.filter((block) => block.language === 'sh')) {

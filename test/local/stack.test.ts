@@ -102,7 +102,7 @@ describe('npm start', () => {
   it('prints a curl example that works when pasted into a shell', async () => {
     const snippet = started
       .output()
-      .slice(started.output().indexOf("URL='"), started.output().indexOf('Then: npm run demo'))
+      .slice(started.output().indexOf("URL='"), started.output().indexOf('\nThen: '))
       .trim();
     const printed = execFileSync('bash', ['-c', snippet], { encoding: 'utf8' });
     expect(printed).toMatch(/\{"id":"msg_\d+"\} 202/);

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../local/processes.js';
 import {
@@ -150,6 +152,50 @@ const { DynamoDBDocumentClient, GetCommand } = require('@aws-sdk/lib-dynamodb');
     expect(bundle).toContain('amount must be positive'); // the user's handler, not the example consumer
   }, 240_000);
 
+  // Issue #29's Done-when: the app's own consumer and business table, from its template, through
+  // `txonce local` and `txonce send` as the guide's "Run it locally" prints them.
+  it("runs the app's own pipeline with txonce local as the guide prints it: a sent webhook commits once, the resend is a duplicate", async () => {
+    const local = await startGuideLocal();
+    try {
+      const sent = run('bash', ['-e', '-c', guideCommands('npx txonce send')]);
+      expect(sent.status, `${output(sent)}\n${local.output()}`).toBe(0);
+      const steps = [...sent.stdout.matchAll(/^(ingest|queue|committed|duplicate|consumer|timeout)\b/gm)].map(
+        ([, step]) => step,
+      );
+      expect(steps, output(sent)).toEqual(['ingest', 'queue', 'committed', 'ingest', 'queue', 'duplicate']);
+      expect(sent.stdout).toMatch(/committed stripe#evt_2 +result \{"invoice":"inv_2"\}/);
+      // the consumer that ran is the app's own (src/consumer.ts), on the template's Node.js
+      expect(local.output()).not.toMatch(/this machine's Node\.js/);
+      // its own business table, written once: the resend changed nothing
+      const state = JSON.parse(readFileSync(join(app, '.txonce/local.json'), 'utf8'));
+      const customers = Object.entries(state.urls.tables as Record<string, string>).find(([id]) =>
+        id.startsWith('Customers'),
+      )?.[1];
+      const dynamo = DynamoDBDocumentClient.from(
+        new DynamoDBClient({
+          endpoint: state.dynamoEndpoint,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }),
+      );
+      const { Item } = await dynamo.send(new GetCommand({ TableName: customers, Key: { pk: 'cus_2' } }));
+      expect(Item?.paidTotal).toBe(1250);
+    } finally {
+      await local.stop();
+    }
+  }, 240_000);
+
+  // Issue #29 point 3 (IAM enforced) adds here: the consumer without its grant on the table fails with
+  // AccessDenied naming dynamodb:UpdateItem, and the event reaches the DLQ with that reason.
+  it.todo("txonce local denies the app's consumer what its role does not grant (AccessDenied, then the DLQ)");
+
+  it('txonce/local starts the same stack from code, as the guide prints it', () => {
+    const result = run('npx', ['tsx', 'scripts/local-pipeline.ts'], { PORT: '0' });
+    expect(result.status, output(result)).toBe(0);
+    expect(result.stdout).toMatch(/^202 \{"id":"evt_3"\}$/m);
+    expect(result.stdout).toMatch(/Customers\w+/);
+  }, 240_000);
+
   it("runs the guide's consumer against DynamoDB Local as printed, and txonce inspect finds its record", async () => {
     // The guide's two shells. The first starts DynamoDB Local on a port of this run's own (the
     // guide's DYNAMODB_PORT); the second names that port where the guide prints 8000.
@@ -191,6 +237,39 @@ const { DynamoDBDocumentClient, GetCommand } = require('@aws-sdk/lib-dynamodb');
     expect(result.stdout).toMatch(/redrive/);
   });
 });
+
+/**
+ * The guide's `txonce local` shell block, running: the synth, then the stack (any free port),
+ * resolved once it says it is ready; `stop()` ends it as Ctrl-C would.
+ */
+async function startGuideLocal(): Promise<{ output(): string; stop(): Promise<void> }> {
+  const child = spawn('bash', ['-e', '-c', guideCommands('npx txonce local --app')], {
+    cwd: app,
+    env: outside.env({ PORT: '0' }),
+    detached: true,
+  });
+  let text = '';
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => (text += chunk));
+  const ended = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGINT');
+    await ended;
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const ready = setInterval(() => {
+        if (text.includes('txonce local stack ready')) resolve();
+      }, 200);
+      ended.then(() => reject(new Error(`txonce local ended:\n${text}`)));
+      ended.finally(() => clearInterval(ready));
+      setTimeout(() => clearInterval(ready), 200_000);
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { output: () => text, stop };
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation is untyped JSON
 type CfnProps = Record<string, any>;

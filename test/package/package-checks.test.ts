@@ -10,16 +10,24 @@ import { repoRoot } from '../support/package.js';
 const tarball = () => inject('txonceTarball');
 
 describe('the packed tarball', () => {
-  it('holds the built entries, their types for import and require, the CLI and the prebuilt functions, and no sources', () => {
+  it('holds the built entries, their types for import and require, the CLI, txonce local and the prebuilt functions, and no sources', () => {
     const listing = spawnSync('tar', ['-tzf', tarball()], { encoding: 'utf8' });
     const files = listing.stdout
       .split('\n')
       .filter(Boolean)
       .map((name) => name.replace(/^package\//, ''));
-    for (const entry of ['index', 'cdk']) {
+    for (const entry of ['index', 'cdk', 'local']) {
       for (const extension of ['js', 'cjs', 'd.ts', 'd.cts']) expect(files).toContain(`dist/${entry}.${extension}`);
     }
     expect(files).toContain('dist/cli.js');
+    // the programs the bin starts for `txonce local` and `txonce send`, and what the local stack runs beside its code
+    for (const file of [
+      'txonce-local.js',
+      'txonce-send.js',
+      'runtime/function-runtime.mjs',
+      'java/LoopbackDynamoDbLocal.java',
+    ])
+      expect(files).toContain(`dist/${file}`);
     for (const name of ['ingest', 'publisher', 'consumer']) expect(files).toContain(`dist/functions/${name}/index.mjs`);
     expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json']));
     expect(files.filter((name) => /\.ts$/.test(name) && !/\.d\.c?ts$/.test(name))).toEqual([]);
@@ -38,7 +46,7 @@ describe('the packed tarball', () => {
     const result = spawnSync('npx', ['attw', tarball(), '--format', 'json'], { cwd: repoRoot, encoding: 'utf8' });
     const report = JSON.parse(result.stdout);
     expect(report.analysis.problems).toEqual([]);
-    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './cdk', './package.json']);
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './cdk', './local', './package.json']);
     expect(result.status).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { nodeRuntimes } from '../../../local/node-runtimes.js';
 import { type FunctionError, LocalFunction } from '../../../local/template/function-runtime.js';
 
 // A bundle as Lambda runs it: module-level code runs once per environment (its pid and a counter
@@ -16,7 +17,7 @@ export const handler = async (event, context) => {
   if (event.crash) setTimeout(() => { throw new Error('boom'); });
   if (event.sleepMs) await new Promise((resolve) => setTimeout(resolve, event.sleepMs));
   return { pid: process.pid, invocations, remaining: context.getRemainingTimeInMillis(),
-    memory: context.memoryLimitInMB, setting: process.env.SETTING, sdk: typeof SQSClient };
+    memory: context.memoryLimitInMB, setting: process.env.SETTING, sdk: typeof SQSClient, node: process.version };
 };
 `,
 );
@@ -61,4 +62,17 @@ describe('a local function runs as a Lambda execution environment', () => {
     await expect(crashed).rejects.toMatchObject({ kind: 'crash', message: expect.stringContaining('boom') });
     expect(((await fn.invoke({})) as { invocations: number }).invocations).toBe(1);
   });
+
+  it("runs on the Node.js binary of the template's runtime (execPath), not this machine's", async () => {
+    const major = process.version.startsWith('v24.') ? 22 : 24;
+    const runtime = nodeRuntimes([`nodejs${major}.x`]).get(`nodejs${major}.x`);
+    expect(runtime?.warning).toBeUndefined();
+    const onTemplateNode = new LocalFunction({ ...fn.spec, execPath: runtime?.execPath }, { maxEnvironments: 1 });
+    try {
+      expect(((await onTemplateNode.invoke({})) as { node: string }).node).toBe(`v${runtime?.version}`);
+      expect(((await fn.invoke({})) as { node: string }).node).toBe(process.version);
+    } finally {
+      await onTemplateNode.stop();
+    }
+  }, 300_000);
 });
