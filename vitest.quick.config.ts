@@ -20,6 +20,7 @@ const RELEASE_SUITES = [
   'test/chaos/chaos.test.ts',
   'test/local/stack-security.test.ts',
   'test/local/stack-user-app.test.ts',
+  'test/local/stack-sources.test.ts',
   'test/bench/bench.test.ts',
 ];
 

@@ -1,11 +1,13 @@
 import type { WebhookScheme } from 'txonce/cdk';
-import { PIPELINE_SCHEMES } from '../lib/webhooks/presets.js';
+import { PIPELINE_SCHEMES, type WebhookPreset, webhookPresets } from '../lib/webhooks/presets.js';
 
 /** What `-c name=value` may set for this repo's app (cdk.json's context, or the command line). */
 export interface AppContext {
   stage: string;
   scheme: WebhookScheme;
   source: string | undefined;
+  /** several sources, `-c sources=stripe,github,shopify`: each a preset, named after it, at /webhooks/<preset> */
+  sources: WebhookPreset[] | undefined;
   fifo: boolean;
   alarmEmail: string | undefined;
   destroyData: boolean;
@@ -40,6 +42,15 @@ export function readAppContext(get: (name: string) => unknown): AppContext {
   const source = text('source');
   if (source !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(source))
     problems.push(`source must be 1 to 64 letters, digits, ".", "_", ":" or "-" (got "${source}")`);
+  const sources = text('sources')
+    ?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean) as WebhookPreset[] | undefined;
+  for (const name of sources ?? [])
+    if (!Object.hasOwn(webhookPresets, name))
+      problems.push(`sources: "${name}" is not a preset (one of ${Object.keys(webhookPresets).join(', ')})`);
+  if (sources && (text('scheme') !== undefined || source !== undefined))
+    problems.push('sources names each source by its preset: leave scheme and source out');
   const alarmEmail = text('alarmEmail');
   if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail))
     problems.push(`alarmEmail must be an email address (got "${alarmEmail}")`);
@@ -50,6 +61,7 @@ export function readAppContext(get: (name: string) => unknown): AppContext {
     stage,
     scheme,
     source,
+    sources,
     fifo: flag('fifo'),
     alarmEmail,
     destroyData: flag('destroyData'),

@@ -11,10 +11,10 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { FilterPattern, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { INGEST_METRICS, SOURCE_DIMENSION } from '../lib/contracts/ingest-metrics.js';
 import { thresholdAlarm } from './alarms.js';
 import type { Outbox } from './outbox.js';
 
@@ -60,8 +60,14 @@ export interface PipelineMonitoringProps {
   alarmTopic?: ITopic;
   /** a production stage: alarms without an action fail synthesis instead of warning */
   production?: boolean;
-  /** the ingest's log group: its "webhook rejected" lines with status 401 are counted */
-  signatureRejections?: ILogGroup;
+  /**
+   * The webhook sources whose signature rejections (401s) to alarm on, one alarm each: the
+   * ingest's EMF metrics `SignatureRejections` and `WebhookRequests` with dimension `source`.
+   * Default: none.
+   */
+  webhookSources?: string[];
+  /** the ingest's Powertools service name: the other dimension of its EMF metrics. Default "txonce-ingest". */
+  ingestService?: string;
   maxMessageAge: Duration;
   outbox?: Outbox;
 }
@@ -91,8 +97,8 @@ const SIGNATURE_REJECTION_PERCENT = 10;
 export class PipelineMonitoring extends Construct {
   readonly alarms: Alarm[] = [];
   readonly dashboard: Dashboard;
-  /** the share of requests (percent) that failed signature verification */
-  readonly signatureRejectionRate: MathExpression | undefined;
+  /** per source: the share of its requests (percent) that failed signature verification */
+  readonly signatureRejectionRates: Record<string, MathExpression> = {};
 
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
     super(scope, id);
@@ -146,31 +152,16 @@ export class PipelineMonitoring extends Construct {
       CLIENT_ERROR_RATE,
       'Over 10% of webhook requests got a 4xx (bad signature, throttled 429, bad body): senders that do not retry (GitHub) lose those events.',
     );
-    if (props.signatureRejections) {
-      // the ingest logs each rejection as JSON: { message: "webhook rejected", statusCode: 401, function_name }
-      const rejected = props.signatureRejections
-        .addMetricFilter('SignatureRejectionsFilter', {
-          filterPattern: FilterPattern.all(
-            FilterPattern.stringValue('$.message', '=', 'webhook rejected'),
-            FilterPattern.numberValue('$.statusCode', '=', 401),
-          ),
-          metricNamespace: 'txonce',
-          metricName: 'SignatureRejections',
-          metricValue: '1',
-          dimensions: { FunctionName: '$.function_name' },
-        })
-        .metric({ period: fiveMinutes, statistic: 'Sum', dimensionsMap: { FunctionName: props.ingest.functionName } });
-      this.signatureRejectionRate = new MathExpression({
-        expression: 'IF(requests > 0, 100 * rejected / requests, 0)',
-        usingMetrics: { rejected, requests: props.api.metricCount({ period: fiveMinutes, statistic: 'Sum' }) },
-        period: fiveMinutes,
-        label: 'Signature rejections (% of requests)',
-      });
+    const sources = props.webhookSources ?? [];
+    for (const [index, source] of sources.entries()) {
+      const rate = signatureRejectionRate(props.ingestService ?? 'txonce-ingest', source, index, fiveMinutes);
+      this.signatureRejectionRates[source] = rate;
+      // one source keeps the alarm's id of old; several are told apart by name
       this.alarm(
-        'SignatureRejections',
-        this.signatureRejectionRate,
+        sources.length === 1 ? 'SignatureRejections' : `SignatureRejections-${source}`,
+        rate,
         SIGNATURE_REJECTION_PERCENT,
-        "Over 10% of webhooks failed signature verification (401): the secret in Secrets Manager does not match the provider's (first deploy, bad rotation), or someone is probing the endpoint.",
+        `Over 10% of the ${source} webhooks failed signature verification (401): its secret in Secrets Manager does not match the provider's (first deploy, bad rotation), or someone is probing the endpoint.`,
       );
     }
     const withOutbox = [...this.alarms, ...(props.outbox?.alarms ?? [])];
@@ -232,6 +223,15 @@ export class PipelineMonitoring extends Construct {
         width: 8,
       }),
     );
+    if (sources.length > 0) {
+      this.dashboard.addWidgets(
+        new GraphWidget({
+          title: 'Signature rejections by source (% of its requests)',
+          left: Object.values(this.signatureRejectionRates),
+          width: 24,
+        }),
+      );
+    }
     if (props.outbox) {
       const { publisher, failureQueue } = props.outbox;
       this.dashboard.addWidgets(
@@ -253,4 +253,35 @@ export class PipelineMonitoring extends Construct {
   private alarm(id: string, metric: IMetric, threshold: number, description: string): void {
     this.alarms.push(thresholdAlarm(this, id, metric, threshold, description));
   }
+}
+
+/**
+ * The share of one source's requests its signature check refused, from the ingest's EMF counts
+ * (namespace "txonce", dimensions service and source): a wrong secret on one source is seen on
+ * that source alone.
+ */
+function signatureRejectionRate(
+  ingestService: string,
+  source: string,
+  index: number,
+  period: Duration,
+): MathExpression {
+  const count = (metricName: string) =>
+    new Metric({
+      namespace: 'txonce',
+      metricName,
+      dimensionsMap: { service: ingestService, [SOURCE_DIMENSION]: source },
+      statistic: 'Sum',
+      period,
+    });
+  return new MathExpression({
+    // ids per source: the dashboard graphs every source's expression together
+    expression: `IF(requests${index} > 0, 100 * rejected${index} / requests${index}, 0)`,
+    usingMetrics: {
+      [`rejected${index}`]: count(INGEST_METRICS.signatureRejections),
+      [`requests${index}`]: count(INGEST_METRICS.requests),
+    },
+    period,
+    label: `${source}: signature rejections (% of requests)`,
+  });
 }

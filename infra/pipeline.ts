@@ -1,35 +1,30 @@
 import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
-import {
-  AccessLogFormat,
-  EndpointType,
-  JsonSchemaType,
-  JsonSchemaVersion,
-  LambdaIntegration,
-  LogGroupLogDestination,
-  MethodLoggingLevel,
-  RestApi,
-} from 'aws-cdk-lib/aws-apigateway';
-import type { ITableV2, TableEncryptionV2 } from 'aws-cdk-lib/aws-dynamodb';
-import type { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { TableEncryptionV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { CONSUMER_ENVIRONMENT, INGEST_ENVIRONMENT, POWERTOOLS_ENVIRONMENT } from '../lib/contracts/environment.js';
+import { CONSUMER_ENVIRONMENT } from '../lib/contracts/environment.js';
 import { MESSAGE_GROUP_PATHS } from '../lib/contracts/message-groups.js';
-import type { WebhookScheme as PipelineScheme } from '../lib/webhooks/presets.js';
+import { PIPELINE_SCHEMES, type WebhookScheme as PipelineScheme } from '../lib/webhooks/presets.js';
 import { IdempotencyTable } from './idempotency-table.js';
-import { type FunctionSource, txonceFunction } from './lambda-function.js';
 import { functionRuntime } from './lambda-runtime.js';
 import { Outbox, type OutboxProps } from './outbox.js';
+import { webhookApi } from './pipeline-api.js';
+import { CONSUMER_SERVICE, type ConsumerProps, consumerFunction } from './pipeline-consumer.js';
 import { acknowledgePipelineFindings } from './pipeline-findings.js';
+import { INGEST_SERVICE, ingestFunction } from './pipeline-ingest.js';
 import { PipelineMonitoring } from './pipeline-monitoring.js';
-import { allowRedriveFrom } from './redrive-allow-policy.js';
-import { EVENT_QUEUE, WEBHOOK_ENDPOINT } from './settings.js';
+import { eventQueues } from './pipeline-queues.js';
+import { EVENT_QUEUE } from './settings.js';
 import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
+import { buildSources, type PipelineSource, sourceProblems, type WebhookSourceProps } from './webhook-sources.js';
+
+export type { ConsumerProps } from './pipeline-consumer.js';
 
 /**
  * The signature scheme a `WebhookPipeline`'s ingest verifies (the list is lib/webhooks/presets.ts's
@@ -43,49 +38,6 @@ import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
  * ```
  */
 export type WebhookScheme = PipelineScheme;
-
-/**
- * The SQS consumer the pipeline runs: your handler and the tables it writes.
- *
- * @example
- * ```ts
- * import { App, Stack } from 'aws-cdk-lib';
- * import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
- * import { type ConsumerProps, WebhookPipeline } from 'txonce/cdk';
- *
- * const stack = new Stack(new App(), 'billing');
- * const customers = new TableV2(stack, 'Customers', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
- * const consumer: ConsumerProps = {
- *   entry: 'src/consumer.ts',
- *   tables: [customers],
- *   environment: { CUSTOMERS_TABLE: customers.tableName },
- * };
- * new WebhookPipeline(stack, 'Pipeline', { consumer });
- * ```
- */
-export interface ConsumerProps {
-  /**
-   * Your handler file (exporting `handler`), bundled in your project by your own esbuild
-   * (minified ESM, the AWS SDK left to the runtime). Default: txonce's example invoice consumer,
-   * prebuilt in the package.
-   */
-  entry?: string;
-  /** With `entry`: your project's root. Default: the folder of the lock file. */
-  projectRoot?: string;
-  /** With `entry`: your lock file. Default: the nearest one above the working directory. */
-  depsLockFilePath?: string;
-  /** Code you built yourself, instead of `entry`; give its `handler` too (e.g. "index.handler"). */
-  code?: Code;
-  handler?: string;
-  /** Business tables the consumer writes in its transactions: granted the transaction's write actions only. */
-  tables?: ITableV2[];
-  /** Extra environment for the consumer (e.g. its table names). */
-  environment?: Record<string, string>;
-  /** Default 30 s; the queue's visibility timeout is 6x this plus the batching window. */
-  timeout?: Duration;
-  /** Default 512. */
-  memorySize?: number;
-}
 
 /**
  * Props of `WebhookPipeline`: the scheme, your consumer, the queue and event source mapping, the
@@ -108,11 +60,18 @@ export interface ConsumerProps {
  * ```
  */
 export interface WebhookPipelineProps {
-  /** The signature scheme the ingest verifies. Default "standard-webhooks". */
+  /**
+   * Several webhook sources, each at `/webhooks/<name>` with its own scheme, secret, namespace,
+   * rejection metric and alarm, all into this pipeline's one queue and consumer (see
+   * docs/webhooks.md, "Several sources"). Not with `scheme`, `source`, `webhookSecret` or
+   * `messageGroupPaths`, which describe the single source of a pipeline without `sources`.
+   */
+  sources?: WebhookSourceProps[];
+  /** A single source: the signature scheme the ingest verifies at `/webhooks`. Default "standard-webhooks". */
   scheme?: WebhookScheme;
-  /** Namespace of the idempotency keys (records are "<source>#<key>"). Default: the scheme. */
+  /** A single source: the namespace of the idempotency keys (records are "<source>#<key>"). Default: the scheme. */
   source?: string;
-  /** The webhook secret. Default: a new secret with a random value; put the provider's secret in it before the first webhook. */
+  /** A single source: the webhook secret. Default: a new secret with a random value; put the provider's secret in it before the first webhook. */
   webhookSecret?: ISecret;
   consumer?: ConsumerProps;
   /**
@@ -125,7 +84,8 @@ export interface WebhookPipelineProps {
   /** A FIFO queue and DLQ, with a message group per entity (see `messageGroupPaths`). Default false. */
   fifo?: boolean;
   /**
-   * FIFO only: dot paths into the verified JSON body naming the entity an event is about, tried
+   * A single source, FIFO only (with `sources`, give them per source): dot paths into the
+   * verified JSON body naming the entity an event is about, tried
    * in order (e.g. ["data.object.customer"]). Events of one entity are ordered and run one at a
    * time; other entities run in parallel. An event with none of them gets a group of its own.
    * Default: per scheme (Stripe: the object's customer, else the object; GitHub: the repository;
@@ -145,9 +105,10 @@ export interface WebhookPipelineProps {
    */
   maxConcurrency?: number;
   /**
-   * API Gateway stage throttling (requests/s and burst). Defaults: 50/100 for Stripe and Standard
-   * Webhooks (their senders retry a 429 for hours or days); 500/1000 for GitHub, which does not
-   * retry: a 429 there is a lost delivery until someone redelivers it.
+   * API Gateway stage throttling (requests/s and burst). Defaults: 50/100 (Stripe, Standard
+   * Webhooks and most senders retry a 429 for hours or days); 500/1000 for GitHub, which does not
+   * retry: a 429 there is a lost delivery until someone redelivers it. With `sources`, the stage
+   * keeps 50/100 and a GitHub source's method gets 500/1000; given, these apply to every source.
    */
   throttlingRateLimit?: number;
   throttlingBurstLimit?: number;
@@ -187,7 +148,8 @@ export interface WebhookPipelineProps {
 /**
  * The whole pipeline: API Gateway (REST) → ingest Lambda (signature check) → SQS → consumer
  * Lambda → DynamoDB, with a DLQ and redrive, alarms and a dashboard. Each function gets a role
- * of its own with exactly the calls it makes.
+ * of its own with exactly the calls it makes. One source (`scheme`) posts to `/webhooks`;
+ * several (`sources`) each to `/webhooks/<name>`, into the same queue and consumer.
  *
  * @example
  * ```ts
@@ -210,7 +172,12 @@ export class WebhookPipeline extends Construct {
   readonly idempotency: IdempotencyTable;
   readonly ingest: LambdaFunction;
   readonly consumer: LambdaFunction;
+  /** The secret of the single source (with `sources`: the first source's). */
   readonly webhookSecret: ISecret;
+  /** Each source's secret, by source name. */
+  readonly webhookSecrets: Record<string, ISecret>;
+  /** Each source's path on the API, by source name: `/webhooks`, or `/webhooks/<name>` with `sources`. */
+  readonly webhookPaths: Record<string, string>;
   readonly monitoring: PipelineMonitoring;
   readonly outbox: Outbox | undefined;
   /** Sets the DLQ's redrive-allow policy (only the queue may use it) once both queues exist. */
@@ -218,11 +185,11 @@ export class WebhookPipeline extends Construct {
   readonly webAclAssociation: CfnWebACLAssociation | undefined;
   /** API Gateway access and execution logs are on (the account's CloudWatch role must be set). */
   readonly apiLogging: boolean;
+  /** Secrets this construct generated (not given): cdk-nag's rotation finding is acknowledged on these. */
+  readonly generatedSecrets: ISecret[];
 
   constructor(scope: Construct, id: string, props: WebhookPipelineProps = {}) {
     super(scope, id);
-    const scheme = props.scheme ?? 'standard-webhooks';
-    const source = props.source ?? scheme;
     const retention = props.logRetention ?? RetentionDays.ONE_MONTH;
     const consumerTimeout = props.consumer?.timeout ?? Duration.seconds(EVENT_QUEUE.consumerTimeoutSeconds);
     const fifo = props.fifo ?? false;
@@ -232,130 +199,71 @@ export class WebhookPipeline extends Construct {
     const maxConcurrency = props.maxConcurrency ?? EVENT_QUEUE.maxConcurrency;
     validateProps(props, maxConcurrency);
     const runtime = functionRuntime('WebhookPipeline', props.runtime);
+    const single = props.sources === undefined;
 
+    // the steps, in order: tables, queues, sources, ingest, consumer, outbox, API, monitoring, outputs
     this.idempotency = new IdempotencyTable(this, 'Idempotency', {
       removalPolicy,
       deletionProtection: props.deletionProtection,
       encryption: tableEncryption,
     });
-
-    // Generated names: two pipelines never collide and a replacement needs no rename. The DLQ's
-    // redrive-allow policy names the queue, which already names the DLQ, so it is set once both
-    // exist (a custom resource) instead of in the template, which would be a dependency cycle.
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      fifo: fifo || undefined,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(EVENT_QUEUE.deadLetterRetentionDays),
+    const queues = eventQueues(this, {
+      fifo,
       removalPolicy,
+      consumerTimeout,
+      maxBatchingWindow: props.maxBatchingWindow,
+      maxReceiveCount: props.maxReceiveCount,
+      runtime,
     });
-    // AWS: at least 6x the function timeout, plus the batching window, so a batch still being
-    // gathered or processed is not delivered a second time.
-    const visibilityTimeout = Duration.seconds(
-      consumerTimeout.toSeconds() * 6 + (props.maxBatchingWindow?.toSeconds() ?? 0),
-    );
-    this.queue = new Queue(this, 'Queue', {
-      fifo: fifo || undefined,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout,
-      retentionPeriod: Duration.days(EVENT_QUEUE.retentionDays),
-      removalPolicy,
-      deadLetterQueue: {
-        queue: this.deadLetterQueue,
-        maxReceiveCount: props.maxReceiveCount ?? EVENT_QUEUE.maxReceiveCount,
-      },
-    });
-    this.redriveAllowPolicy = allowRedriveFrom(this, 'RedriveAllowPolicy', {
+    ({
+      queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
-      sourceQueue: this.queue,
-      runtime,
-    });
-
-    this.webhookSecret =
-      props.webhookSecret ??
-      new Secret(this, 'WebhookSecret', {
-        description: `Webhook signing secret(s) for ${source}: one secret, or a JSON array during a rotation`,
-        // 32 letters and digits: valid base64, so usable by every scheme until the provider's secret replaces it
-        generateSecretString: { passwordLength: 32, excludePunctuation: true },
-        removalPolicy,
-      });
-
-    this.ingest = txonceFunction(this, 'Ingest', {
-      source: { prebuilt: 'ingest' },
-      runtime,
-      retention,
-      timeout: Duration.seconds(10),
-      memorySize: 256,
-      environment: {
-        [INGEST_ENVIRONMENT.queueUrl]: this.queue.queueUrl,
-        [INGEST_ENVIRONMENT.scheme]: scheme,
-        [INGEST_ENVIRONMENT.source]: source,
-        [INGEST_ENVIRONMENT.secretId]: this.webhookSecret.secretArn,
-        [INGEST_ENVIRONMENT.maxBodyBytes]: String(props.maxBodyBytes ?? WEBHOOK_ENDPOINT.maxBodyBytes),
-        ...(fifo
-          ? {
-              [INGEST_ENVIRONMENT.messageGroupPaths]: JSON.stringify(
-                props.messageGroupPaths ?? MESSAGE_GROUP_PATHS[scheme],
-              ),
-            }
-          : {}),
-        [POWERTOOLS_ENVIRONMENT.serviceName]: 'txonce-ingest',
-      },
-    });
-    this.queue.grantSendMessages(this.ingest);
-    this.webhookSecret.grantRead(this.ingest);
-
-    const consumerService = 'txonce-consumer';
-    this.consumer = txonceFunction(this, 'Consumer', {
-      source: consumerSource(props.consumer),
-      runtime,
-      retention,
-      timeout: consumerTimeout,
-      memorySize: props.consumer?.memorySize ?? 512,
-      environment: {
-        [CONSUMER_ENVIRONMENT.dedupTable]: this.idempotency.table.tableName,
-        [CONSUMER_ENVIRONMENT.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
-        [CONSUMER_ENVIRONMENT.source]: source,
-        [POWERTOOLS_ENVIRONMENT.serviceName]: consumerService,
-        [POWERTOOLS_ENVIRONMENT.metricsNamespace]: 'txonce',
-        ...props.consumer?.environment,
-      },
-    });
-    this.idempotency.grantConsumer(this.consumer);
-    for (const table of props.consumer?.tables ?? []) {
-      table.grant(
-        this.consumer,
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:ConditionCheckItem',
-      );
-    }
-    this.deadLetterQueue.grantSendMessages(this.consumer);
-    this.consumer.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize: props.batchSize ?? 10,
-        maxBatchingWindow: props.maxBatchingWindow,
-        maxConcurrency,
-        reportBatchItemFailures: true,
-      }),
+      redriveAllowPolicy: this.redriveAllowPolicy,
+    } = queues);
+    const sources = buildSources(this, props.sources ?? [singleSource(props)], removalPolicy, (source) =>
+      single ? 'WebhookSecret' : `WebhookSecret-${source.name}`,
+    );
+    this.webhookSecrets = Object.fromEntries(sources.map((source) => [source.name, source.secret]));
+    this.webhookSecret = sources[0].secret;
+    this.generatedSecrets = sources.filter((source) => source.generatedSecret).map((source) => source.secret);
+    this.webhookPaths = Object.fromEntries(
+      sources.map((source) => [source.name, single ? '/webhooks' : `/webhooks/${source.name}`]),
     );
 
-    if (props.outbox) {
-      this.outbox = new Outbox(this, 'Outbox', {
-        ...props.outbox,
-        runtime,
-        retention,
-        removalPolicy,
-        deletionProtection: props.deletionProtection,
-        encryption: tableEncryption,
-      });
-      this.outbox.grantEmit(this.consumer);
-      this.consumer.addEnvironment(CONSUMER_ENVIRONMENT.outboxTable, this.outbox.table.tableName);
-    }
+    this.ingest = ingestFunction(this, {
+      sources,
+      single,
+      queue: this.queue,
+      fifo,
+      maxBodyBytes: props.maxBodyBytes,
+      runtime,
+      retention,
+    });
+    this.consumer = consumerFunction(this, {
+      consumer: props.consumer ?? {},
+      sourceNames: sources.map((source) => source.name),
+      single,
+      idempotency: this.idempotency,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      timeout: consumerTimeout,
+      runtime,
+      retention,
+      batchSize: props.batchSize,
+      maxBatchingWindow: props.maxBatchingWindow,
+      maxConcurrency,
+    });
+    this.outbox = props.outbox ? this.addOutbox(props, runtime, retention, removalPolicy, tableEncryption) : undefined;
 
-    this.api = this.restApi(scheme, retention, props);
+    this.api = webhookApi(this, {
+      ingest: this.ingest,
+      sources,
+      single,
+      retention,
+      apiLogging: this.apiLogging,
+      throttlingRateLimit: props.throttlingRateLimit,
+      throttlingBurstLimit: props.throttlingBurstLimit,
+    });
     this.webAclAssociation = props.webAclArn
       ? new CfnWebACLAssociation(this, 'WebAcl', {
           resourceArn: this.api.deploymentStage.stageArn,
@@ -369,22 +277,60 @@ export class WebhookPipeline extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       ingest: this.ingest,
       consumer: this.consumer,
-      consumerService,
+      consumerService: CONSUMER_SERVICE,
+      ingestService: INGEST_SERVICE,
+      webhookSources: sources.map((source) => source.name),
       alarmTopic: props.alarmTopic,
       production: props.production ?? false,
-      signatureRejections: this.ingest.logGroup,
       maxMessageAge: props.maxMessageAge ?? Duration.minutes(15),
       outbox: this.outbox,
     });
 
+    this.addOutputs(sources, single);
+    acknowledgePipelineFindings(this);
+  }
+
+  private addOutbox(
+    props: WebhookPipelineProps,
+    runtime: Runtime,
+    retention: RetentionDays,
+    removalPolicy: RemovalPolicy,
+    encryption: TableEncryptionV2,
+  ): Outbox {
+    const outbox = new Outbox(this, 'Outbox', {
+      ...(props.outbox as NonNullable<WebhookPipelineProps['outbox']>),
+      runtime,
+      retention,
+      removalPolicy,
+      deletionProtection: props.deletionProtection,
+      encryption,
+    });
+    outbox.grantEmit(this.consumer);
+    this.consumer.addEnvironment(CONSUMER_ENVIRONMENT.outboxTable, outbox.table.tableName);
+    return outbox;
+  }
+
+  private addOutputs(sources: PipelineSource[], single: boolean): void {
     const output = (name: string, value: string, description: string) =>
       new CfnOutput(this, name, { value, description });
-    output('WebhookUrl', this.api.urlForPath('/webhooks'), 'POST signed webhooks here');
+    if (single) {
+      output('WebhookUrl', this.api.urlForPath('/webhooks'), 'POST signed webhooks here');
+      output('WebhookSecretArn', this.webhookSecret.secretArn, 'Put the provider signing secret here');
+    } else {
+      for (const source of sources) {
+        const path = this.webhookPaths[source.name];
+        output(`WebhookUrl-${source.name}`, this.api.urlForPath(path), `POST signed ${source.name} webhooks here`);
+        output(
+          `WebhookSecretArn-${source.name}`,
+          source.secret.secretArn,
+          `Put the ${source.name} signing secret here`,
+        );
+      }
+    }
     output('QueueUrl', this.queue.queueUrl, 'The event queue');
     output('DeadLetterQueueUrl', this.deadLetterQueue.queueUrl, 'The DLQ (txonce redrive / dlq list)');
     output('DeadLetterQueueArn', this.deadLetterQueue.queueArn, 'The DLQ ARN (StartMessageMoveTask)');
     output('IdempotencyTableName', this.idempotency.table.tableName, 'The dedup records');
-    output('WebhookSecretArn', this.webhookSecret.secretArn, 'Put the provider signing secret here');
     output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
     if (this.outbox) {
       output('OutboxTableName', this.outbox.table.tableName, 'Messages emitted with tx.emit()');
@@ -395,110 +341,45 @@ export class WebhookPipeline extends Construct {
         'The secret outbox webhooks are signed with',
       );
     }
-    acknowledgePipelineFindings(this);
-  }
-
-  private restApi(scheme: WebhookScheme, retention: RetentionDays, props: WebhookPipelineProps): RestApi {
-    const throttling = THROTTLING[scheme];
-    // Access and execution logs need the account's API Gateway CloudWatch role (one per account and
-    // region, shared by every REST API there): never created or changed here, so opt-in.
-    const logging = props.apiLogging
-      ? {
-          accessLogDestination: new LogGroupLogDestination(
-            new LogGroup(this, 'ApiAccessLogs', { retention, removalPolicy: RemovalPolicy.DESTROY }),
-          ),
-          accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
-          loggingLevel: MethodLoggingLevel.ERROR,
-        }
-      : { loggingLevel: MethodLoggingLevel.OFF };
-    const api = new RestApi(this, 'Api', {
-      description: 'txonce webhook receiver',
-      endpointTypes: [EndpointType.REGIONAL],
-      cloudWatchRole: false,
-      deployOptions: {
-        ...logging,
-        dataTraceEnabled: false, // execution logs must not hold webhook bodies
-        metricsEnabled: true,
-        tracingEnabled: true,
-        throttlingRateLimit: props.throttlingRateLimit ?? throttling.rateLimit,
-        throttlingBurstLimit: props.throttlingBurstLimit ?? throttling.burstLimit,
-      },
-    });
-    const validator = api.addRequestValidator('SignatureAndBody', {
-      validateRequestParameters: true,
-      validateRequestBody: true,
-    });
-    const event = api.addModel('WebhookEvent', {
-      contentType: 'application/json',
-      schema: {
-        schema: JsonSchemaVersion.DRAFT4,
-        type: JsonSchemaType.OBJECT,
-        description: 'A webhook event is a JSON object',
-      },
-    });
-    api.root.addResource('webhooks').addMethod('POST', new LambdaIntegration(this.ingest, { proxy: true }), {
-      requestValidator: validator,
-      requestModels: { 'application/json': event },
-      // API Gateway refuses a request without the scheme's signature headers before any Lambda runs
-      requestParameters: Object.fromEntries(
-        SIGNATURE_HEADERS[scheme].map((name) => [`method.request.header.${name}`, true]),
-      ),
-    });
-    return api;
   }
 }
 
-function consumerSource(consumer: ConsumerProps = {}): FunctionSource {
-  const { entry, code, handler } = consumer;
-  if (entry !== undefined && code !== undefined) {
-    throw new Error('WebhookPipeline: give the consumer either `entry` (a file to bundle) or `code`, not both.');
-  }
-  if (code !== undefined) {
-    if (!handler) throw new Error('WebhookPipeline: `consumer.code` needs `consumer.handler` (e.g. "index.handler").');
-    return { code, handler };
-  }
-  if (entry !== undefined) {
-    return { entry, projectRoot: consumer.projectRoot, depsLockFilePath: consumer.depsLockFilePath };
-  }
-  return { prebuilt: 'consumer' };
+/** The single source of a pipeline without `sources`: today's `scheme`, `source` and `webhookSecret`. */
+function singleSource(props: WebhookPipelineProps): WebhookSourceProps {
+  const scheme = props.scheme ?? 'standard-webhooks';
+  return {
+    name: props.source ?? scheme,
+    scheme,
+    secret: props.webhookSecret,
+    messageGroupPaths: props.fifo ? (props.messageGroupPaths ?? [...MESSAGE_GROUP_PATHS[scheme]]) : undefined,
+  };
 }
-
-/**
- * Headers API Gateway requires before the ingest runs. Standard Webhooks has two spellings
- * (webhook-* and Svix's svix-*) and a validator cannot require one set or the other, so for it
- * the ingest alone checks them (401 missing-header).
- */
-const SIGNATURE_HEADERS: Record<WebhookScheme, string[]> = {
-  'standard-webhooks': [],
-  stripe: ['Stripe-Signature'],
-  github: ['X-Hub-Signature-256', 'X-GitHub-Delivery'],
-};
-
-/**
- * Stage throttling per scheme. Stripe and Standard Webhooks senders retry a 429 with backoff for
- * hours to days, so a tight limit only delays. GitHub never retries a failed delivery: a 429 is
- * a lost event until it is redelivered by hand, so its limit is set well above a burst.
- */
-const THROTTLING: Record<WebhookScheme, { rateLimit: number; burstLimit: number }> = {
-  'standard-webhooks': { rateLimit: 50, burstLimit: 100 },
-  stripe: { rateLimit: 50, burstLimit: 100 },
-  github: { rateLimit: 500, burstLimit: 1000 },
-};
-
-const SCHEMES = Object.keys(SIGNATURE_HEADERS);
 
 function validateProps(props: WebhookPipelineProps, maxConcurrency: number): void {
   const problems: string[] = [];
-  if (props.scheme !== undefined && !SCHEMES.includes(props.scheme))
-    problems.push(`scheme must be one of ${SCHEMES.join(', ')} (got "${props.scheme}")`);
+  if (props.scheme !== undefined && !(PIPELINE_SCHEMES as readonly string[]).includes(props.scheme))
+    problems.push(
+      `scheme must be one of ${PIPELINE_SCHEMES.join(', ')} (got "${props.scheme}"); any other preset or a definition goes in \`sources\``,
+    );
   if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000)
     problems.push(`maxConcurrency must be a whole number from 2 to 1000 (got ${maxConcurrency})`);
   if (props.messageGroupPaths !== undefined && !props.fifo)
     problems.push('messageGroupPaths applies to FIFO queues only: set fifo: true or leave it out');
-  for (const path of props.messageGroupPaths ?? [])
+  for (const path of [
+    ...(props.messageGroupPaths ?? []),
+    ...(props.sources ?? []).flatMap((source) => source?.messageGroupPaths ?? []),
+  ])
     if (!/^[^.\s]+(\.[^.\s]+)*$/.test(path))
       problems.push(`messageGroupPaths: "${path}" is not a dot path like data.object.id`);
   if (props.messageGroupPaths?.length === 0)
     problems.push('messageGroupPaths: give at least one path, or leave it out');
+  if (props.sources !== undefined) {
+    const single = (['scheme', 'source', 'webhookSecret', 'messageGroupPaths'] as const).filter(
+      (name) => props[name] !== undefined,
+    );
+    if (single.length > 0)
+      problems.push(`${single.join(', ')} describe a single source: with \`sources\`, give them per source`);
+    problems.push(...sourceProblems(props.sources, props.fifo ?? false));
+  }
   if (problems.length > 0) throw new Error(`WebhookPipeline: ${problems.join('; ')}.`);
 }

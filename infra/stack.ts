@@ -5,11 +5,14 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { WebhookPipeline, type WebhookPipelineProps, type WebhookScheme } from 'txonce/cdk';
 import { CONSUMER_ENVIRONMENT } from '../lib/contracts/environment.js';
+import type { WebhookPreset } from '../lib/webhooks/presets.js';
 import { BUSINESS_TABLES } from './settings.js';
 
 export interface TxonceStackProps extends StackProps {
   scheme?: WebhookScheme;
   source?: string;
+  /** Several sources, each a preset named after it (at /webhooks/<preset>). Default: the one source of `scheme`. */
+  sources?: WebhookPreset[];
   /** FIFO queue and DLQ. Default false. */
   fifo?: boolean;
   /** An address that receives the alarms (confirm the SNS subscription). Default: none. */
@@ -70,6 +73,7 @@ export class TxonceStack extends Stack {
       ...props.pipeline,
       scheme: props.scheme,
       source: props.source,
+      sources: props.sources?.map((name) => ({ name, scheme: name })),
       fifo: props.fifo,
       alarmTopic,
       production: props.production,

@@ -30,6 +30,7 @@ export {
 } from './batch/kinesis.js';
 export { type FailureReason, type RecordOutcome, type SqsBatchHandlerOptions, sqsBatchHandler } from './batch/sqs.js';
 export { defaultSqsKey, jsonBody } from './batch/sqs-messages.js';
+export { type SqsBatchHandler, sqsBatchHandlerPerSource } from './batch/sqs-per-source.js';
 export type { StreamBatchResponse, StreamFailureReason, StreamRecordOutcome } from './batch/stream-batch.js';
 export { type CallerError, type CallerErrorBody, headerKey } from './handlers/caller-errors.js';
 export {

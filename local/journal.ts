@@ -1,5 +1,6 @@
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { SendMessageCommandInput } from '@aws-sdk/client-sqs';
+import { EVENT_ATTRIBUTES } from '../lib/contracts/sqs-attributes.js';
 import { DEAD_LETTER_ATTRIBUTES } from '../lib/index.js';
 
 /** One accepted webhook, as ingest handed it to SQS. */
@@ -46,7 +47,8 @@ export class Journal {
   ): void {
     const line = {
       at: new Date().toISOString(),
-      source: where.source,
+      // several sources: each message names its own namespace
+      source: message.MessageAttributes?.[EVENT_ATTRIBUTES.source]?.StringValue ?? where.source,
       key: message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.key]?.StringValue ?? '',
     };
     if (message.QueueUrl === where.eventQueueUrl) this.append({ ...line, message });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { INGEST_ENVIRONMENT } from '../lib/contracts/environment.js';
-import { PIPELINE_SCHEMES } from '../lib/webhooks/presets.js';
+import { PIPELINE_SCHEMES, type WebhookPreset, webhookPresets } from '../lib/webhooks/presets.js';
 import { assertUsableSecret, type WebhookScheme } from '../lib/webhooks/schemes.js';
 
 /** A setting `npm start` cannot use: printed as one sentence, never a stack trace. */
@@ -18,6 +18,8 @@ export interface StartSettings {
   sqsPort?: number;
   dataPath?: string;
   scheme: WebhookScheme;
+  /** WEBHOOK_SOURCES=stripe,github,shopify: several sources, each a preset at /webhooks/<preset> */
+  sources?: WebhookPreset[];
   secret?: string;
   visibilityTimeoutSeconds?: number;
   iam: 'enforce' | 'off';
@@ -49,10 +51,23 @@ export function readStartSettings(env: NodeJS.ProcessEnv, cwd = env.INIT_CWD ?? 
   if (scheme && !(PIPELINE_SCHEMES as readonly string[]).includes(scheme as WebhookScheme)) {
     problems.push(`${INGEST_ENVIRONMENT.scheme} must be one of ${PIPELINE_SCHEMES.join(', ')}, got "${scheme}"`);
   } else if (scheme) settings.scheme = scheme as WebhookScheme;
+  const sources = env[INGEST_ENVIRONMENT.sources]
+    ?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (sources?.length && scheme)
+    problems.push(`give ${INGEST_ENVIRONMENT.sources} or ${INGEST_ENVIRONMENT.scheme}, not both`);
+  const unknown = sources?.filter((name) => !Object.hasOwn(webhookPresets, name)) ?? [];
+  if (unknown.length > 0)
+    problems.push(
+      `${INGEST_ENVIRONMENT.sources} names presets, one of ${Object.keys(webhookPresets).join(', ')}; got "${unknown.join('", "')}"`,
+    );
+  else if (sources?.length) settings.sources = sources as WebhookPreset[];
   const secret = env[INGEST_ENVIRONMENT.secret]?.trim();
   if (secret) {
     try {
-      assertUsableSecret(settings.scheme, secret);
+      // the local secret is every source's
+      for (const one of settings.sources ?? [settings.scheme]) assertUsableSecret(one, secret);
       settings.secret = secret;
     } catch (error) {
       problems.push(`${INGEST_ENVIRONMENT.secret} cannot be used: ${(error as Error).message}`);

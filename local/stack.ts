@@ -8,7 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CONSUMER_ENVIRONMENT, INGEST_ENVIRONMENT } from '../lib/contracts/environment.js';
+import { CONSUMER_ENVIRONMENT } from '../lib/contracts/environment.js';
 import type { WebhookScheme } from '../lib/index.js';
 import { type RunningServer, startDynamoDbLocal } from './dynamodb-local.js';
 import { type RunningGateway, startHttpGateway } from './http-gateway.js';
@@ -33,7 +33,6 @@ import {
   localSecretNames,
   type PipelineNames,
   pipelineNames,
-  webhookIngest,
   withVisibilityTimeout,
 } from './template/pipeline-names.js';
 import { provisionTemplate } from './template/provision-template.js';
@@ -45,6 +44,7 @@ import {
   startEventSourceMappings,
   templateFunctions,
 } from './template/run-template.js';
+import { localWebhookSources, webhookApiOf } from './template/webhook-api.js';
 
 export interface LocalStackOptions {
   /** A synthesized cloud assembly (cdk.out) to run. */
@@ -129,8 +129,11 @@ export interface LocalStack {
   secret: string;
   /** the example partner's endpoint ('' unless the template has its receipts topic) */
   receiptsUrl: string;
+  /** the first source's scheme and name (the only one's, without `sources`) */
   scheme: WebhookScheme;
   source: string;
+  /** every webhook source of the pipeline, its scheme and URL */
+  webhookSources: { name: string; scheme: string; url: string }[];
   dynamoEndpoint: string;
   /** SQS for the functions, the demo and the CLI: the journal's proxy, which records each SendMessage, then moto */
   sqsEndpoint: string;
@@ -274,13 +277,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     started.push({ stop: async () => void (await Promise.all([...functions.values()].map((fn) => fn.stop()))) });
     const secret = options.secret ?? `whsec_${randomBytes(24).toString('base64')}`;
-    const api = webhookIngest(assembly, functions);
+    const api = webhookApiOf(assembly, functions);
     const provision = () =>
       provisionTemplate({
         stackName: assembly.stackName,
         template: withVisibilityTimeout(assembly.template, options.visibilityTimeoutSeconds),
         clients: { dynamo, sqs, sns, secrets },
-        secretValues: api?.secretId ? { [api.secretId]: secret } : {},
+        // every source's secret is the local one
+        secretValues: Object.fromEntries((api?.secretIds ?? []).map((id) => [id, secret])),
         moreReferences: {
           ref: (id) => functionReferences(functions).ref?.(id) ?? apiReference(assembly.template, id),
           getAtt: (id, attribute) =>
@@ -296,10 +300,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const names = pipelineNames(assembly, resources);
     eventQueueUrl = names.queueUrl;
     deadLetterQueueUrl = names.deadLetterQueueUrl;
-    source = api ? (functions.get(api.functionId)?.spec.environment[INGEST_ENVIRONMENT.source] ?? '') : '';
-    const scheme = (
-      api ? functions.get(api.functionId)?.spec.environment[INGEST_ENVIRONMENT.scheme] : undefined
-    ) as WebhookScheme;
+    const webhookSources = api
+      ? localWebhookSources(functions.get(api.functionId)?.spec.environment ?? {}, api.path)
+      : [];
+    source = webhookSources[0]?.name ?? '';
+    const scheme = webhookSources[0]?.scheme as WebhookScheme;
 
     const replay = async (when: 'start' | 'recovery') => {
       const report = await replayJournal({
@@ -404,6 +409,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       receiptsUrl: partner ? `${gateway.url}/receipts` : '',
       scheme,
       source,
+      webhookSources: webhookSources.map((one) => ({ ...one, url: `${gateway.url}${one.path}` })),
       dynamoEndpoint: dynamoServer.endpoint,
       sqsEndpoint: proxy.url,
       motoEndpoint: motoServer.endpoint,

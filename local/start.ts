@@ -102,7 +102,14 @@ try {
     port: flags.port ?? settings.port,
     app,
     stackName: flags.stack ?? (process.env.TXONCE_STACK || undefined),
-    context: { ...(process.env.WEBHOOK_SCHEME ? { scheme: settings.scheme } : {}), ...flags.context },
+    context: {
+      ...(settings.sources
+        ? { sources: settings.sources.join(',') }
+        : process.env.WEBHOOK_SCHEME
+          ? { scheme: settings.scheme }
+          : {}),
+      ...flags.context,
+    },
     onEvent: (event) => {
       // what `txonce send` follows: which keys each consumer invocation handled
       if (event.stage === 'mapping' && event.outcomes)
@@ -148,7 +155,7 @@ function readyText(stack: LocalStack, dataPath: string | undefined): string {
   const { urls, resources } = stack;
   return `
 txonce local stack ready: ${stack.stackName}, run from its synthesized template (${stack.cdkOut})
-  webhook URL     POST ${stack.webhookUrl}   (${stack.scheme})
+  webhook URL     ${stack.webhookSources.map((one) => `POST ${one.url}   (${one.scheme})`).join('\n                  ')}
   signing secret  ${stack.secret}
   API             ${urls.endpoints.map((endpoint) => `${endpoint.method} ${endpoint.url}`).join('\n                  ')}
   tables          ${column(Object.entries(urls.tables))}

@@ -1,5 +1,6 @@
 import { CONSUMER_ENVIRONMENT } from '../../lib/contracts/environment.js';
 import type { Destination } from '../../lib/index.js';
+import { pipelineSources } from '../../lib/store/store-namespace.js';
 import { ConfigError } from '../shared/config-error.js';
 
 /** What the consumer reads from its environment, checked once at cold start. */
@@ -11,6 +12,8 @@ export interface ConsumerConfig {
   deadLetterQueueUrl: string | undefined;
   /** namespace of the idempotency keys */
   source: string;
+  /** a pipeline with several sources (IDEMPOTENCY_SOURCES): a store each, picked by the message's source */
+  sources: string[] | undefined;
   /** undefined: durable dedup records */
   ttlSeconds: number | undefined;
   /** the outbox table `tx.emit()` writes to; required to emit receipts */
@@ -32,6 +35,7 @@ export function readConsumerConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
     customersTable: required(CONSUMER_ENVIRONMENT.customersTable),
     deadLetterQueueUrl: env[CONSUMER_ENVIRONMENT.deadLetterQueueUrl]?.trim() || undefined,
     source: env[CONSUMER_ENVIRONMENT.source]?.trim() || 'webhooks',
+    sources: pipelineSources(env),
     ttlSeconds: undefined,
     outboxTable: env[CONSUMER_ENVIRONMENT.outboxTable]?.trim() || undefined,
     receipts: undefined,

@@ -2,11 +2,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type Idempotency, type RecordOutcome, sqsBatchHandler } from '../../lib/index.js';
+import { Idempotency, type RecordOutcome, sqsBatchHandler, sqsBatchHandlerPerSource } from '../../lib/index.js';
 import { applyInvoiceEvent, type BusinessTables, eventFingerprint, type InvoiceResult } from './invoice-paid.js';
 
 export interface ConsumerDependencies {
-  store: Idempotency;
+  /** the store; with several sources, one per source name (each record runs under its source's) */
+  store: Idempotency | Record<string, Idempotency>;
   tables: BusinessTables;
   deadLetter?: { client: SQSClient; queueUrl: string };
   logger: Logger;
@@ -31,18 +32,25 @@ export function createConsumer(
   deps: ConsumerDependencies,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const { logger, metrics } = deps;
-  const batch = sqsBatchHandler<InvoiceResult>({
-    store: deps.store,
-    handler: (record, tx) => applyInvoiceEvent(record, tx, deps.tables),
-    // a reused key with another event is an IdempotencyKeyReuseError (to the DLQ), not a duplicate
-    fingerprint: eventFingerprint,
-    deadLetter: deps.deadLetter,
-    onOutcome: (outcome) => {
-      metrics.addMetric(OUTCOME_METRICS[outcome.status], MetricUnit.Count, 1);
-      log(logger, outcome);
-      deps.onOutcome?.(outcome);
-    },
-  });
+  const batchFor = (store: Idempotency) =>
+    sqsBatchHandler<InvoiceResult>({
+      store,
+      handler: (record, tx) => applyInvoiceEvent(record, tx, deps.tables),
+      // a reused key with another event is an IdempotencyKeyReuseError (to the DLQ), not a duplicate
+      fingerprint: eventFingerprint,
+      deadLetter: deps.deadLetter,
+      onOutcome: (outcome) => {
+        metrics.addMetric(OUTCOME_METRICS[outcome.status], MetricUnit.Count, 1);
+        log(logger, outcome);
+        deps.onOutcome?.(outcome);
+      },
+    });
+  const batch =
+    deps.store instanceof Idempotency
+      ? batchFor(deps.store)
+      : sqsBatchHandlerPerSource(
+          Object.fromEntries(Object.entries(deps.store).map(([name, s]) => [name, batchFor(s)])),
+        );
 
   return async (event, context) => {
     logger.addContext(context);
@@ -58,6 +66,7 @@ function log(logger: Logger, outcome: RecordOutcome<InvoiceResult>): void {
   const fields = {
     messageId: outcome.record.messageId,
     idempotencyKey: outcome.key,
+    source: outcome.record.messageAttributes?.source?.stringValue,
     receiveCount: Number(outcome.record.attributes?.ApproximateReceiveCount ?? 1),
   };
   switch (outcome.status) {

@@ -12,14 +12,21 @@ import { createConsumer } from './consumer.js';
 const config = readConsumerConfig(process.env);
 const serviceName = process.env[POWERTOOLS_ENVIRONMENT.serviceName] ?? 'txonce-consumer';
 
-export const handler = createConsumer({
-  store: new Idempotency({
-    client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const store = (source: string) =>
+  new Idempotency({
+    client,
     tableName: config.dedupTable,
-    source: config.source,
+    source,
     ttlSeconds: config.ttlSeconds,
     outboxTable: config.outboxTable,
-  }),
+  });
+
+export const handler = createConsumer({
+  // several sources: a store each, so each source's records keep their own namespace
+  store: config.sources
+    ? Object.fromEntries(config.sources.map((source) => [source, store(source)]))
+    : store(config.source),
   tables: { invoicesTable: config.invoicesTable, customersTable: config.customersTable, receipts: config.receipts },
   deadLetter: config.deadLetterQueueUrl
     ? { client: new SQSClient({}), queueUrl: config.deadLetterQueueUrl }

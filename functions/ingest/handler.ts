@@ -1,27 +1,50 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { POWERTOOLS_ENVIRONMENT } from '../../lib/contracts/environment.js';
+import { INGEST_ENVIRONMENT, POWERTOOLS_ENVIRONMENT } from '../../lib/contracts/environment.js';
 import { usableSecrets } from '../../lib/index.js';
-import { readIngestConfig } from './config.js';
 import { createIngest } from './ingest.js';
 import { parseSecretList, secretsManagerSource } from './secrets.js';
+import { routeBySource } from './source-router.js';
+import { type IngestSourceConfig, readIngestSources } from './sources-config.js';
 import { ingestSqsClient } from './sqs-client.js';
 
 // Cold start: wrong settings, or a secret that cannot be fetched or used, fail here, not as 401s.
-const config = readIngestConfig(process.env);
-const secrets = config.secretId
-  ? secretsManagerSource({ client: new SecretsManagerClient({}), secretId: config.secretId })
-  : parseSecretList(config.secret as string);
-usableSecrets(config.scheme, Array.isArray(secrets) ? secrets : await secrets.current());
-
-export const handler = createIngest({
-  scheme: config.scheme,
-  source: config.source,
-  secrets,
-  sqs: ingestSqsClient(),
-  queueUrl: config.queueUrl,
-  maxBodyBytes: config.maxBodyBytes,
-  toleranceSeconds: config.toleranceSeconds,
-  messageGroupPaths: config.messageGroupPaths,
-  logger: new Logger({ serviceName: process.env[POWERTOOLS_ENVIRONMENT.serviceName] ?? 'txonce-ingest' }),
+const config = readIngestSources(process.env);
+const serviceName = process.env[POWERTOOLS_ENVIRONMENT.serviceName] ?? 'txonce-ingest';
+const logger = new Logger({ serviceName });
+const metrics = new Metrics({
+  namespace: process.env[POWERTOOLS_ENVIRONMENT.metricsNamespace] ?? 'txonce',
+  serviceName,
 });
+const sqs = ingestSqsClient();
+const secretsManager = new SecretsManagerClient({});
+
+async function sourceHandler(source: IngestSourceConfig) {
+  const secrets = source.secretId
+    ? secretsManagerSource({ client: secretsManager, secretId: source.secretId })
+    : parseSecretList(source.secret as string);
+  usableSecrets(source.scheme, Array.isArray(secrets) ? secrets : await secrets.current());
+  return createIngest({
+    scheme: source.scheme,
+    source: source.name,
+    secrets,
+    sqs,
+    queueUrl: config.queueUrl,
+    maxBodyBytes: config.maxBodyBytes,
+    toleranceSeconds: source.toleranceSeconds,
+    messageGroupPaths: source.messageGroupPaths,
+    body: source.body,
+    url: source.url,
+    logger,
+    metrics,
+  });
+}
+
+// every source's secret is fetched at once: one round trip of cold start, whatever their number
+const handlers = await Promise.all(config.sources.map(sourceHandler));
+
+// WEBHOOK_SOURCES: the API's /webhooks/<name> paths pick the source; else the one source takes the one path
+export const handler = process.env[INGEST_ENVIRONMENT.sources]?.trim()
+  ? routeBySource(Object.fromEntries(config.sources.map((source, index) => [source.name, handlers[index]])))
+  : handlers[0];

@@ -1,23 +1,25 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { EVENT_ATTRIBUTES } from '../../lib/contracts/sqs-attributes.js';
 import {
   lowerCaseHeaders,
+  type SchemeSelector,
   type SecretSource,
-  type VerifiedWebhook,
   type VerifiedWebhookEvent,
   verifyWebhook,
-  type WebhookScheme,
 } from '../../lib/index.js';
+import { type BodyType, FORM_CONTENT_TYPE, readEventBody } from './event-body.js';
 import { messageGroupId } from './message-group.js';
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+import { countRequest } from './rejection-metrics.js';
 
 export interface IngestDependencies {
-  scheme: WebhookScheme;
+  /** a preset's name or a scheme definition */
+  scheme: SchemeSelector;
+  /** the source's name: the key namespace, the `source` attribute and the metrics' dimension */
   source: string;
   secrets: string | string[] | SecretSource;
   sqs: SQSClient;
@@ -26,12 +28,19 @@ export interface IngestDependencies {
   toleranceSeconds?: number;
   /** FIFO: dot paths into the body naming the entity (the message group); default: every event its own group */
   messageGroupPaths?: readonly string[];
+  /** How the provider sends its events; default 'json'. */
+  body?: BodyType;
+  /** The URL the provider posts to, for schemes that sign it (Square, Twilio); default rebuilt from the request. */
+  url?: string;
   logger: Logger;
+  /** Where each request and each signature rejection of this source is counted (EMF). */
+  metrics?: Metrics;
 }
 
 /**
- * The webhook receiver: verify the signature (401; 400 for a malformed header) → body size
- * (413) → content type (415) → a UTF-8 JSON object (400) → the idempotency key → SendMessage →
+ * One source's webhook receiver: verify the signature (401; 400 for a malformed header) → body
+ * size (413) → content type (415) → a UTF-8 JSON object or form parameters (400) → the
+ * idempotency key → SendMessage →
  * 202 { id }. Every rejection enqueues nothing,
  * and a failed SendMessage is a 503, so the sender retries: never a 2xx for an event that is
  * not durably in the queue.
@@ -41,36 +50,24 @@ export function createIngest(
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
   const fifo = deps.queueUrl.endsWith('.fifo');
   const verified = middy<APIGatewayProxyEvent, APIGatewayProxyResult | undefined>()
-    .use(verifyWebhook({ scheme: deps.scheme, secrets: deps.secrets, toleranceSeconds: deps.toleranceSeconds }))
+    .use(
+      verifyWebhook({
+        scheme: deps.scheme,
+        secrets: deps.secrets,
+        toleranceSeconds: deps.toleranceSeconds,
+        ...(deps.url ? { url: deps.url } : {}),
+      }),
+    )
     .handler(async (event) => {
       const { webhook, rawBody } = event as VerifiedWebhookEvent;
       if (rawBody.length > deps.maxBodyBytes) {
         return reply(413, `The body is ${rawBody.length} bytes; this endpoint accepts at most ${deps.maxBodyBytes}.`);
       }
-      const contentType = lowerCaseHeaders(event.headers)['content-type'];
-      if (!isJson(contentType)) {
-        return reply(415, `Content-Type must be application/json (got ${contentType ? `"${contentType}"` : 'none'}).`);
-      }
-      if (rawBody.length === 0) return reply(400, 'The body is empty; a webhook carries a JSON event.');
-      let text: string;
-      try {
-        text = strictUtf8.decode(rawBody);
-      } catch {
-        // JSON is UTF-8 (RFC 8259); decoding leniently would queue other bytes than were signed
-        return reply(400, 'The body is not valid UTF-8, so it is not JSON.');
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch (error) {
-        return reply(400, `The body is not valid JSON: ${(error as Error).message}`);
-      }
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-        const got = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
-        return reply(400, `The body must be a JSON object (an event), got ${got}.`);
-      }
-      const key = idempotencyKey(webhook, body);
-      if (!key) return reply(400, 'The event has no id: a Stripe event body needs a string "id".');
+      const read = readEventBody(rawBody, lowerCaseHeaders(event.headers)['content-type'], deps.body ?? 'json');
+      if (!read.ok) return reply(read.statusCode, read.message);
+      const { text, value: body } = read;
+      const key = webhook.id;
+      if (!key) return reply(400, `The event has no id: ${missingId(webhook.scheme)}.`);
 
       try {
         await deps.sqs.send(
@@ -80,7 +77,9 @@ export function createIngest(
             MessageAttributes: {
               [EVENT_ATTRIBUTES.key]: attribute(key),
               [EVENT_ATTRIBUTES.source]: attribute(deps.source),
-              [EVENT_ATTRIBUTES.scheme]: attribute(deps.scheme),
+              [EVENT_ATTRIBUTES.scheme]: attribute(webhook.scheme),
+              // form parameters are queued as sent; the consumer reads them with URLSearchParams
+              ...(deps.body === 'form' ? { [EVENT_ATTRIBUTES.contentType]: attribute(FORM_CONTENT_TYPE) } : {}),
               [EVENT_ATTRIBUTES.receivedAt]: attribute(new Date().toISOString()),
               // GitHub: the unsigned delivery id, for tracing only (the key is the body's digest)
               ...(webhook.deliveryId ? { [EVENT_ATTRIBUTES.deliveryId]: attribute(webhook.deliveryId) } : {}),
@@ -98,7 +97,8 @@ export function createIngest(
       deps.logger.info('webhook accepted', {
         webhookId: key,
         deliveryId: webhook.deliveryId,
-        scheme: deps.scheme,
+        source: deps.source,
+        scheme: webhook.scheme,
         bytes: rawBody.length,
       });
       return { statusCode: 202, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: key }) };
@@ -108,24 +108,22 @@ export function createIngest(
     deps.logger.addContext(context);
     const response = (await verified(event, context)) as APIGatewayProxyResult;
     if (response.statusCode >= 400) {
-      deps.logger.warn('webhook rejected', { statusCode: response.statusCode, reason: reasonOf(response) });
+      deps.logger.warn('webhook rejected', {
+        source: deps.source,
+        statusCode: response.statusCode,
+        reason: reasonOf(response),
+      });
     }
+    if (deps.metrics) countRequest(deps.metrics, deps.source, response.statusCode);
     return response;
   };
 }
 
-/** The key names the event, as the sender sees it: redeliveries of one event share it. */
-function idempotencyKey(webhook: VerifiedWebhook, body: unknown): string | undefined {
-  if (webhook.scheme === 'stripe') {
-    const id = (body as { id?: unknown } | null)?.id;
-    return typeof id === 'string' && id.length > 0 ? id : undefined;
-  }
-  return webhook.id;
-}
-
-function isJson(contentType: string | undefined): boolean {
-  const mediaType = contentType?.split(';')[0].trim().toLowerCase() ?? '';
-  return mediaType === 'application/json' || /^application\/[\w.+-]+\+json$/.test(mediaType);
+/** What a scheme's missing id is, in the words of its definition. */
+function missingId(scheme: string): string {
+  return scheme === 'stripe'
+    ? 'a Stripe event body needs a string "id"'
+    : `the ${scheme} scheme found none in the request`;
 }
 
 function reply(statusCode: number, message: string, headers: Record<string, string> = {}): APIGatewayProxyResult {

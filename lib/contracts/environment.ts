@@ -8,6 +8,12 @@
  */
 export const SOURCE_VARIABLE = 'IDEMPOTENCY_SOURCE';
 
+/**
+ * With several sources, WebhookPipeline sets this instead: their names, comma-separated. One
+ * consumer serves them all, with a store per source (each message names its source).
+ */
+export const SOURCES_VARIABLE = 'IDEMPOTENCY_SOURCES';
+
 /** What the ingest function reads: the queue, the signature scheme and its secret, the limits. */
 export const INGEST_ENVIRONMENT = {
   queueUrl: 'QUEUE_URL',
@@ -18,6 +24,8 @@ export const INGEST_ENVIRONMENT = {
   maxBodyBytes: 'MAX_BODY_BYTES',
   toleranceSeconds: 'WEBHOOK_TOLERANCE_SECONDS',
   messageGroupPaths: 'MESSAGE_GROUP_PATHS',
+  /** several sources instead of the single one above: a JSON array, one entry per source */
+  sources: 'WEBHOOK_SOURCES',
 } as const;
 
 /** What the consumer reads: the dedup table and the store's settings, then the example app's own tables. */
@@ -25,6 +33,7 @@ export const CONSUMER_ENVIRONMENT = {
   dedupTable: 'DEDUP_TABLE',
   deadLetterQueueUrl: 'DLQ_URL',
   source: SOURCE_VARIABLE,
+  sources: SOURCES_VARIABLE,
   ttlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
   outboxTable: 'OUTBOX_TABLE',
   invoicesTable: 'INVOICES_TABLE',

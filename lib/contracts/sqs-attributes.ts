@@ -11,6 +11,8 @@ export const EVENT_ATTRIBUTES = {
   scheme: 'scheme',
   /** when the ingest accepted it, ISO 8601 */
   receivedAt: 'receivedAt',
+  /** a form source's events only: `application/x-www-form-urlencoded`, the body being its parameters as sent */
+  contentType: 'contentType',
   /** GitHub's unsigned delivery id, for tracing only */
   deliveryId: 'deliveryId',
   /** the outbox message's type */

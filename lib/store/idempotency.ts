@@ -1,5 +1,4 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SOURCE_VARIABLE } from '../contracts/environment.js';
 import { type OptionChecks, type OptionNames, optionChecks } from '../shared/options.js';
 import { CommittedKeyCache } from './committed-key-cache.js';
 import { fingerprintOf, recordKey } from './dedup-key.js';
@@ -10,6 +9,7 @@ import { type CommitSettings, PendingRun } from './pending-run.js';
 import { type PrecheckMode, PrecheckPolicy, type PrecheckRead } from './precheck-policy.js';
 import type { RunOutcome } from './run-outcome.js';
 import type { Tx } from './staged-writes.js';
+import { storeNamespace } from './store-namespace.js';
 
 /**
  * Options of `new Idempotency(options)`: the dedup table, the key namespace, expiry, conflict
@@ -40,7 +40,8 @@ export interface IdempotencyOptions {
    * Namespace of the keys: records are keyed "<source>#<key>". No "#". Default: the
    * IDEMPOTENCY_SOURCE environment variable, which WebhookPipeline sets on its consumer (its
    * `source` prop, default the scheme), else "default". Given while IDEMPOTENCY_SOURCE names
-   * another, it is refused: records must be where the pipeline and `txonce inspect` look.
+   * another, it is refused: records must be where the pipeline and `txonce inspect` look. In a
+   * pipeline with several sources (IDEMPOTENCY_SOURCES) it is required and must be one of them.
    */
   source?: string;
   /** Undefined (the default): records never expire. A number: records expire after that many seconds. */
@@ -289,7 +290,7 @@ function resolveOptions(options: IdempotencyOptions): ResolvedOptions {
   check.knownNames(options, IDEMPOTENCY_OPTIONS);
   if (typeof options.cache === 'object') check.knownNames(options.cache, CACHE_OPTIONS, 'cache');
   const { client, tableName, ttlSeconds, ttlAttribute = 'expiresAt' } = options;
-  const source = namespace(options.source, check);
+  const source = storeNamespace(options.source, check);
   if (!client || typeof (client as { send?: unknown }).send !== 'function') {
     check.fail('`client` must be a DynamoDBDocumentClient (DynamoDBDocumentClient.from(new DynamoDBClient())).');
   }
@@ -340,24 +341,6 @@ function resolveOptions(options: IdempotencyOptions): ResolvedOptions {
     precheckRead,
     cacheEntries,
   };
-}
-
-/** The key namespace: `source`, else the pipeline's IDEMPOTENCY_SOURCE, else "default"; never two that differ. */
-function namespace(given: string | undefined, check: OptionChecks): string {
-  const fromPipeline = process.env[SOURCE_VARIABLE]?.trim() || undefined;
-  const source = given ?? fromPipeline ?? 'default';
-  check.text('source', source);
-  if (source.includes('#'))
-    check.fail(`\`source\` may not contain "#" (got "${source}"): it separates source from key.`);
-  if (fromPipeline !== undefined && source !== fromPipeline) {
-    check.fail(
-      `\`source\` is "${source}" but ${SOURCE_VARIABLE} (set by WebhookPipeline from its \`source\` prop, default the scheme) ` +
-        `is "${fromPipeline}": records would be keyed "${source}#<key>" where the pipeline and \`txonce inspect ` +
-        `${fromPipeline} <key>\` look for "${fromPipeline}#<key>". Leave \`source\` out to use the pipeline's, or give ` +
-        `the pipeline \`source: '${source}'\`.`,
-    );
-  }
-  return source;
 }
 
 // The names these options take, checked at runtime by `knownNames` (JavaScript callers have no

@@ -1,4 +1,4 @@
-import { CONSUMER_ENVIRONMENT, INGEST_ENVIRONMENT } from '../../lib/contracts/environment.js';
+import { CONSUMER_ENVIRONMENT } from '../../lib/contracts/environment.js';
 import type { StackTemplate, SynthesizedStack } from './cloud-assembly.js';
 import { TemplateError } from './emulations.js';
 import type { LocalFunction } from './function-runtime.js';
@@ -68,27 +68,6 @@ export function apiReference(template: StackTemplate, id: string): string | unde
   if (type === 'AWS::ApiGateway::RestApi') return 'local';
   if (type === 'AWS::ApiGateway::Stage') return String(template.Resources[id].Properties?.StageName);
   if (type?.startsWith('AWS::ApiGateway::')) return id;
-  return undefined;
-}
-
-/** The webhook ingest behind the API (the function with a webhook scheme in its environment), its path, and the secret it verifies with. */
-export function webhookIngest(
-  assembly: SynthesizedStack,
-  functions: Map<string, LocalFunction>,
-): { functionId: string; path: string; secretId?: string } | undefined {
-  const resources = assembly.template.Resources;
-  for (const resource of Object.values(resources)) {
-    if (resource.Type !== 'AWS::ApiGateway::Method') continue;
-    const uri = JSON.stringify(resource.Properties?.Integration);
-    const functionId = [...functions.keys()].find((id) => uri.includes(`"${id}"`));
-    if (!functionId) continue;
-    const variables = environmentOf(assembly.template, functionId);
-    if (variables[INGEST_ENVIRONMENT.scheme] === undefined) continue;
-    const resourceId = (resource.Properties?.ResourceId as { Ref?: string })?.Ref;
-    const path = `/${resourceId ? resources[resourceId]?.Properties?.PathPart : ''}`;
-    const secretId = (variables[INGEST_ENVIRONMENT.secretId] as { Ref?: string } | undefined)?.Ref;
-    return { functionId, path, secretId };
-  }
   return undefined;
 }
 

@@ -300,7 +300,9 @@ function requestValidator(
   return (event) => {
     if (validator.ValidateRequestParameters === true) {
       const missing = required.filter((name) => {
-        const [, , where, key] = name.split('.'); // method.request.header.<name>
+        // method.request.header.<name>: the fourth part on (a header name may hold a dot)
+        const [, , where, ...rest] = name.split('.');
+        const key = rest.join('.');
         if (where === 'header')
           return !Object.keys(event.headers ?? {}).some((header) => header.toLowerCase() === key.toLowerCase());
         if (where === 'querystring') return !event.queryStringParameters?.[key];

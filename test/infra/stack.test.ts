@@ -562,13 +562,11 @@ describe('alarms, dashboard and outputs', () => {
     expect(alarms.every((alarm) => alarm.AlarmActions === undefined)).toBe(true);
   });
 
-  it("counts the ingest's 401s from its JSON logs", () => {
-    main.template.hasResourceProperties('AWS::Logs::MetricFilter', {
-      FilterPattern: '{ ($.message = "webhook rejected") && ($.statusCode = 401) }',
-      MetricTransformations: [
-        Match.objectLike({ MetricNamespace: 'txonce', MetricName: 'SignatureRejections', MetricValue: '1' }),
-      ],
-    });
+  it("counts the ingest's 401s from its EMF metrics, with the source's dimension", () => {
+    const [, alarm] = ofType('AWS::CloudWatch::Alarm').find(([id]) => id.includes('SignatureRejections')) ?? [];
+    const metrics = JSON.stringify(alarm?.Properties.Metrics);
+    expect(metrics).toContain('"MetricName":"SignatureRejections","Namespace":"txonce"');
+    expect(metrics).toContain('{"Name":"source","Value":"standard-webhooks"}');
   });
 
   it('warns at synth when alarms notify no one, and fails a production stage', () => {

@@ -6,7 +6,8 @@ import { createConsumer } from '../../../functions/consumer/consumer.js';
 import { ConfigError } from '../../../functions/shared/config-error.js';
 import { Idempotency } from '../../../lib/index.js';
 import { lambdaContext } from '../../../local/lambda-context.js';
-import { createTable, getItem, localClient } from '../../support/dynamo.js';
+import { type ConsumerTables, createConsumerTables } from '../../support/consumer-tables.js';
+import { getItem, localClient } from '../../support/dynamo.js';
 import { createQueues, localSqs } from '../../support/sqs.js';
 import { sqsEvent, sqsRecord } from '../../support/sqs-events.js';
 
@@ -73,16 +74,11 @@ describe('consumer configuration', () => {
 
 describe('consumer logs and metrics', () => {
   const dynamo = localClient();
-  let tables: { dedup: string; invoicesTable: string; customersTable: string };
+  let tables: ConsumerTables;
   let stdout: string[];
 
   beforeAll(async () => {
-    const [dedup, invoicesTable, customersTable] = await Promise.all([
-      createTable(dynamo, 'dedup'),
-      createTable(dynamo, 'invoices'),
-      createTable(dynamo, 'customers'),
-    ]);
-    tables = { dedup, invoicesTable, customersTable };
+    tables = await createConsumerTables(dynamo);
   });
 
   afterEach(() => vi.restoreAllMocks());

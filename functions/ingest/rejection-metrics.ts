@@ -1,0 +1,14 @@
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { INGEST_METRICS, SOURCE_DIMENSION } from '../../lib/contracts/ingest-metrics.js';
+
+/**
+ * Counts one request of `source`, and a 401 as a signature rejection: one EMF line each, so a
+ * wrong secret on one source shows in that source's metric and alarm only.
+ */
+export function countRequest(metrics: Metrics, source: string, statusCode: number): void {
+  const count = (name: string) =>
+    // a single metric publishes at once, with its own dimensions: nothing leaks between requests
+    metrics.singleMetric().addDimension(SOURCE_DIMENSION, source).addMetric(name, MetricUnit.Count, 1);
+  count(INGEST_METRICS.requests);
+  if (statusCode === 401) count(INGEST_METRICS.signatureRejections);
+}
