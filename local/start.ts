@@ -8,7 +8,7 @@ import { readStateFile, stateFilePath } from '../ops/state-file.js';
 import { curlExample } from './curl-example.js';
 import { describeEvent } from './event-log.js';
 import { eventsFilePath } from './events-file.js';
-import { checkPrerequisites } from './prerequisites.js';
+import { checkPrerequisites, machine } from './prerequisites.js';
 import { readStartSettings, SettingsError } from './settings.js';
 import type { LocalStack } from './stack.js';
 
@@ -88,7 +88,7 @@ try {
     console.log(`Note: ${existing.problem.replace(/; start txonce local again.*$/, '')}; replacing it.`);
     rmSync(STATE_FILE, { force: true });
   }
-  checkPrerequisites();
+  checkPrerequisites(machine, { iam: settings.iam });
   // loaded after the check: a missing AWS SDK client is then a sentence, not a module error
   const { startLocalStack } = await import('./stack.js');
   const app = flags.app ?? (process.env.TXONCE_CDK_OUT || undefined);

@@ -18,7 +18,7 @@ export interface IamGateway {
  * the service answers it. With `enforce` off, calls are only recorded.
  */
 export async function startIamGateway(options: {
-  authorizer: IamAuthorizer;
+  authorizer: Pick<IamAuthorizer, 'authorize'>;
   enforce: boolean;
   /** where each service's calls go: by SigV4 signing name, `other` for the rest */
   upstream: (signingName: string) => string;
