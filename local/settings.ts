@@ -22,8 +22,12 @@ export interface StartSettings {
   sources?: WebhookPreset[];
   secret?: string;
   visibilityTimeoutSeconds?: number;
-  iam: 'enforce' | 'off';
+  iam: IamSetting;
 }
+
+/** `report`: enforced, and the usage report (grants no call used) is printed when the stack stops. */
+export const IAM_SETTINGS = ['enforce', 'report', 'off'] as const;
+export type IamSetting = (typeof IAM_SETTINGS)[number];
 
 /**
  * Reads and checks `npm start`'s environment. Every problem is named at once; a relative
@@ -80,10 +84,10 @@ export function readStartSettings(env: NodeJS.ProcessEnv, cwd = env.INIT_CWD ?? 
     else problems.push(`TXONCE_VISIBILITY_TIMEOUT must be whole seconds from 0 to 43200, got "${visibility}"`);
   }
   const iam = env.TXONCE_IAM?.trim();
-  if (iam === 'off' || iam === 'enforce') settings.iam = iam;
+  if ((IAM_SETTINGS as readonly string[]).includes(iam ?? '')) settings.iam = iam as IamSetting;
   else if (iam)
     problems.push(
-      `TXONCE_IAM must be enforce (the default: calls the role does not allow fail as on AWS) or off (calls are only recorded), got "${iam}"`,
+      `TXONCE_IAM must be enforce (the default: calls the role does not allow fail as on AWS), report (enforce, and print the grants no call used when the stack stops) or off (calls are only recorded), got "${iam}"`,
     );
   const dataDir = env.TXONCE_DATA_DIR?.trim();
   if (dataDir) {
