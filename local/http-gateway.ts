@@ -25,6 +25,8 @@ export interface HttpGatewayOptions {
 
 export interface RunningGateway {
   url: string;
+  /** the stage name, which the request context's path starts with (what a URL-signing scheme's ingest rebuilds) */
+  stage: string;
   server: Server;
   stop(): Promise<void>;
 }
@@ -52,6 +54,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Run
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    stage,
     server,
     stop: () =>
       new Promise<void>((resolve) => {

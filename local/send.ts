@@ -5,10 +5,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { readDeadLetterReason, recordKey, type WebhookScheme } from '../lib/index.js';
+import {
+  type HmacSchemeDefinition,
+  readDeadLetterReason,
+  recordKey,
+  resolveWebhookScheme,
+  type WebhookScheme,
+} from '../lib/index.js';
 import { readStateFile, stateFilePath } from '../ops/state-file.js';
 import { eventsFilePath } from './events-file.js';
-import { signWebhook } from './sign.js';
+import { signForScheme } from './scheme-signer.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -18,6 +24,8 @@ interface RunningLocal {
   scheme: WebhookScheme;
   secret: string;
   source: string;
+  /** every source of the pipeline (absent in a state file of an older txonce local) */
+  webhookSources?: { name: string; scheme: string; definition: HmacSchemeDefinition; url: string; signedUrl: string }[];
   dynamoEndpoint: string;
   journalFile: string;
   eventsFile?: string;
@@ -46,6 +54,7 @@ const program = new Command('txonce send')
     'the event, as your consumer expects it (default {"type":"test.event"}); stripe\'s key is its id',
     json,
   )
+  .option('--source <name>', 'the pipeline source to send to (default: its first, or only, source)')
   .option('--id <id>', 'the event id the key is taken from; the same id again is a duplicate (default: a new one)')
   .option('--timeout <seconds>', 'how long to follow the event', seconds, 30)
   .exitOverride();
@@ -58,7 +67,7 @@ try {
 } catch (error) {
   process.exit(error instanceof CommanderError && error.exitCode === 0 ? EXIT.done : EXIT.usage);
 }
-const options = program.opts<{ body?: string; id?: string; timeout: number }>();
+const options = program.opts<{ body?: string; id?: string; source?: string; timeout: number }>();
 
 const { state, problem } = readStateFile<RunningLocal & { pid?: number }>(stateFilePath());
 if (!state) {
@@ -68,28 +77,45 @@ if (!state) {
   process.exit(EXIT.usage);
 }
 
-const id = options.id ?? `evt_${Date.now()}`;
-const event = JSON.parse(options.body ?? '{"type":"test.event","data":{}}') as Record<string, unknown>;
-// Stripe signs no id header: the event's id is in the body
-if (state.scheme === 'stripe') {
-  if (options.id && event.id !== undefined && event.id !== options.id) {
-    console.error(
-      `--id ${options.id} and the body's id ${String(event.id)} differ: a Stripe event's key is its body's id; pass one.`,
-    );
-    process.exit(EXIT.usage);
-  }
-  event.id ??= id;
-}
-const body = JSON.stringify(event);
-const sentAt = new Date().toISOString();
-const response = await fetch(state.webhookUrl, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', ...signWebhook(state.scheme, state.secret, id, body) },
-  body,
-}).catch((error: Error) => {
+// the source to send to: its scheme as data, its URL, and the namespace its records are kept under
+const sources = state.webhookSources ?? [];
+const target = options.source ? sources.find((one) => one.name === options.source) : sources[0];
+if (options.source && !target) {
   console.error(
-    `The local stack at ${state.webhookUrl} did not answer (${error.message}): is txonce local still running?`,
+    `The running pipeline has no source named ${options.source}: its sources are ${sources.map((one) => one.name).join(', ') || state.source}.`,
   );
+  process.exit(EXIT.usage);
+}
+const scheme = target?.definition ?? resolveWebhookScheme(state.scheme);
+const source = target?.name ?? state.source;
+const webhookUrl = target?.url ?? state.webhookUrl;
+
+const event = JSON.parse(options.body ?? '{"type":"test.event","data":{}}') as Record<string, unknown>;
+// a scheme that reads the id from the body (Stripe, Slack, Square, Paddle): the body's id is the key
+const idPath = 'bodyPath' in scheme.id ? scheme.id.bodyPath : undefined;
+const bodyId = idPath ? valueAt(event, idPath) : undefined;
+if (options.id && bodyId !== undefined && String(bodyId) !== options.id) {
+  console.error(
+    `--id ${options.id} and the body's ${idPath} ${String(bodyId)} differ: a ${scheme.title ?? scheme.name} event's key is its body's ${idPath}; pass one.`,
+  );
+  process.exit(EXIT.usage);
+}
+const id = options.id ?? (bodyId !== undefined ? String(bodyId) : `evt_${Date.now()}`);
+// the default body carries the id: for a scheme keyed by the body's digest, the same --id is the same event
+if (options.body === undefined) event.id = id;
+const signed = signForScheme(scheme, state.secret, {
+  id,
+  event,
+  url: target?.signedUrl ?? webhookUrl.replace(/^http:/, 'https:'),
+});
+const sentAt = new Date().toISOString();
+// posted to the local gateway (http), with the query the signed URL may carry (Twilio's bodySHA256)
+const response = await fetch(`${webhookUrl}${new URL(signed.url).search}`, {
+  method: 'POST',
+  headers: signed.headers,
+  body: signed.body,
+}).catch((error: Error) => {
+  console.error(`The local stack at ${webhookUrl} did not answer (${error.message}): is txonce local still running?`);
   process.exit(EXIT.failed);
 });
 const answer = await response.text();
@@ -98,7 +124,7 @@ if (response.status !== 202) {
   process.exit(EXIT.failed);
 }
 const key = String((JSON.parse(answer) as { id?: unknown }).id);
-print('ingest', `202 accepted (${state.scheme}, key ${key})`);
+print('ingest', `202 accepted (${source}: ${scheme.name}, key ${key})`);
 
 const dynamo = DynamoDBDocumentClient.from(
   new DynamoDBClient({
@@ -155,7 +181,7 @@ while (Date.now() < deadline) {
     const { Item } = await dynamo.send(
       new GetCommand({
         TableName: state.resources.dedupTable,
-        Key: { pk: recordKey(state.source, key) },
+        Key: { pk: recordKey(source, key) },
         ConsistentRead: true,
       }),
     );
@@ -163,14 +189,10 @@ while (Date.now() < deadline) {
     if (!Item)
       print(
         'consumer',
-        `handled, but no dedup record ${recordKey(state.source, key)}: the consumer does not use txonce's store?`,
+        `handled, but no dedup record ${recordKey(source, key)}: the consumer does not use txonce's store?`,
       );
-    else if (first >= sentAt) print('committed', `${recordKey(state.source, key)}  result ${Item.result ?? '(none)'}`);
-    else
-      print(
-        'duplicate',
-        `${recordKey(state.source, key)}  (first committed ${first}): absorbed, nothing written again`,
-      );
+    else if (first >= sentAt) print('committed', `${recordKey(source, key)}  result ${Item.result ?? '(none)'}`);
+    else print('duplicate', `${recordKey(source, key)}  (first committed ${first}): absorbed, nothing written again`);
     process.exit(Item ? EXIT.done : EXIT.failed);
   }
   await new Promise((resolve) => setTimeout(resolve, 200));
@@ -180,3 +202,12 @@ print(
   `no outcome for ${key} within ${options.timeout} s: ${queued ? 'still queued or being retried' : 'not queued'} (see txonce local's output)`,
 );
 process.exit(EXIT.failed);
+
+function valueAt(value: Record<string, unknown>, path: string): unknown {
+  return path
+    .split('.')
+    .reduce<unknown>(
+      (node, name) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[name] : undefined),
+      value,
+    );
+}

@@ -9,7 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CONSUMER_ENVIRONMENT } from '../lib/contracts/environment.js';
-import type { WebhookScheme } from '../lib/index.js';
+import type { HmacSchemeDefinition, WebhookScheme } from '../lib/index.js';
 import { type RunningServer, startDynamoDbLocal } from './dynamodb-local.js';
 import { type RunningGateway, startHttpGateway } from './http-gateway.js';
 import { startLocalIam } from './iam/load-local-iam.js';
@@ -124,6 +124,19 @@ export interface LocalUrls {
   tables: Record<string, string>;
 }
 
+/** A webhook source of the running pipeline, as `txonce send` needs it. */
+export interface LocalSourceEndpoint {
+  name: string;
+  /** a preset's name, or a definition's `name` */
+  scheme: string;
+  definition: HmacSchemeDefinition;
+  path: string;
+  /** where to post */
+  url: string;
+  /** the URL a scheme that signs it (Square, Twilio) must sign */
+  signedUrl: string;
+}
+
 export interface LocalStack {
   webhookUrl: string;
   urls: LocalUrls;
@@ -134,7 +147,7 @@ export interface LocalStack {
   scheme: WebhookScheme;
   source: string;
   /** every webhook source of the pipeline, its scheme and URL */
-  webhookSources: { name: string; scheme: string; url: string }[];
+  webhookSources: LocalSourceEndpoint[];
   dynamoEndpoint: string;
   /** SQS for the functions, the demo and the CLI: the journal's proxy, which records each SendMessage, then moto */
   sqsEndpoint: string;
@@ -410,7 +423,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       receiptsUrl: partner ? `${gateway.url}/receipts` : '',
       scheme,
       source,
-      webhookSources: webhookSources.map((one) => ({ ...one, url: `${gateway.url}${one.path}` })),
+      webhookSources: webhookSources.map(({ configuredUrl, ...one }) => ({
+        ...one,
+        url: `${gateway.url}${one.path}`,
+        // what the ingest verifies a URL-signing scheme against: the configured URL, else the one it rebuilds
+        signedUrl: configuredUrl ?? `https://${new URL(gateway.url).host}/${gateway.stage}${one.path}`,
+      })),
       dynamoEndpoint: dynamoServer.endpoint,
       sqsEndpoint: proxy.url,
       motoEndpoint: motoServer.endpoint,

@@ -263,10 +263,15 @@ function sortedParams(body: ParsedBody): string {
       'the body is not form-encoded parameters, which this scheme signs',
     );
   }
-  const names = [...new Set(body.params.keys())].sort();
+  return formParamsText(body.params);
+}
+
+/** The text a form-parameter scheme signs (Twilio): each name followed by its value, sorted; also what a test signer signs. */
+export function formParamsText(params: URLSearchParams): string {
+  const names = [...new Set(params.keys())].sort();
   return names
     .map((name) =>
-      [...new Set(body.params.getAll(name))]
+      [...new Set(params.getAll(name))]
         .sort()
         .map((value) => name + value)
         .join(''),

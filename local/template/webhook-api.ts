@@ -1,4 +1,6 @@
 import { INGEST_ENVIRONMENT } from '../../lib/contracts/environment.js';
+import type { HmacSchemeDefinition } from '../../lib/index.js';
+import { resolveWebhookScheme, type SchemeSelector, webhookSchemeFromText } from '../../lib/webhooks/schemes.js';
 import type { SynthesizedStack } from './cloud-assembly.js';
 import type { LocalFunction } from './function-runtime.js';
 import { environmentOf } from './pipeline-names.js';
@@ -17,7 +19,11 @@ export interface LocalWebhookSource {
   name: string;
   /** a preset's name, or a definition's `name` */
   scheme: string;
+  /** the scheme as data, so `txonce send` can sign for it */
+  definition: HmacSchemeDefinition;
   path: string;
+  /** the https URL the source is configured with, which a URL-signing scheme signs instead of the request's */
+  configuredUrl?: string;
 }
 
 /**
@@ -61,14 +67,17 @@ export function localWebhookSources(environment: Record<string, string>, path: s
       {
         name: environment[INGEST_ENVIRONMENT.source] ?? '',
         scheme: environment[INGEST_ENVIRONMENT.scheme] ?? '',
+        definition: webhookSchemeFromText(environment[INGEST_ENVIRONMENT.scheme] ?? ''),
         path,
       },
     ];
   }
-  const sources = JSON.parse(list) as { name: string; scheme: string | { name: string } }[];
+  const sources = JSON.parse(list) as { name: string; scheme: SchemeSelector; url?: string }[];
   return sources.map((source) => ({
     name: source.name,
     scheme: typeof source.scheme === 'string' ? source.scheme : source.scheme.name,
+    definition: resolveWebhookScheme(source.scheme),
+    ...(source.url ? { configuredUrl: source.url } : {}),
     path: `/webhooks/${source.name}`,
   }));
 }

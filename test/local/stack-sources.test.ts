@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signForScheme } from '../../local/scheme-signer.js';
 import { signWebhook } from '../../local/sign.js';
 import { type LocalStack, type PipelineEvent, startLocalStack } from '../../local/stack.js';
 import { eventually } from '../support/sqs.js';
@@ -118,5 +119,16 @@ describe('a local pipeline with Stripe, GitHub and Shopify sources', () => {
     expect(rejections('github')).toBe(0);
     const rejected = printed().find((line) => line.message === 'webhook rejected');
     expect(rejected).toMatchObject({ source: 'shopify', statusCode: 401 });
+  });
+  it("is reached on every source by txonce send's signer, from the scheme and URL the stack reports", async () => {
+    for (const source of stack.webhookSources) {
+      const signed = signForScheme(source.definition, stack.secret, {
+        id: `evt_send_${source.name}`,
+        event: { type: 'test.event', data: {} },
+        url: source.signedUrl,
+      });
+      const response = await fetch(source.url, { method: 'POST', headers: signed.headers, body: signed.body });
+      expect({ source: source.name, status: response.status }).toEqual({ source: source.name, status: 202 });
+    }
   });
 });
