@@ -108,7 +108,7 @@ export async function startLocalIam(options: {
       });
       if (refusals.length > 0 && mode === 'enforce')
         throw new TemplateError(
-          `AWS would refuse to create these event source mappings (TXONCE_IAM=off runs them anyway):\n${refusals.map((refusal) => `- ${refusal.mapping}: ${refusal.message}`).join('\n')}`,
+          `AWS would refuse to create these event source mappings (txonce local --iam off, or TXONCE_IAM=off, runs them anyway):\n${refusals.map((refusal) => `- ${refusal.mapping}: ${refusal.message}`).join('\n')}`,
         );
       for (const refusal of refusals)
         options.onNotice?.({ function: refusal.mapping, verdict: 'denied', message: refusal.message });
