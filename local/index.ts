@@ -3,7 +3,7 @@
 
 import type { IamMode } from './iam/local-iam.js';
 import type { IamUsageReport } from './iam/usage-report.js';
-import { checkPrerequisites } from './prerequisites.js';
+import { checkPrerequisites, machine } from './prerequisites.js';
 import type { LocalStack, LocalStackOptions, LocalUrls, PipelineEvent } from './stack.js';
 
 export { MissingPrerequisiteError } from './prerequisites.js';
@@ -54,7 +54,7 @@ export interface LocalRun {
  * UnsupportedResourceError (naming the resource and property) before anything starts.
  */
 export async function start(options: StartOptions = {}): Promise<LocalRun> {
-  checkPrerequisites(undefined, { iam: options.iam ?? 'enforce' });
+  checkPrerequisites(machine, { iam: options.iam ?? 'enforce' });
   // loaded after the check: a missing AWS SDK client is then a sentence, not a module error
   const { startLocalStack } = await import('./stack.js');
   const stackOptions: LocalStackOptions = {
