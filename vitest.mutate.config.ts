@@ -13,8 +13,8 @@ export default defineConfig({
       'test/package/**',
       'test/infra/**',
       'test/bench/bench.test.ts',
-      'test/local/stack.test.ts',
-      'test/local/stack-recovery.test.ts',
+      // whole local stacks: functions in child processes, never the mutant
+      'test/local/stack*.test.ts',
       'test/docs/**',
       'test/local/settings.test.ts',
       'test/cli/cli.test.ts',

@@ -17,6 +17,7 @@ const RELEASE_SUITES = [
   'test/local/iam/stack-iam.test.ts',
   'test/local/stack-recovery.test.ts',
   'test/local/stack-journal.test.ts',
+  'test/local/stack-replay.test.ts',
   'test/chaos/chaos.test.ts',
   'test/local/stack-security.test.ts',
   'test/local/stack-user-app.test.ts',

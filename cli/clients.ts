@@ -1,4 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readStateFile, stateFilePath } from '../ops/state-file.js';
@@ -13,8 +15,21 @@ export interface ConnectionOptions {
 export interface LocalState {
   dynamoEndpoint: string;
   sqsEndpoint: string;
+  /** moto itself (S3, Secrets Manager) */
+  motoEndpoint?: string;
+  /** the first webhook source's name (the only one's, with a single source) */
   source: string;
-  resources: { dedupTable: string; outboxTable: string; queueUrl: string; deadLetterQueueUrl: string };
+  /** every webhook source of the running pipeline */
+  webhookSources?: { name: string; scheme: string }[];
+  /** the webhook signing secret the local stack verifies with (every source's, locally) */
+  secret?: string;
+  resources: {
+    dedupTable: string;
+    outboxTable: string;
+    queueUrl: string;
+    deadLetterQueueUrl: string;
+    archiveBucket?: string;
+  };
 }
 
 /** The running local stack, if any; a state file left by a stack that is gone is said plainly. */
@@ -67,5 +82,11 @@ export function clients(options: ConnectionOptions) {
   return {
     sqs: new SQSClient(config(explicit ?? local?.sqsEndpoint)),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(config(explicit ?? local?.dynamoEndpoint))),
+    // a local S3 (moto) is addressed by path: no bucket.127.0.0.1 host names
+    s3: new S3Client({
+      ...config(explicit ?? local?.motoEndpoint),
+      forcePathStyle: (explicit ?? local?.motoEndpoint) !== undefined,
+    }),
+    secrets: new SecretsManagerClient(config(explicit ?? local?.motoEndpoint)),
   };
 }

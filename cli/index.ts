@@ -13,15 +13,17 @@ import {
 import { explain } from './errors.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { inspectRecord } from './inspect.js';
+import { stopOnInterrupt } from './interrupt.js';
 import { listOutbox, type OutboxEntry, republish } from './outbox.js';
 import { progress } from './progress.js';
 import { queueCounts, redrive } from './redrive.js';
+import { addReplayCommand } from './replay-command.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const program = new Command('txonce')
   .description(
-    'Operate a txonce pipeline: redrive the DLQ, list dead letters, inspect dedup records; run your app locally and send it a test webhook.',
+    'Operate a txonce pipeline: redrive the DLQ, list dead letters, inspect dedup records, replay the archive; run your app locally and send it a test webhook.',
   )
   .version(packageJson.version, '-V, --version', 'print the version')
   .exitOverride((error) => {
@@ -109,14 +111,7 @@ program
       const queueUrl = required(dlqUrl ?? defaultDlq(), 'dlq-url');
       await run({ queueUrl }, async () => {
         const bar = progress('redrive', 'moved');
-        const stop = new AbortController();
-        const interrupt = () => {
-          if (stop.signal.aborted) process.exit(EXIT.interrupted);
-          process.stderr.write('\nstopping after the current message (Ctrl-C again to quit at once)...\n');
-          stop.abort();
-        };
-        process.on('SIGINT', interrupt);
-        process.on('SIGTERM', interrupt);
+        const stop = stopOnInterrupt('message');
         const result = await redrive({
           sqs: clients(connection()).sqs,
           dlqUrl: queueUrl,
@@ -273,6 +268,8 @@ program
       console.log(JSON.stringify(record, null, 2));
     });
   });
+
+addReplayCommand(program, { connection, localState, required, run, positive, nonNegative });
 
 try {
   await program.parseAsync();

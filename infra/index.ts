@@ -10,4 +10,5 @@ export { Outbox, type OutboxProps } from './outbox.js';
 export { type ConsumerProps, WebhookPipeline, type WebhookPipelineProps, type WebhookScheme } from './pipeline.js';
 export { PipelineMonitoring, type PipelineMonitoringProps } from './pipeline-monitoring.js';
 export { StreamConsumer, type StreamConsumerProps, type StreamSourceProps } from './stream-consumer.js';
+export { WebhookArchive, type WebhookArchiveProps } from './webhook-archive.js';
 export type { WebhookSourceProps } from './webhook-sources.js';

@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import { INGEST_ENVIRONMENT, POWERTOOLS_ENVIRONMENT } from '../lib/contracts/environment.js';
 import { txonceFunction } from './lambda-function.js';
 import { WEBHOOK_ENDPOINT } from './settings.js';
+import type { WebhookArchive } from './webhook-archive.js';
 import type { PipelineSource } from './webhook-sources.js';
 
 /** Lambda's limit on a function's environment: every name and value together. */
@@ -19,7 +20,8 @@ export const INGEST_SERVICE = 'txonce-ingest';
  * The ingest function: one for all the pipeline's sources. A single source (the `scheme` props)
  * keeps its environment of old (WEBHOOK_SCHEME, WEBHOOK_SOURCE, WEBHOOK_SECRET_ID); several are
  * one compact JSON list, WEBHOOK_SOURCES, each source a preset's name or its definition and its
- * secret's ARN. The function may send to the queue and read each source's secret, nothing more.
+ * secret's ARN. The function may send to the queue, read each source's secret and write the
+ * archive's objects (ARCHIVE_BUCKET), nothing more.
  */
 export function ingestFunction(
   scope: Construct,
@@ -28,6 +30,8 @@ export function ingestFunction(
     /** the single source of the `scheme` props: its environment as before */
     single: boolean;
     queue: IQueue;
+    /** the archive the ingest writes each accepted webhook to; none: not archived */
+    archive: WebhookArchive | undefined;
     fifo: boolean;
     maxBodyBytes: number | undefined;
     runtime: Runtime;
@@ -45,6 +49,7 @@ export function ingestFunction(
     [INGEST_ENVIRONMENT.queueUrl]: options.queue.queueUrl,
     ...perSource,
     [INGEST_ENVIRONMENT.maxBodyBytes]: maxBodyBytes,
+    ...(options.archive ? { [INGEST_ENVIRONMENT.archiveBucket]: options.archive.bucket.bucketName } : {}),
     [POWERTOOLS_ENVIRONMENT.serviceName]: INGEST_SERVICE,
     [POWERTOOLS_ENVIRONMENT.metricsNamespace]: 'txonce',
   };
@@ -59,6 +64,7 @@ export function ingestFunction(
   });
   options.queue.grantSendMessages(ingest);
   for (const source of sources) source.secret.grantRead(ingest);
+  options.archive?.grantWrite(ingest);
   return ingest;
 }
 

@@ -68,6 +68,8 @@ export interface PipelineMonitoringProps {
   webhookSources?: string[];
   /** the ingest's Powertools service name: the other dimension of its EMF metrics. Default "txonce-ingest". */
   ingestService?: string;
+  /** the pipeline archives accepted webhooks: one ArchiveWriteFailures alarm per source in `webhookSources` */
+  archived?: boolean;
   maxMessageAge: Duration;
   outbox?: Outbox;
 }
@@ -162,6 +164,15 @@ export class PipelineMonitoring extends Construct {
         rate,
         SIGNATURE_REJECTION_PERCENT,
         `Over 10% of the ${source} webhooks failed signature verification (401): its secret in Secrets Manager does not match the provider's (first deploy, bad rotation), or someone is probing the endpoint.`,
+      );
+    }
+    for (const source of props.archived ? sources : []) {
+      // the ingest counts each accepted webhook of the source that it queued but could not archive
+      this.alarm(
+        sources.length === 1 ? 'ArchiveWriteFailures' : `ArchiveWriteFailures-${source}`,
+        ingestCount(props.ingestService ?? 'txonce-ingest', source, INGEST_METRICS.archiveWriteFailures, fiveMinutes),
+        1,
+        `Accepted ${source} webhooks were queued but not archived (S3 failed): the archive misses them (their keys are in the ingest log), so a replay of that window cannot bring them back.`,
       );
     }
     const withOutbox = [...this.alarms, ...(props.outbox?.alarms ?? [])];
@@ -266,14 +277,7 @@ function signatureRejectionRate(
   index: number,
   period: Duration,
 ): MathExpression {
-  const count = (metricName: string) =>
-    new Metric({
-      namespace: 'txonce',
-      metricName,
-      dimensionsMap: { service: ingestService, [SOURCE_DIMENSION]: source },
-      statistic: 'Sum',
-      period,
-    });
+  const count = (metricName: string) => ingestCount(ingestService, source, metricName, period);
   return new MathExpression({
     // ids per source: the dashboard graphs every source's expression together
     expression: `IF(requests${index} > 0, 100 * rejected${index} / requests${index}, 0)`,
@@ -283,5 +287,16 @@ function signatureRejectionRate(
     },
     period,
     label: `${source}: signature rejections (% of requests)`,
+  });
+}
+
+/** One of the ingest's EMF counts for a source (lib/contracts/ingest-metrics.ts), summed over the period. */
+function ingestCount(ingestService: string, source: string, metricName: string, period: Duration): Metric {
+  return new Metric({
+    namespace: 'txonce',
+    metricName,
+    dimensionsMap: { service: ingestService, [SOURCE_DIMENSION]: source },
+    statistic: 'Sum',
+    period,
   });
 }

@@ -15,6 +15,7 @@ import { IdempotencyTable } from './idempotency-table.js';
 import { functionRuntime } from './lambda-runtime.js';
 import { Outbox, type OutboxProps } from './outbox.js';
 import { webhookApi } from './pipeline-api.js';
+import { pipelineArchive } from './pipeline-archive.js';
 import { CONSUMER_SERVICE, type ConsumerProps, consumerFunction } from './pipeline-consumer.js';
 import { acknowledgePipelineFindings } from './pipeline-findings.js';
 import { INGEST_SERVICE, ingestFunction } from './pipeline-ingest.js';
@@ -22,6 +23,7 @@ import { PipelineMonitoring } from './pipeline-monitoring.js';
 import { eventQueues } from './pipeline-queues.js';
 import { EVENT_QUEUE } from './settings.js';
 import { DEFAULT_TABLE_ENCRYPTION } from './table-encryption.js';
+import type { WebhookArchive, WebhookArchiveProps } from './webhook-archive.js';
 import { buildSources, type PipelineSource, sourceProblems, type WebhookSourceProps } from './webhook-sources.js';
 
 export type { ConsumerProps } from './pipeline-consumer.js';
@@ -141,6 +143,12 @@ export interface WebhookPipelineProps {
   production?: boolean;
   /** Age of the oldest queued message that raises an alarm. Default 15 minutes. */
   maxMessageAge?: Duration;
+  /**
+   * The archive of accepted webhooks in S3, each under its source's name, for `txonce replay`
+   * (docs/archive.md). Default: on, kept 90 days (about $5 per million webhooks, almost all of it
+   * S3 PUT requests); false: none.
+   */
+  archive?: WebhookArchiveProps | false;
   /** A transactional outbox for the consumer (`tx.emit`) and its publisher. Default: none. */
   outbox?: Omit<OutboxProps, 'retention' | 'removalPolicy' | 'deletionProtection' | 'encryption' | 'runtime'>;
 }
@@ -180,6 +188,8 @@ export class WebhookPipeline extends Construct {
   readonly webhookPaths: Record<string, string>;
   readonly monitoring: PipelineMonitoring;
   readonly outbox: Outbox | undefined;
+  /** The archive of accepted webhooks (unless `archive: false`). */
+  readonly archive: WebhookArchive | undefined;
   /** Sets the DLQ's redrive-allow policy (only the queue may use it) once both queues exist. */
   readonly redriveAllowPolicy: Construct;
   readonly webAclAssociation: CfnWebACLAssociation | undefined;
@@ -201,7 +211,7 @@ export class WebhookPipeline extends Construct {
     const runtime = functionRuntime('WebhookPipeline', props.runtime);
     const single = props.sources === undefined;
 
-    // the steps, in order: tables, queues, sources, ingest, consumer, outbox, API, monitoring, outputs
+    // the steps, in order: tables, queues, sources, archive, ingest, consumer, outbox, API, monitoring, outputs
     this.idempotency = new IdempotencyTable(this, 'Idempotency', {
       removalPolicy,
       deletionProtection: props.deletionProtection,
@@ -230,8 +240,10 @@ export class WebhookPipeline extends Construct {
       sources.map((source) => [source.name, single ? '/webhooks' : `/webhooks/${source.name}`]),
     );
 
+    this.archive = pipelineArchive(this, props.archive, removalPolicy);
     this.ingest = ingestFunction(this, {
       sources,
+      archive: this.archive,
       single,
       queue: this.queue,
       fifo,
@@ -280,6 +292,7 @@ export class WebhookPipeline extends Construct {
       consumerService: CONSUMER_SERVICE,
       ingestService: INGEST_SERVICE,
       webhookSources: sources.map((source) => source.name),
+      archived: this.archive !== undefined,
       alarmTopic: props.alarmTopic,
       production: props.production ?? false,
       maxMessageAge: props.maxMessageAge ?? Duration.minutes(15),
@@ -331,6 +344,12 @@ export class WebhookPipeline extends Construct {
     output('DeadLetterQueueUrl', this.deadLetterQueue.queueUrl, 'The DLQ (txonce redrive / dlq list)');
     output('DeadLetterQueueArn', this.deadLetterQueue.queueArn, 'The DLQ ARN (StartMessageMoveTask)');
     output('IdempotencyTableName', this.idempotency.table.tableName, 'The dedup records');
+    if (this.archive)
+      output(
+        'ArchiveBucketName',
+        this.archive.bucket.bucketName,
+        'Accepted webhooks, by source and time (txonce replay)',
+      );
     output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
     if (this.outbox) {
       output('OutboxTableName', this.outbox.table.tableName, 'Messages emitted with tx.emit()');

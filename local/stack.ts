@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -264,6 +265,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sqs = new SQSClient({ endpoint: iam.url, region, credentials: LOCAL_CREDENTIALS });
     const sns = new SNSClient({ endpoint: motoServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
     const secrets = new SecretsManagerClient({ endpoint: motoServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
+    const s3 = new S3Client({
+      endpoint: motoServer.endpoint,
+      region,
+      credentials: LOCAL_CREDENTIALS,
+      forcePathStyle: true,
+    });
     const runtimeEnvironment = {
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
@@ -296,7 +303,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       provisionTemplate({
         stackName: assembly.stackName,
         template: withVisibilityTimeout(assembly.template, options.visibilityTimeoutSeconds),
-        clients: { dynamo, sqs, sns, secrets },
+        clients: { dynamo, sqs, sns, secrets, s3 },
         // every source's secret is the local one
         secretValues: Object.fromEntries((api?.secretIds ?? []).map((id) => [id, secret])),
         moreReferences: {

@@ -3,6 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { INGEST_ENVIRONMENT, POWERTOOLS_ENVIRONMENT } from '../../lib/contracts/environment.js';
 import { usableSecrets } from '../../lib/index.js';
+import { s3ArchiveWriter } from './archive.js';
 import { createIngest } from './ingest.js';
 import { parseSecretList, secretsManagerSource } from './secrets.js';
 import { routeBySource } from './source-router.js';
@@ -18,6 +19,8 @@ const metrics = new Metrics({
   serviceName,
 });
 const sqs = ingestSqsClient();
+// one bucket for every source: each webhook is kept under its own source's prefix
+const archive = config.archiveBucket ? s3ArchiveWriter(config.archiveBucket) : undefined;
 const secretsManager = new SecretsManagerClient({});
 
 async function sourceHandler(source: IngestSourceConfig) {
@@ -36,6 +39,7 @@ async function sourceHandler(source: IngestSourceConfig) {
     messageGroupPaths: source.messageGroupPaths,
     body: source.body,
     url: source.url,
+    archive,
     logger,
     metrics,
   });

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { EVENT_ATTRIBUTES } from '../../lib/contracts/sqs-attributes.js';
 import {
   lowerCaseHeaders,
   type SchemeSelector,
@@ -12,9 +10,11 @@ import {
   type VerifiedWebhookEvent,
   verifyWebhook,
 } from '../../lib/index.js';
+import { type WebhookMessage, webhookMessageInput } from '../../lib/webhooks/queued-message.js';
+import { ARCHIVE_FAILED, type ArchiveWriter, archiveEntry } from './archive.js';
 import { type BodyType, FORM_CONTENT_TYPE, readEventBody } from './event-body.js';
 import { messageGroupId } from './message-group.js';
-import { countRequest } from './rejection-metrics.js';
+import { countArchiveWriteFailure, countRequest } from './rejection-metrics.js';
 
 export interface IngestDependencies {
   /** a preset's name or a scheme definition */
@@ -33,6 +33,8 @@ export interface IngestDependencies {
   /** The URL the provider posts to, for schemes that sign it (Square, Twilio); default rebuilt from the request. */
   url?: string;
   logger: Logger;
+  /** Keeps each accepted webhook (the archive); default: none */
+  archive?: ArchiveWriter;
   /** Where each request and each signature rejection of this source is counted (EMF). */
   metrics?: Metrics;
 }
@@ -40,15 +42,15 @@ export interface IngestDependencies {
 /**
  * One source's webhook receiver: verify the signature (401; 400 for a malformed header) → body
  * size (413) → content type (415) → a UTF-8 JSON object or form parameters (400) → the
- * idempotency key → SendMessage →
+ * idempotency key → SendMessage (and, beside it, the archive write, under this source) →
  * 202 { id }. Every rejection enqueues nothing,
  * and a failed SendMessage is a 503, so the sender retries: never a 2xx for an event that is
- * not durably in the queue.
+ * not durably in the queue. A failed archive write alone is logged, not answered 5xx: the event
+ * is queued, and the archive is for recovery, not delivery (docs/archive.md).
  */
 export function createIngest(
   deps: IngestDependencies,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
-  const fifo = deps.queueUrl.endsWith('.fifo');
   const verified = middy<APIGatewayProxyEvent, APIGatewayProxyResult | undefined>()
     .use(
       verifyWebhook({
@@ -69,30 +71,36 @@ export function createIngest(
       const key = webhook.id;
       if (!key) return reply(400, `The event has no id: ${missingId(webhook.scheme)}.`);
 
-      try {
-        await deps.sqs.send(
-          new SendMessageCommand({
-            QueueUrl: deps.queueUrl,
-            MessageBody: text,
-            MessageAttributes: {
-              [EVENT_ATTRIBUTES.key]: attribute(key),
-              [EVENT_ATTRIBUTES.source]: attribute(deps.source),
-              [EVENT_ATTRIBUTES.scheme]: attribute(webhook.scheme),
-              // form parameters are queued as sent; the consumer reads them with URLSearchParams
-              ...(deps.body === 'form' ? { [EVENT_ATTRIBUTES.contentType]: attribute(FORM_CONTENT_TYPE) } : {}),
-              [EVENT_ATTRIBUTES.receivedAt]: attribute(new Date().toISOString()),
-              // GitHub: the unsigned delivery id, for tracing only (the key is the body's digest)
-              ...(webhook.deliveryId ? { [EVENT_ATTRIBUTES.deliveryId]: attribute(webhook.deliveryId) } : {}),
-            },
-            // FIFO: one group per entity keeps its events in order while other entities run in
-            // parallel; SQS drops a resend of the same key for 5 minutes.
-            MessageGroupId: fifo ? messageGroupId(body, deps.messageGroupPaths ?? [], deps.source, key) : undefined,
-            MessageDeduplicationId: fifo ? createHash('sha256').update(key).digest('hex') : undefined,
-          }),
-        );
-      } catch (error) {
-        deps.logger.error('could not enqueue the webhook', { webhookId: key, error: error as Error });
+      const message: WebhookMessage = {
+        source: deps.source,
+        scheme: webhook.scheme,
+        key,
+        body: text,
+        // form parameters are queued as sent; the consumer reads them with URLSearchParams
+        ...(deps.body === 'form' ? { contentType: FORM_CONTENT_TYPE } : {}),
+        receivedAt: new Date().toISOString(),
+        deliveryId: webhook.deliveryId,
+        // FIFO: one group per entity keeps its events in order while other entities run in parallel
+        messageGroupId: messageGroupId(body, deps.messageGroupPaths ?? [], deps.source, key),
+      };
+      // the archive write runs beside the enqueue (no added latency); only the enqueue decides
+      // the answer (docs/archive.md)
+      const [enqueued, archived] = await Promise.allSettled([
+        deps.sqs.send(new SendMessageCommand(webhookMessageInput(deps.queueUrl, message))),
+        deps.archive?.(archiveEntry(message, event, { scheme: deps.scheme, url: deps.url, webhook })),
+      ]);
+      if (enqueued.status === 'rejected') {
+        deps.logger.error('could not enqueue the webhook', { webhookId: key, error: enqueued.reason as Error });
         return reply(503, 'The event could not be queued; please retry.', { 'retry-after': '5' });
+      }
+      if (archived.status === 'rejected') {
+        deps.logger.error(ARCHIVE_FAILED, {
+          webhookId: key,
+          source: deps.source,
+          receivedAt: message.receivedAt,
+          error: archived.reason,
+        });
+        if (deps.metrics) countArchiveWriteFailure(deps.metrics, deps.source);
       }
       deps.logger.info('webhook accepted', {
         webhookId: key,
@@ -137,8 +145,4 @@ function reasonOf(response: APIGatewayProxyResult): string {
   } catch {
     return 'unknown';
   }
-}
-
-function attribute(value: string) {
-  return { DataType: 'String', StringValue: value };
 }

@@ -24,6 +24,8 @@ export interface IngestSourcesConfig {
   queueUrl: string;
   maxBodyBytes: number;
   sources: IngestSourceConfig[];
+  /** the archive bucket (ARCHIVE_BUCKET), one for all sources; unset: accepted webhooks are not archived */
+  archiveBucket: string | undefined;
 }
 
 /** A source name: a path segment, and a namespace without "#". */
@@ -35,6 +37,7 @@ const SOURCE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
  * WEBHOOK_SOURCE and WEBHOOK_SECRET_ID.
  */
 export function readIngestSources(env: NodeJS.ProcessEnv): IngestSourcesConfig {
+  const archiveBucket = env[INGEST_ENVIRONMENT.archiveBucket]?.trim() || undefined;
   if (!env[INGEST_ENVIRONMENT.sources]?.trim()) {
     const single = readIngestConfig(env);
     return {
@@ -52,6 +55,7 @@ export function readIngestSources(env: NodeJS.ProcessEnv): IngestSourcesConfig {
           url: undefined,
         },
       ],
+      archiveBucket,
     };
   }
   const problems: string[] = [];
@@ -68,7 +72,7 @@ export function readIngestSources(env: NodeJS.ProcessEnv): IngestSourcesConfig {
     problems.push(`${INGEST_ENVIRONMENT.maxBodyBytes} must be a positive whole number (got "${maxText}")`);
   const sources = parseSources(env[INGEST_ENVIRONMENT.sources] as string, problems);
   if (problems.length > 0) throw new ConfigError('ingest function', problems);
-  return { queueUrl, maxBodyBytes, sources };
+  return { queueUrl, maxBodyBytes, sources, archiveBucket };
 }
 
 function parseSources(text: string, problems: string[]): IngestSourceConfig[] {

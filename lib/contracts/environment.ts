@@ -26,6 +26,8 @@ export const INGEST_ENVIRONMENT = {
   messageGroupPaths: 'MESSAGE_GROUP_PATHS',
   /** several sources instead of the single one above: a JSON array, one entry per source */
   sources: 'WEBHOOK_SOURCES',
+  /** the webhook archive's bucket; unset: accepted webhooks are not archived */
+  archiveBucket: 'ARCHIVE_BUCKET',
 } as const;
 
 /** What the consumer reads: the dedup table and the store's settings, then the example app's own tables. */

@@ -7,6 +7,8 @@ export const INGEST_METRICS = {
   requests: 'WebhookRequests',
   /** the requests of a source its signature check refused with a 401 */
   signatureRejections: 'SignatureRejections',
+  /** the accepted webhooks of a source that were queued but not archived (the S3 write failed) */
+  archiveWriteFailures: 'ArchiveWriteFailures',
 } as const;
 
 /** The dimension that tells a pipeline's sources apart in the ingest's metrics. */

@@ -128,6 +128,17 @@ export const EMULATED_TYPES: Record<string, EmulatedType> = {
       Tags: TAGS,
     },
   },
+  'AWS::S3::Bucket': {
+    emulation: 'a moto S3 bucket (the webhook archive: the ingest writes it, txonce replay reads it)',
+    properties: {
+      BucketName: EMULATED,
+      BucketEncryption: NO_ENCRYPTION,
+      PublicAccessBlockConfiguration: ignored('moto listens on 127.0.0.1 only: nothing is public either way'),
+      OwnershipControls: ignored('one local account owns every object'),
+      LifecycleConfiguration: ignored('objects do not expire locally: moto keeps them while it runs'),
+      Tags: TAGS,
+    },
+  },
   'AWS::Lambda::Function': {
     emulation:
       'Node.js processes (one per execution environment) running the function’s own asset bundle with its handler, timeout, memory and environment',
@@ -260,6 +271,8 @@ export const IGNORED_TYPES: Record<string, string> = {
   'AWS::SQS::QueuePolicy': IAM_EVALUATED,
   'AWS::SNS::TopicPolicy': IAM_EVALUATED,
   'AWS::SecretsManager::ResourcePolicy': IAM_EVALUATED,
+  'AWS::S3::BucketPolicy':
+    'resource policies are not enforced locally (the TLS-only rule included: local endpoints are http)',
   'AWS::Logs::LogGroup': 'function logs go to the local stack, which prints them readably',
   'AWS::Logs::MetricFilter': 'no CloudWatch locally: metrics are not computed',
   'AWS::CloudWatch::Alarm': 'no CloudWatch locally: alarms are not evaluated',

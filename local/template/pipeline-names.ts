@@ -22,6 +22,8 @@ export interface PipelineNames {
   /** the example app's business tables ('' in an app without them): what the demo checks */
   invoicesTable: string;
   customersTable: string;
+  /** the webhook archive (moto S3); '' when the pipeline has none (archive: false) */
+  archiveBucket: string;
 }
 
 /** WebhookPipeline's outputs, by the name its construct gives them (the longest first: QueueUrl ends others). */
@@ -30,6 +32,7 @@ const PIPELINE_OUTPUTS = [
   'DeadLetterQueueUrl',
   'IdempotencyTableName',
   'OutboxTableName',
+  'ArchiveBucketName',
   'QueueUrl',
 ] as const;
 
@@ -127,5 +130,6 @@ export function pipelineNames(assembly: SynthesizedStack, resources: Provisioned
     outboxFailureQueueUrl: outputs.OutboxFailureQueueUrl ?? '',
     invoicesTable: envOf(CONSUMER_ENVIRONMENT.invoicesTable),
     customersTable: envOf(CONSUMER_ENVIRONMENT.customersTable),
+    archiveBucket: outputs.ArchiveBucketName ?? '',
   };
 }

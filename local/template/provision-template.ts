@@ -7,6 +7,7 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import { BucketAlreadyOwnedByYou, CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
@@ -24,6 +25,8 @@ export interface LocalClients {
   sqs: SQSClient;
   sns: SNSClient;
   secrets: SecretsManagerClient;
+  /** moto's S3, path-style */
+  s3: S3Client;
 }
 
 /** What each emulated resource is locally, by logical id. */
@@ -32,11 +35,12 @@ export interface ProvisionedResources {
   queues: Map<string, { name: string; url: string; arn: string }>;
   topics: Map<string, { name: string; arn: string }>;
   secrets: Map<string, { name: string; arn: string; value: string }>;
+  buckets: Map<string, { name: string; arn: string }>;
   references: ReferenceTable;
 }
 
 /**
- * Creates the template's tables, queues, topics, subscriptions and secrets in the emulators,
+ * Creates the template's tables, queues, topics, subscriptions, secrets and buckets in the emulators,
  * with the template's settings, named `<stack>-<logical id>` so a restart finds the same ones
  * (existing tables, kept in TXONCE_DATA_DIR, are reused). Custom::AWS calls run last.
  */
@@ -55,6 +59,7 @@ export async function provisionTemplate(options: {
     queues: new Map(),
     topics: new Map(),
     secrets: new Map(),
+    buckets: new Map(),
     references: {
       ref: (id) => {
         const type = template.Resources[id]?.Type;
@@ -63,6 +68,7 @@ export async function provisionTemplate(options: {
           resources.queues.get(id)?.url ??
           resources.topics.get(id)?.arn ??
           resources.secrets.get(id)?.arn ??
+          resources.buckets.get(id)?.name ??
           options.moreReferences?.ref?.(id) ??
           (type && type in IGNORED_TYPES ? `local-${id}` : undefined)
         );
@@ -76,6 +82,8 @@ export async function provisionTemplate(options: {
         if (topic) return { TopicArn: topic.arn, TopicName: topic.name }[attribute];
         const secret = resources.secrets.get(id);
         if (secret) return { Id: secret.arn }[attribute];
+        const bucket = resources.buckets.get(id);
+        if (bucket) return { Arn: bucket.arn }[attribute];
         const more = options.moreReferences?.getAtt?.(id, attribute);
         if (more) return more;
         const type = template.Resources[id]?.Type;
@@ -151,6 +159,15 @@ export async function provisionTemplate(options: {
     const name = p.Name ?? physicalName(id, 200);
     const value = options.secretValues?.[id] ?? p.SecretString ?? generateSecret(p.GenerateSecretString ?? {});
     resources.secrets.set(id, { name, arn: await ensureSecret(clients.secrets, name, value), value });
+  }
+  for (const [id] of of('AWS::S3::Bucket')) {
+    // S3 names are lower case, 3 to 63 characters
+    const name = props(id).BucketName ?? physicalName(id, 63).toLowerCase();
+    await clients.s3.send(new CreateBucketCommand({ Bucket: name })).catch((error) => {
+      // moto still holds it after DynamoDB Local alone was restarted
+      if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
+    });
+    resources.buckets.set(id, { name, arn: `arn:aws:s3:::${name}` });
   }
   for (const [id] of of('Custom::AWS')) await runCustomAws(id, props(id).Create, clients);
   return resources;

@@ -308,11 +308,12 @@ const statements = (role: 'Ingest' | 'Consumer' | 'OutboxPublisher') => {
 describe('least privilege', () => {
   const actions = (role: 'Ingest' | 'Consumer') => statements(role).flatMap((statement) => statement.Action);
 
-  it('lets the ingest only send to its queue and read its secret (and write its logs and traces)', () => {
+  it('lets the ingest only send to its queue, read its secret and archive (and write its logs and traces)', () => {
     expect(actions('Ingest').sort()).toEqual(
       [
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        's3:PutObject',
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
         'sqs:GetQueueAttributes',
@@ -554,6 +555,7 @@ describe('alarms, dashboard and outputs', () => {
         'AWS/Lambda:Errors',
         'AWS/Lambda:Throttles',
         'AWS/ApiGateway:5XXError',
+        'txonce:ArchiveWriteFailures',
         'AWS/SQS:ApproximateNumberOfMessagesVisible', // undelivered outbox messages
         'AWS/Lambda:Errors', // the publisher
         'AWS/Lambda:IteratorAge', // the publisher behind its stream

@@ -25,14 +25,22 @@ const form: HmacSchemeDefinition = { ...webhookPresets.twilio, name: 'twilio-for
 const schemes: HmacSchemeDefinition[] = [...Object.values(webhookPresets), form];
 
 describe('the test signer of txonce send', () => {
-  it.each(schemes.map((scheme) => [scheme.name, scheme] as const))('signs %s so that txonce verifies it', (_, scheme) => {
-    const signed = signForScheme(scheme, secret, { id: 'evt_42', event: { type: 'test.event', amount: '5' }, url, at });
-    const verified = verify(scheme, signed);
-    expect(verified.scheme).toBe(scheme.name);
-    if ('digest' in scheme.id) expect(verified.id).toMatch(/^(body|params)-sha256:[0-9a-f]{64}$/);
-    else expect(verified.id).toBe('evt_42');
-    expect(() => verify(scheme, signed, ['another secret'])).toThrow(/signature|match/);
-  });
+  it.each(schemes.map((scheme) => [scheme.name, scheme] as const))(
+    'signs %s so that txonce verifies it',
+    (_, scheme) => {
+      const signed = signForScheme(scheme, secret, {
+        id: 'evt_42',
+        event: { type: 'test.event', amount: '5' },
+        url,
+        at,
+      });
+      const verified = verify(scheme, signed);
+      expect(verified.scheme).toBe(scheme.name);
+      if ('digest' in scheme.id) expect(verified.id).toMatch(/^(body|params)-sha256:[0-9a-f]{64}$/);
+      else expect(verified.id).toBe('evt_42');
+      expect(() => verify(scheme, signed, ['another secret'])).toThrow(/signature|match/);
+    },
+  );
 
   it('sends a form scheme form-encoded and a JSON body to Twilio with the bodySHA256 the URL must carry', () => {
     const asForm = signForScheme(form, secret, { id: 'x', event: { CallSid: 'CA1', From: '+15550001' }, url, at });

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signForScheme } from '../../local/scheme-signer.js';
@@ -105,6 +106,20 @@ describe('a local pipeline with Stripe, GitHub and Shopify sources', () => {
     expect(absorbed.map((line) => line.source).sort()).toEqual(['github', 'shopify', 'stripe']);
     for (const source of ['stripe', 'github', 'shopify'])
       expect((await get(stack.resources.customersTable, `cus_${source}`))?.paidTotal).toBe(300);
+
+    // the one archive bucket keeps each source's webhooks under its own name
+    const s3 = new S3Client({
+      endpoint: stack.motoEndpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
+    for (const source of ['stripe', 'github', 'shopify']) {
+      const { Contents = [] } = await s3.send(
+        new ListObjectsV2Command({ Bucket: stack.resources.archiveBucket, Prefix: `${source}/` }),
+      );
+      expect({ source, objects: Contents.length }).toEqual({ source, objects: 2 });
+    }
   });
 
   it("answers a wrong-secret request on one source with a 401 counted by that source's metric alone", async () => {

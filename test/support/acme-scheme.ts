@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { HmacSchemeDefinition } from '../../lib/index.js';
 
 /** A provider described as data (no preset): HMAC-SHA256 hex of the body in `x-acme-signature`, the id at `id`. */
@@ -9,3 +10,8 @@ export const acmeScheme = {
   id: { bodyPath: 'id' },
   signed: [{ value: 'body' }],
 } as const satisfies HmacSchemeDefinition;
+
+/** The x-acme-signature header acmeScheme verifies: HMAC-SHA256 hex of the body. */
+export function signAcme(secret: string, body: string): Record<string, string> {
+  return { 'x-acme-signature': createHmac('sha256', secret).update(body).digest('hex') };
+}

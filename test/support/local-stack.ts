@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Message, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import { signWebhook } from '../../local/sign.js';
 import type { LocalStack } from '../../local/stack.js';
 import { peek } from '../../ops/sqs-peek.js';
+import { startCommand } from './processes.js';
 import { eventually } from './sqs.js';
 import { synthesizeStack } from './template.js';
 
@@ -60,4 +64,49 @@ export async function deadLetters(stack: LocalStack, count: number): Promise<Mes
     60_000,
   );
   return messages;
+}
+
+/**
+ * `npm start` as a user runs it (the example stack's assembly, a state file of its own), for a
+ * suite: ready before all, killed after all; `stack()` is its state file, `dynamo()` a client of
+ * its DynamoDB Local.
+ */
+export function npmStartSuite(stateFile: string) {
+  let started: ReturnType<typeof startCommand> | undefined;
+  let stack: LocalStack | undefined;
+  let dynamo: DynamoDBDocumentClient | undefined;
+  beforeAll(async () => {
+    // npm start runs the template of an existing cloud assembly when TXONCE_CDK_OUT names one
+    const process = startCommand('npm', ['start'], {
+      PORT: '0',
+      TXONCE_STATE_FILE: stateFile,
+      TXONCE_CDK_OUT: synthesizeStack(),
+    });
+    started = process;
+    await eventually(
+      'npm start reports ready',
+      async () => process.output().includes('txonce local stack ready'),
+      60_000,
+    );
+    stack = JSON.parse(readFileSync(stateFile, 'utf8'));
+    dynamo = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: stack?.dynamoEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      }),
+    );
+  }, 90_000);
+  afterAll(() => {
+    try {
+      started?.interrupt('SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  return {
+    started: () => started as ReturnType<typeof startCommand>,
+    stack: () => stack as LocalStack,
+    dynamo: () => dynamo as DynamoDBDocumentClient,
+  };
 }

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import twilio from 'twilio';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIngest } from '../../../functions/ingest/ingest.js';
 import { routeBySource } from '../../../functions/ingest/source-router.js';
 import { readIngestSources } from '../../../functions/ingest/sources-config.js';
@@ -9,6 +9,7 @@ import { ConfigError } from '../../../functions/shared/config-error.js';
 import type { SchemeSelector } from '../../../lib/index.js';
 import { type RunningGateway, startHttpGateway } from '../../../local/http-gateway.js';
 import { acmeScheme } from '../../support/acme-scheme.js';
+import { captureEmf } from '../../support/emf.js';
 import { createQueues, drainMessages, localSqs, purgeQueue } from '../../support/sqs.js';
 import { signGithub, signStripe } from '../../support/webhook-signers.js';
 
@@ -21,7 +22,6 @@ const secrets = { stripe: 'whsec_sources_stripe', github: 'sources github secret
 const twilioUrl = 'https://hooks.example.com/prod/webhooks/sms';
 let queueUrl: string;
 let gateway: RunningGateway;
-let output: string[] = [];
 
 function source(name: string, scheme: SchemeSelector, secret: string, more: object = {}) {
   return createIngest({
@@ -59,32 +59,16 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await purgeQueue(sqs, queueUrl);
-  output = [];
-  // Powertools writes EMF lines to stdout
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    output.push(String(chunk));
-    return true;
-  });
 });
 
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const emf = captureEmf();
 
 async function post(name: string, body: string, headers: Record<string, string>) {
   const response = await fetch(`${gateway.url}/webhooks/${name}`, { method: 'POST', body, headers });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-/** The EMF count of `metric` for `source` in what the ingest printed. */
-function emfCount(metric: string, source: string): number {
-  return output
-    .flatMap((chunk) => chunk.split('\n'))
-    .filter((line) => line.startsWith('{') && line.includes('"_aws"'))
-    .map((line) => JSON.parse(line))
-    .filter((line) => line.source === source && typeof line[metric] === 'number')
-    .reduce((sum, line) => sum + line[metric], 0);
-}
+const emfCount = emf.count;
 
 const json = { 'Content-Type': 'application/json' };
 

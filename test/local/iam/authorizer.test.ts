@@ -100,6 +100,7 @@ function resources(): ProvisionedResources {
     queues,
     topics: new Map(),
     secrets: new Map(),
+    buckets: new Map(),
     references: {
       ref: (id) => tables.get(id)?.name ?? queues.get(id)?.url,
       getAtt: (id, attribute) => (attribute === 'Arn' ? (tables.get(id)?.arn ?? queues.get(id)?.arn) : undefined),
