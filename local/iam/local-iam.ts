@@ -75,7 +75,7 @@ export async function startLocalIam(options: {
       options.onNotice?.({
         function: verdict.role.functionId,
         verdict: 'unchecked',
-        message: `${call.signingName} ${call.operation} was let through unchecked: ${verdict.why}`,
+        message: `${[call.signingName, call.operation].filter(Boolean).join(' ')} was let through unchecked: ${verdict.why}`,
       });
     }
   };
