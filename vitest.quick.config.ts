@@ -14,6 +14,7 @@ const RELEASE_SUITES = [
   'test/infra/synth.test.ts',
   'test/local/stack.test.ts',
   'test/local/template/template.test.ts',
+  'test/local/iam/stack-iam.test.ts',
   'test/local/stack-recovery.test.ts',
   'test/local/stack-journal.test.ts',
   'test/local/stack-replay.test.ts',

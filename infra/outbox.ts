@@ -158,7 +158,8 @@ export class Outbox extends Construct {
         filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') })],
       }),
     );
-    this.table.grant(this.publisher, 'dynamodb:UpdateItem');
+    // it reads an item before delivering (a redelivered stream record must not repeat a settled delivery), then updates it
+    this.table.grant(this.publisher, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     this.failureQueue.grantSendMessages(this.publisher);
     this.signingSecret.grantRead(this.publisher);
     for (const bus of props.eventBuses ?? []) bus.grantPutEventsTo(this.publisher);

@@ -42,6 +42,7 @@ export {
   idempotency,
 } from './handlers/idempotent-handler.js';
 export {
+  AccessDeniedError,
   BusinessConditionError,
   IdempotencyError,
   IdempotencyKeyReuseError,

@@ -37,6 +37,7 @@ export function describeEvent(event: PipelineEvent): string | undefined {
       );
     return lines.join('\n') || `${time}  journal        nothing to re-deliver`;
   }
+  if (event.stage === 'iam') return `${time}  !! IAM ${event.verdict.padEnd(9)} ${event.function}: ${event.message}`;
   return `${time}  receipt ${event.status.padEnd(12)} ${event.id}`;
 }
 

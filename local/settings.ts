@@ -22,7 +22,12 @@ export interface StartSettings {
   sources?: WebhookPreset[];
   secret?: string;
   visibilityTimeoutSeconds?: number;
+  iam: IamSetting;
 }
+
+/** `report`: enforced, and the usage report (grants no call used) is printed when the stack stops. */
+export const IAM_SETTINGS = ['enforce', 'report', 'off'] as const;
+export type IamSetting = (typeof IAM_SETTINGS)[number];
 
 /**
  * Reads and checks `npm start`'s environment. Every problem is named at once; a relative
@@ -44,6 +49,7 @@ export function readStartSettings(env: NodeJS.ProcessEnv, cwd = env.INIT_CWD ?? 
     dynamoPort: port('DYNAMODB_PORT', 1),
     sqsPort: port('SQS_PORT', 1),
     scheme: 'standard-webhooks',
+    iam: 'enforce',
   };
   const scheme = env[INGEST_ENVIRONMENT.scheme]?.trim();
   if (scheme && !(PIPELINE_SCHEMES as readonly string[]).includes(scheme as WebhookScheme)) {
@@ -77,6 +83,12 @@ export function readStartSettings(env: NodeJS.ProcessEnv, cwd = env.INIT_CWD ?? 
     if (/^\d+$/.test(visibility) && value <= 43_200) settings.visibilityTimeoutSeconds = value;
     else problems.push(`TXONCE_VISIBILITY_TIMEOUT must be whole seconds from 0 to 43200, got "${visibility}"`);
   }
+  const iam = env.TXONCE_IAM?.trim();
+  if ((IAM_SETTINGS as readonly string[]).includes(iam ?? '')) settings.iam = iam as IamSetting;
+  else if (iam)
+    problems.push(
+      `TXONCE_IAM must be enforce (the default: calls the role does not allow fail as on AWS), report (enforce, and print the grants no call used when the stack stops) or off (calls are only recorded), got "${iam}"`,
+    );
   const dataDir = env.TXONCE_DATA_DIR?.trim();
   if (dataDir) {
     const path = isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir);

@@ -1,6 +1,7 @@
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import type { SendMessageCommandInput } from '@aws-sdk/client-sqs';
+import { forwardRequest } from './forward-request.js';
+import { listenOnLoopback } from './loopback-server.js';
 
 /**
  * The SQS and SNS endpoint the local functions use: it passes every request on to moto
@@ -37,37 +38,9 @@ export async function startSqsJournalProxy(options: {
         );
         return;
       }
-      const target = new URL(options.target());
-      const forward = httpRequest(
-        {
-          host: target.hostname,
-          port: target.port,
-          method: incoming.method,
-          path: incoming.url,
-          // the Host header stays the proxy's: moto builds queue URLs from it, so they point here
-          headers: { ...incoming.headers, 'content-length': String(body.length) },
-        },
-        (answer) => {
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(outgoing);
-        },
-      );
-      forward.on('error', (error) => {
-        if (outgoing.headersSent) return outgoing.destroy();
-        outgoing.writeHead(503, { 'content-type': 'application/x-amz-json-1.0' });
-        outgoing.end(JSON.stringify({ __type: 'ServiceUnavailable', message: `moto server: ${error.message}` }));
-      });
-      forward.end(body);
+      // the Host header stays the proxy's: moto builds queue URLs from it, so they point here
+      forwardRequest({ incoming, outgoing, body, target: options.target() });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOnLoopback(server);
 }

@@ -13,6 +13,8 @@ import { CONSUMER_ENVIRONMENT } from '../lib/contracts/environment.js';
 import type { HmacSchemeDefinition, WebhookScheme } from '../lib/index.js';
 import { type RunningServer, startDynamoDbLocal } from './dynamodb-local.js';
 import { type RunningGateway, startHttpGateway } from './http-gateway.js';
+import { startLocalIam } from './iam/load-local-iam.js';
+import type { IamMode, IamNotice, LocalIam } from './iam/local-iam.js';
 import { Journal } from './journal.js';
 import { startMotoServer } from './moto-server.js';
 import { type NodeRuntimeOptions, nodeRuntimes } from './node-runtimes.js';
@@ -83,6 +85,8 @@ export interface LocalStackOptions {
   healthCheckIntervalMs?: number;
   /** An emulator could not be brought back: the stack cannot go on (npm start exits non-zero). */
   onFatal?: (message: string) => void;
+  /** IAM: `enforce` (default) authorizes the functions' calls against their roles as AWS does; `off` only records them. */
+  iam?: IamMode;
 }
 
 export type PipelineEvent =
@@ -100,6 +104,8 @@ export type PipelineEvent =
       outcomes?: { key: string; failed: boolean }[];
     }
   | { stage: 'receiver'; id: string; status: 'applied' | 'duplicate' }
+  /** a function's call IAM denied, or could not check */
+  | ({ stage: 'iam' } & IamNotice)
   | { stage: 'supervisor'; level: 'warn' | 'error' | 'info'; message: string }
   | { stage: 'journal'; when: 'start' | 'recovery'; report: ReplayReport; file: string; persistent: boolean };
 
@@ -158,6 +164,8 @@ export interface LocalStack {
   journalFile: string;
   /** what the start replayed from the journal */
   replayed: ReplayReport;
+  /** IAM's mode, and the report of grants never used */
+  iam: Pick<LocalIam, 'mode' | 'usageReport' | 'formatUsageReport'>;
   stop(): Promise<void>;
 }
 
@@ -232,6 +240,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onSend: (message) => journal.record(message, { source, eventQueueUrl, deadLetterQueueUrl }),
     });
     started.push(proxy);
+    // every call of the functions is authorized against its role first, then goes to its emulator
+    const iam = await startLocalIam({
+      mode: options.iam,
+      upstream: (service) =>
+        service === 'dynamodb'
+          ? dynamoServer.endpoint
+          : ['sqs', 'sns'].includes(service)
+            ? proxy.url
+            : motoServer.endpoint,
+      onNotice: (iamNotice) => options.onEvent?.({ stage: 'iam', ...iamNotice }),
+    });
+    started.push(iam);
 
     const region = LOCAL_REGION;
     const dynamo = new DynamoDBClient({ endpoint: dynamoServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
@@ -241,8 +261,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       credentials: LOCAL_CREDENTIALS,
     });
     const documents = DynamoDBDocumentClient.from(dynamo);
-    // queues are created through the proxy, so their URLs (which moto builds from the Host) lead there
-    const sqs = new SQSClient({ endpoint: proxy.url, region, credentials: LOCAL_CREDENTIALS });
+    // queues are created through the IAM gateway, so their URLs (which moto builds from the Host) lead there
+    const sqs = new SQSClient({ endpoint: iam.url, region, credentials: LOCAL_CREDENTIALS });
     const sns = new SNSClient({ endpoint: motoServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
     const secrets = new SecretsManagerClient({ endpoint: motoServer.endpoint, region, credentials: LOCAL_CREDENTIALS });
     const s3 = new S3Client({
@@ -256,11 +276,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_DEFAULT_REGION: region,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL: motoServer.endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamoServer.endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamoServer.endpoint,
-      AWS_ENDPOINT_URL_SQS: proxy.url,
-      AWS_ENDPOINT_URL_SNS: proxy.url,
+      AWS_ENDPOINT_URL: iam.url,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
 
@@ -301,6 +317,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
     let resources = await provision();
     configureFunctions(assembly, functions, localSecretNames(resources), runtimeEnvironment);
+    await iam.configure({ stack: assembly, functions, resources: () => resources });
     const names = pipelineNames(assembly, resources);
     eventQueueUrl = names.queueUrl;
     deadLetterQueueUrl = names.deadLetterQueueUrl;
@@ -428,6 +445,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       pids,
       journalFile: journal.file,
       replayed,
+      iam: { mode: iam.mode, usageReport: iam.usageReport, formatUsageReport: iam.formatUsageReport },
       stop: stopAll,
     };
   } catch (error) {

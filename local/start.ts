@@ -3,13 +3,13 @@
 // this machine. The command line and what it prints; the stack itself is stack.ts.
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readStateFile, stateFilePath } from '../ops/state-file.js';
 import { curlExample } from './curl-example.js';
 import { describeEvent } from './event-log.js';
 import { eventsFilePath } from './events-file.js';
-import { checkPrerequisites } from './prerequisites.js';
-import { readStartSettings, SettingsError } from './settings.js';
+import { checkPrerequisites, machine } from './prerequisites.js';
+import { IAM_SETTINGS, type IamSetting, readStartSettings, SettingsError } from './settings.js';
 import type { LocalStack } from './stack.js';
 
 const STATE_FILE = stateFilePath();
@@ -39,6 +39,12 @@ const program = new Command('txonce local')
   .option('--stack <name>', 'the stack to run when the assembly holds several (env TXONCE_STACK)')
   .option('--port <n>', 'the local API port; 0 picks a free one (env PORT; default 3000)', port)
   .option('-c, --context <key=value>', 'CDK context for the synthesis, as cdk synth -c (repeatable)', contextPair)
+  .addOption(
+    new Option(
+      '--iam <mode>',
+      "enforce: a call the function's role does not allow fails as on AWS (default); report: enforce, and print the grants no call used when the stack stops; off: calls are only recorded (env TXONCE_IAM)",
+    ).choices(IAM_SETTINGS),
+  )
   .addHelpText(
     'after',
     '\nAlso read from the environment: DYNAMODB_PORT, SQS_PORT, TXONCE_DATA_DIR, WEBHOOK_SECRET, WEBHOOK_SCHEME, TXONCE_VISIBILITY_TIMEOUT, TXONCE_STATE_FILE (docs/local-emulation.md).',
@@ -47,11 +53,13 @@ const program = new Command('txonce local')
 
 let stack: LocalStack | undefined;
 let stopping = false;
+let iamReport = false;
 
 /** Stops everything this process started, removes the state file, and exits with `code`. */
 const stop = async (why: string, code: number) => {
   if (stopping) return;
   stopping = true;
+  if (stack && iamReport) console.log(`\n${stack.iam.formatUsageReport()}`);
   console.log(`\n${why}: stopping the gateway, the functions, the pollers, moto and DynamoDB Local...`);
   await stack?.stop();
   if (stack) for (const file of [STATE_FILE, EVENTS_FILE]) rmSync(file, { force: true });
@@ -74,7 +82,13 @@ try {
   // commander has printed its one-line message (or the help)
   process.exit(error instanceof CommanderError && error.exitCode === 0 ? 0 : 2);
 }
-const flags = program.opts<{ app?: string; stack?: string; port?: number; context?: Record<string, string> }>();
+const flags = program.opts<{
+  app?: string;
+  stack?: string;
+  port?: number;
+  context?: Record<string, string>;
+  iam?: IamSetting;
+}>();
 
 try {
   const settings = readStartSettings(process.env);
@@ -88,7 +102,10 @@ try {
     console.log(`Note: ${existing.problem.replace(/; start txonce local again.*$/, '')}; replacing it.`);
     rmSync(STATE_FILE, { force: true });
   }
-  checkPrerequisites();
+  const iam = flags.iam ?? settings.iam;
+  const iamMode = iam === 'off' ? 'off' : 'enforce';
+  iamReport = iam === 'report';
+  checkPrerequisites(machine, { iam: iamMode });
   // loaded after the check: a missing AWS SDK client is then a sentence, not a module error
   const { startLocalStack } = await import('./stack.js');
   const app = flags.app ?? (process.env.TXONCE_CDK_OUT || undefined);
@@ -100,6 +117,7 @@ try {
   stack = await startLocalStack({
     ...settings,
     port: flags.port ?? settings.port,
+    iam: iamMode,
     app,
     stackName: flags.stack ?? (process.env.TXONCE_STACK || undefined),
     context: {

@@ -299,6 +299,50 @@ export class TableNotFoundError extends IdempotencyError {
 }
 
 /**
+ * AWS refused the transaction: the function's role may not make one of its writes (IAM, or a
+ * KMS key policy). Nothing was written. Not retryable: delivering the event again fails the same
+ * way until the role changes, so in an SQS batch with a DLQ the record goes there at once, with
+ * AWS's words in its reason; redrive it once the grant is there.
+ *
+ * @example
+ * ```ts
+ * import { AccessDeniedError } from 'txonce';
+ * import { store } from './store.js';
+ *
+ * export async function apply(event: { id: string }) {
+ *   try {
+ *     return await store.run({ key: event.id }, () => 'done');
+ *   } catch (error) {
+ *     if (error instanceof AccessDeniedError) console.error('grant the role', error.action, 'on', error.resource);
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
+export class AccessDeniedError extends IdempotencyError {
+  /** the action AWS refused (e.g. `dynamodb:PutItem`), when its message names one */
+  readonly action: string | undefined;
+  /** the resource it refused it on, when its message names one */
+  readonly resource: string | undefined;
+
+  constructor(cause: unknown) {
+    const said = String((cause as Error)?.message ?? '').replace(/\.$/, '');
+    const [, action, resource] = /perform: (\S+) on resource: (\S+)/.exec(said) ?? [];
+    const grant =
+      action && resource
+        ? `Grant the function's role ${action} on ${resource}`
+        : "Grant the function's role what the transaction does";
+    super(`AWS refused the transaction: ${said}. Nothing was written. ${grant}, then redrive the event.`, {
+      retryable: false,
+      cause,
+    });
+    this.name = 'AccessDeniedError';
+    this.action = action;
+    this.resource = resource;
+  }
+}
+
+/**
  * Thrown by a handler for an event that can never succeed (malformed, unknown, refused by a
  * rule that will not change). sqsBatchHandler sends such records straight to the DLQ when it
  * has one, instead of letting them burn every retry.

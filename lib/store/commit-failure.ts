@@ -10,6 +10,7 @@ export type CommitFailure =
   | { kind: 'throttled' }
   | { kind: 'limit'; reason: string }
   | { kind: 'no-table' }
+  | { kind: 'access-denied' }
   | { kind: 'other' };
 
 /** Reads a failed TransactWriteItems: which action failed, and what that means. */
@@ -55,6 +56,7 @@ export function interpretCommitFailure(error: unknown): CommitFailure {
     return { kind: 'throttled' };
   }
   if (name === 'ResourceNotFoundException') return { kind: 'no-table' };
+  if (name === 'AccessDeniedException') return { kind: 'access-denied' };
   if (name === 'ValidationException' && /multiple operations on one item|size/i.test(message ?? '')) {
     return { kind: 'limit', reason: message ?? name };
   }

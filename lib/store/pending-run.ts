@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  AccessDeniedError,
   BusinessConditionError,
   TableNotFoundError,
   ThrottlingError,
@@ -88,6 +89,8 @@ export class PendingRun {
               [...new Set(items.map((item) => String(Object.values(item)[0].TableName)))],
               error,
             );
+          case 'access-denied':
+            throw new AccessDeniedError(error);
           default:
             throw error;
         }

@@ -150,7 +150,7 @@ export const EMULATED_TYPES: Record<string, EmulatedType> = {
       MemorySize: EMULATED,
       Environment: EMULATED,
       FunctionName: EMULATED,
-      Role: NOT_ENFORCED,
+      Role: EMULATED,
       Architectures: ignored('runs on this machine’s architecture'),
       LoggingConfig: ignored('the function’s log lines go to the local stack, which prints them readably'),
       TracingConfig: ignored('no X-Ray locally'),
@@ -258,21 +258,27 @@ export const EMULATED_TYPES: Record<string, EmulatedType> = {
   },
 };
 
+/** IAM is not a resource that runs, but the local stack evaluates it (local/iam/, docs/local-emulation.md). */
+const IAM_EVALUATED = 'no resource locally; evaluated for every call of the functions (IAM, enforced)';
+
 /** Types the local stack deliberately does not emulate, and why that is fine (or what it means). */
 export const IGNORED_TYPES: Record<string, string> = {
-  'AWS::IAM::Role': 'IAM is not enforced locally: every function may call every local resource',
-  'AWS::IAM::Policy': 'IAM is not enforced locally: every function may call every local resource',
-  'AWS::IAM::ManagedPolicy': 'IAM is not enforced locally: every function may call every local resource',
-  'AWS::Lambda::Permission': 'IAM is not enforced locally: any local source may invoke any function',
-  'AWS::SQS::QueuePolicy': 'resource policies are not enforced locally',
-  'AWS::SNS::TopicPolicy': 'resource policies are not enforced locally',
+  'AWS::IAM::Role': IAM_EVALUATED,
+  'AWS::IAM::Policy': IAM_EVALUATED,
+  'AWS::IAM::ManagedPolicy': IAM_EVALUATED,
+  'AWS::Lambda::Permission':
+    'who may invoke a function is not checked locally: the local sources invoke it as the template wires them',
+  'AWS::SQS::QueuePolicy': IAM_EVALUATED,
+  'AWS::SNS::TopicPolicy': IAM_EVALUATED,
+  'AWS::SecretsManager::ResourcePolicy': IAM_EVALUATED,
   'AWS::S3::BucketPolicy':
     'resource policies are not enforced locally (the TLS-only rule included: local endpoints are http)',
   'AWS::Logs::LogGroup': 'function logs go to the local stack, which prints them readably',
   'AWS::Logs::MetricFilter': 'no CloudWatch locally: metrics are not computed',
   'AWS::CloudWatch::Alarm': 'no CloudWatch locally: alarms are not evaluated',
   'AWS::CloudWatch::Dashboard': 'no CloudWatch locally',
-  'AWS::KMS::Key': 'no encryption at rest locally',
+  'AWS::KMS::Key':
+    'no encryption at rest locally; its key policy is evaluated for the functions’ calls on what it encrypts',
   'AWS::KMS::Alias': 'no encryption at rest locally',
   'AWS::CDK::Metadata': 'the CDK’s own bookkeeping',
   'AWS::ApiGateway::Deployment': 'the local gateway serves the methods as they are in the template',

@@ -378,11 +378,12 @@ describe('the outbox', () => {
     });
   });
 
-  it('lets the publisher read its stream, update its items, publish to its destination and nothing else', () => {
+  it('lets the publisher read its stream, read and update its items, publish to its destination and nothing else', () => {
     const actions = statements('OutboxPublisher').flatMap((statement) => [statement.Action].flat());
     expect(actions.sort()).toEqual(
       [
         'dynamodb:DescribeStream',
+        'dynamodb:GetItem',
         'dynamodb:GetRecords',
         'dynamodb:GetShardIterator',
         'dynamodb:ListStreams',

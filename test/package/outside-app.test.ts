@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readDeadLetterReason } from '../../lib/index.js';
 import { freePort } from '../../local/processes.js';
 import {
   createOutsideApp,
@@ -15,6 +17,7 @@ import {
 } from '../support/outside-app.js';
 import { repoRoot } from '../support/package.js';
 import type { ReadmeBlock } from '../support/readme.js';
+import { eventually } from '../support/sqs.js';
 
 // A user's project outside this repository: the packed tarball and public packages only, set up
 // in an empty directory with the README's Install commands and the files and commands of
@@ -167,27 +170,77 @@ const { DynamoDBDocumentClient, GetCommand } = require('@aws-sdk/lib-dynamodb');
       // the consumer that ran is the app's own (src/consumer.ts), on the template's Node.js
       expect(local.output()).not.toMatch(/this machine's Node\.js/);
       // its own business table, written once: the resend changed nothing
-      const state = JSON.parse(readFileSync(join(app, '.txonce/local.json'), 'utf8'));
-      const customers = Object.entries(state.urls.tables as Record<string, string>).find(([id]) =>
-        id.startsWith('Customers'),
-      )?.[1];
-      const dynamo = DynamoDBDocumentClient.from(
-        new DynamoDBClient({
-          endpoint: state.dynamoEndpoint,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        }),
-      );
-      const { Item } = await dynamo.send(new GetCommand({ TableName: customers, Key: { pk: 'cus_2' } }));
-      expect(Item?.paidTotal).toBe(1250);
+      expect((await customerOf(runningStack(), 'cus_2'))?.paidTotal).toBe(1250);
     } finally {
       await local.stop();
     }
   }, 240_000);
 
-  // Issue #29 point 3 (IAM enforced) adds here: the consumer without its grant on the table fails with
-  // AccessDenied naming dynamodb:UpdateItem, and the event reaches the DLQ with that reason.
-  it.todo("txonce local denies the app's consumer what its role does not grant (AccessDenied, then the DLQ)");
+  // Issue #29's Done-when, the IAM half: the user drops the consumer's grant on its own table (the
+  // guide's app without `tables: [customers]`); its commit is then denied as AWS would deny it.
+  it("txonce local denies the app's consumer what its role does not grant: AccessDenied, then the DLQ with that reason", async () => {
+    const appSource = readFileSync(join(app, 'infra/app.ts'), 'utf8');
+    const grant = /^\s*tables: \[customers\],.*\n/m;
+    expect(appSource).toMatch(grant);
+    writeFileSync(join(app, 'infra/app-without-grant.ts'), appSource.replace(grant, ''));
+    const synth = run('npx', [
+      'cdk',
+      'synth',
+      '--no-notices',
+      '-q',
+      '-o',
+      'cdk.out.without-grant',
+      '--app',
+      'npx tsx infra/app-without-grant.ts',
+    ]);
+    expect(synth.status, output(synth)).toBe(0);
+    const local = await startLocal('npx txonce local --app cdk.out.without-grant --iam report');
+    try {
+      const body = JSON.stringify({ id: 'evt_9', invoice: 'inv_9', customer: 'cus_9', amount: 900 });
+      const sent = run('npx', ['txonce', 'send', '--body', body]);
+      expect(sent.status, `${output(sent)}\n${local.output()}`).toBe(1);
+      const denial =
+        /User: arn:aws:sts::123456789012:assumed-role\/billing-webhooks-PipelineConsumer\S*Role\S* is not authorized to perform: dynamodb:UpdateItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table\/billing-webhooks-Customers\S* because no identity-based policy allows the dynamodb:UpdateItem action/;
+      // at once, not after SQS's retries: AccessDeniedError is not retryable
+      expect(sent.stdout).toMatch(
+        new RegExp(
+          `^consumer +dead-lettered: AccessDeniedError: AWS refused the transaction: ${denial.source}\\. Nothing was written\\. Grant the function's role dynamodb:UpdateItem on arn:aws:dynamodb:\\S+:table/billing-webhooks-Customers\\S*, then redrive the event\\.$`,
+          'm',
+        ),
+      );
+      expect(sent.stdout).not.toMatch(/SQS delivers it again/);
+      // the stack's own line for it (its output is read while this test waits, not during the send)
+      await eventually('the stack prints the denial', async () => /!! IAM denied +\S*Consumer/.test(local.output()));
+      // the DLQ holds it, with the reason in its txonce.deadLetter attribute
+      const state = runningStack();
+      const sqs = new SQSClient({
+        endpoint: state.sqsEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: state.resources.deadLetterQueueUrl,
+          MessageAttributeNames: ['All'],
+          MaxNumberOfMessages: 10,
+        }),
+      );
+      expect(Messages).toHaveLength(1);
+      expect(Messages[0].Body).toContain('"evt_9"');
+      const reason = readDeadLetterReason(Messages[0].MessageAttributes);
+      expect(reason).toMatchObject({ errorName: 'AccessDeniedError', receiveCount: 1 });
+      expect(reason?.errorMessage).toMatch(denial);
+      // nothing was written to the table
+      expect(await customerOf(state, 'cus_9')).toBeUndefined();
+    } finally {
+      await local.stop();
+    }
+    // --iam report: at stop, the usage report names the denied call
+    expect(local.output()).toMatch(/IAM \(enforced\): granted but never used in this run/);
+    expect(local.output()).toMatch(
+      /^ {2}denied {2}dynamodb:UpdateItem on arn:aws:dynamodb:us-east-1:123456789012:table\/billing-webhooks-Customers/m,
+    );
+  }, 240_000);
 
   it('txonce/local starts the same stack from code, as the guide prints it', () => {
     const result = run('npx', ['tsx', 'scripts/local-pipeline.ts'], { PORT: '0' });
@@ -238,12 +291,40 @@ const { DynamoDBDocumentClient, GetCommand } = require('@aws-sdk/lib-dynamodb');
   });
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: the state file txonce local writes, read as JSON
+type RunningStack = Record<string, any>;
+
+/** What the running `txonce local` wrote to its state file (.txonce/local.json). */
+function runningStack(): RunningStack {
+  return JSON.parse(readFileSync(join(app, '.txonce/local.json'), 'utf8'));
+}
+
+/** The app's Customers item `pk`, read from the running stack's table. */
+async function customerOf(state: RunningStack, pk: string): Promise<Record<string, unknown> | undefined> {
+  const customers = Object.entries(state.urls.tables as Record<string, string>).find(([id]) =>
+    id.startsWith('Customers'),
+  )?.[1];
+  const dynamo = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: state.dynamoEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+  return (await dynamo.send(new GetCommand({ TableName: customers, Key: { pk } }))).Item;
+}
+
 /**
  * The guide's `txonce local` shell block, running: the synth, then the stack (any free port),
  * resolved once it says it is ready; `stop()` ends it as Ctrl-C would.
  */
-async function startGuideLocal(): Promise<{ output(): string; stop(): Promise<void> }> {
-  const child = spawn('bash', ['-e', '-c', guideCommands('npx txonce local --app')], {
+function startGuideLocal(): Promise<{ output(): string; stop(): Promise<void> }> {
+  return startLocal(guideCommands('npx txonce local --app'));
+}
+
+/** `txonce local` run by `script` in the app, resolved once ready; `stop()` ends it as Ctrl-C would. */
+async function startLocal(script: string): Promise<{ output(): string; stop(): Promise<void> }> {
+  const child = spawn('bash', ['-e', '-c', script], {
     cwd: app,
     env: outside.env({ PORT: '0' }),
     detached: true,

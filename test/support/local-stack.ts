@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type Message, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import { signWebhook } from '../../local/sign.js';
 import type { LocalStack } from '../../local/stack.js';
+import { peek } from '../../ops/sqs-peek.js';
 import { startCommand } from './processes.js';
 import { eventually } from './sqs.js';
 import { synthesizeStack } from './template.js';
@@ -43,6 +45,25 @@ export function localStackSuite(): { cdkOut: () => string; track: (stack: LocalS
       return stack;
     },
   };
+}
+
+/** Waits (up to a minute) until the stack's DLQ holds `count` messages; those messages, left in the DLQ. */
+export async function deadLetters(stack: LocalStack, count: number): Promise<Message[]> {
+  const sqs = new SQSClient({
+    endpoint: stack.sqsEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+  });
+  let messages: Message[] = [];
+  await eventually(
+    `${count} message(s) in the DLQ`,
+    async () => {
+      messages = await peek(sqs, stack.resources.deadLetterQueueUrl, 10);
+      return messages.length === count;
+    },
+    60_000,
+  );
+  return messages;
 }
 
 /**

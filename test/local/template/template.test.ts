@@ -1,13 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type LocalStack, type PipelineEvent, startLocalStack } from '../../../local/stack.js';
 import { checkTemplate, UnsupportedResourceError } from '../../../local/template/emulations.js';
 import { compileFilterCriteria } from '../../../local/template/filter-criteria.js';
-import { peek } from '../../../ops/sqs-peek.js';
-import { sendInvoice } from '../../support/local-stack.js';
+import { deadLetters, sendInvoice } from '../../support/local-stack.js';
 import { eventually } from '../../support/sqs.js';
 import { synthesizeStack } from '../../support/template.js';
 
@@ -69,16 +67,7 @@ describe.concurrent('the local stack follows the construct (no change under loca
     });
     stacks.push(stack);
     expect(await sendInvoice(stack, 'msg_never', 'cus_never', 1)).toBe(202);
-    const sqs = new SQSClient({ endpoint: stack.sqsEndpoint, region: 'us-east-1', credentials });
-    let deadLettered: Awaited<ReturnType<typeof peek>> = [];
-    await eventually(
-      'the message is in the DLQ',
-      async () => {
-        deadLettered = await peek(sqs, stack.resources.deadLetterQueueUrl, 10);
-        return deadLettered.length === 1;
-      },
-      60_000,
-    );
+    const deadLettered = await deadLetters(stack, 1);
     // delivered maxReceiveCount (2) times, then moved by SQS; looking at it in the DLQ is one more receive
     expect(deadLettered[0].Attributes?.ApproximateReceiveCount).toBe('3');
     const initFailures = events.filter(
@@ -106,7 +95,7 @@ describe('the map of emulations', () => {
     expect(check).toThrow(/Stream \(AWS::Kinesis::Stream\): this resource type is not emulated locally \(it matters/);
     expect(check).toThrow(/Queue \(AWS::SQS::Queue\) SomeNewSetting: this property is not emulated locally/);
     expect(checkTemplate({ Role: { Type: 'AWS::IAM::Role' } }).notes).toEqual([
-      'AWS::IAM::Role (1): IAM is not enforced locally: every function may call every local resource',
+      'AWS::IAM::Role (1): no resource locally; evaluated for every call of the functions (IAM, enforced)',
     ]);
   });
 
