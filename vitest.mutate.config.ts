@@ -32,6 +32,9 @@ export default defineConfig({
       // its Powertools Metrics output depends on module state another file leaves (isolate: false);
       // it tests the example consumer's logs and metrics, not lib/
       'test/functions/consumer/consumer.test.ts',
+      // the same for the ingest's per-source EMF counts
+      'test/functions/ingest/sources.test.ts',
+      'test/functions/ingest/archive-sources.test.ts',
     ],
     // one module graph for all files of a run: a mutant run loads the SDK once, not per file
     isolate: false,
