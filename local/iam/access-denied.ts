@@ -14,7 +14,8 @@ const JSON_VERSION: Record<string, string> = { dynamodb: '1.0', sqs: '1.0' };
  * A denied call answered as the service answers it, so the function's SDK throws the error it
  * would get from AWS: AccessDeniedException from the JSON protocols (SQS's JSON protocol also
  * names its query error code, AccessDenied, which the SDK takes as the error's name), and the
- * query protocol's XML ErrorResponse (SNS's code is AuthorizationError, as SNS words it).
+ * query protocol's XML ErrorResponse (SNS's code is AuthorizationError, as SNS words it), and
+ * S3's REST XML Error with its AccessDenied code.
  */
 export function accessDenied(call: ServiceCall, message: string): HttpAnswer {
   const requestId = randomUUID();
@@ -25,6 +26,14 @@ export function accessDenied(call: ServiceCall, message: string): HttpAnswer {
       status: 403,
       headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
       body: `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${escapeXml(text)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+    };
+  }
+  if (call.protocol === 'rest-xml') {
+    // S3's REST XML error, which the SDK throws as AccessDenied
+    return {
+      status: 403,
+      headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },
+      body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${escapeXml(message)}</Message><RequestId>${requestId}</RequestId></Error>`,
     };
   }
   const headers: Record<string, string> = {

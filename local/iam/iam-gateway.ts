@@ -30,7 +30,7 @@ export async function startIamGateway(options: {
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', async () => {
       const body = Buffer.concat(chunks);
-      const call = readServiceCall(incoming.headers, body);
+      const call = readServiceCall(incoming.headers, body, { method: incoming.method, url: incoming.url });
       if (call) {
         let verdict: Verdict;
         try {

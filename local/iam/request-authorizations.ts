@@ -64,6 +64,7 @@ const DYNAMODB_ITEM_ACTION =
  * managed key adds the KMS actions the service performs with the caller's rights.
  */
 export async function authorizationsFor(call: ServiceCall, arns: ResourceArns): Promise<CallAuthorizations> {
+  if (call.protocol === 'rest-xml') return s3Authorizations(call);
   if (call.protocol === 'other')
     return {
       unchecked: `a ${call.signingName} call in a REST protocol: its IAM action is not read from REST requests`,
@@ -109,6 +110,26 @@ export async function authorizationsFor(call: ServiceCall, arns: ResourceArns): 
       authorizations[0].context = { 'cloudwatch:namespace': input.Namespace };
   }
   return { authorizations: [...authorizations, ...kmsOnBehalf(prefix, authorizations, arns)] };
+}
+
+/** S3 authorizes an object's reads and writes on the object's ARN, a listing or a bucket's HEAD as s3:ListBucket on the bucket. */
+const S3_ACTION: Record<string, string> = {
+  PutObject: 's3:PutObject',
+  GetObject: 's3:GetObject',
+  HeadObject: 's3:GetObject',
+  DeleteObject: 's3:DeleteObject',
+  ListObjects: 's3:ListBucket',
+  ListObjectsV2: 's3:ListBucket',
+  HeadBucket: 's3:ListBucket',
+};
+
+function s3Authorizations(call: ServiceCall): CallAuthorizations {
+  const action = S3_ACTION[call.operation];
+  const { Bucket, Key } = call.input as { Bucket?: string; Key?: string };
+  if (!action || !Bucket)
+    return { unchecked: `an S3 request txonce local does not read (${call.operation || 'unknown operation'})` };
+  const resource = Key === undefined ? `arn:aws:s3:::${Bucket}` : `arn:aws:s3:::${Bucket}/${Key}`;
+  return { authorizations: [{ action, resource }] };
 }
 
 /** The resource a single-resource call names, in the ARN form iam-data gives for the action's resource type. */

@@ -4,7 +4,7 @@ import type { PolicyDocument } from './managed-policies.js';
 
 /** The resource-based policies IAM evaluates beside the role's, and the customer managed keys resources are encrypted with. */
 export interface ResourcePolicies {
-  /** the resource policy of a queue, topic, secret or KMS key, by its ARN */
+  /** the resource policy of a queue, topic, secret, bucket (or one of its objects) or KMS key, by its ARN */
   policyOf(arn: string): PolicyDocument | undefined;
   /** the ARN of the customer managed KMS key a table, queue, topic or secret is encrypted with */
   encryptionKey(arn: string): string | undefined;
@@ -15,6 +15,7 @@ const POLICY_TYPES: Record<string, { document: string; targets: string; attribut
   'AWS::SQS::QueuePolicy': { document: 'PolicyDocument', targets: 'Queues', attribute: 'Arn' },
   'AWS::SNS::TopicPolicy': { document: 'PolicyDocument', targets: 'Topics' },
   'AWS::SecretsManager::ResourcePolicy': { document: 'ResourcePolicy', targets: 'SecretId' },
+  'AWS::S3::BucketPolicy': { document: 'PolicyDocument', targets: 'Bucket', attribute: 'Arn' },
 };
 
 /**
@@ -91,5 +92,10 @@ export function readResourcePolicies(options: {
         : arnOf('Arn');
     keys.set(String(arn), key);
   }
-  return { policyOf: (arn) => policies.get(arn), encryptionKey: (arn) => keys.get(arn) };
+  return {
+    // an object's policy is its bucket's
+    policyOf: (arn) =>
+      policies.get(arn) ?? (arn.startsWith('arn:aws:s3:::') ? policies.get(arn.split('/')[0]) : undefined),
+    encryptionKey: (arn) => keys.get(arn),
+  };
 }

@@ -7,8 +7,8 @@ export interface ServiceCall {
   /** the API operation, as the service names it: PutItem, SendMessage, Publish… */
   operation: string;
   /** the wire protocol, so a denial can be answered in it */
-  protocol: 'json' | 'query' | 'other';
-  /** the request's parameters (JSON body, or the query protocol's form fields as a flat map) */
+  protocol: 'json' | 'query' | 'rest-xml' | 'other';
+  /** the request's parameters (JSON body, the query protocol's form fields as a flat map, or S3's Bucket and Key from the path) */
   input: Record<string, unknown>;
 }
 
@@ -22,6 +22,7 @@ const CREDENTIAL = /Credential=([^/,\s]+)\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/;
 export function readServiceCall(
   headers: Record<string, string | string[] | undefined>,
   body: Buffer,
+  request: { method?: string; url?: string } = {},
 ): ServiceCall | undefined {
   const credential = CREDENTIAL.exec(String(headers.authorization ?? ''));
   if (!credential) return undefined;
@@ -42,5 +43,25 @@ export function readServiceCall(
     if (typeof input.Action === 'string')
       return { accessKeyId, signingName, operation: input.Action, protocol: 'query', input };
   }
+  if (signingName === 's3') return { accessKeyId, signingName, ...s3Operation(request), protocol: 'rest-xml' };
   return { accessKeyId, signingName, operation: '', protocol: 'other', input: {} };
+}
+
+/**
+ * S3's REST operations on objects and buckets, from a path-style request (the local clients use
+ * path style): the method, whether the path names a key, and the list query tell them apart.
+ */
+function s3Operation(request: { method?: string; url?: string }): Pick<ServiceCall, 'operation' | 'input'> {
+  const url = new URL(request.url ?? '/', 'http://local');
+  const [bucket = '', ...key] = url.pathname.slice(1).split('/').map(decodeURIComponent);
+  const input = key.length > 0 && key.join('/') !== '' ? { Bucket: bucket, Key: key.join('/') } : { Bucket: bucket };
+  const method = (request.method ?? 'GET').toUpperCase();
+  if ('Key' in input) {
+    const operation = { PUT: 'PutObject', GET: 'GetObject', HEAD: 'HeadObject', DELETE: 'DeleteObject' }[method];
+    return { operation: operation ?? '', input };
+  }
+  if (method === 'GET')
+    return { operation: url.searchParams.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects', input };
+  if (method === 'HEAD') return { operation: 'HeadBucket', input };
+  return { operation: '', input };
 }

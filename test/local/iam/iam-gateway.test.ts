@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -123,6 +124,21 @@ describe('a call the role does not allow', () => {
         `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:webhook-AbCdEf`,
       ),
     });
+  });
+
+  it('S3 (REST XML, path style): AccessDenied on the object’s ARN, and the emulator never sees it', async () => {
+    const before = reached.length;
+    const error = await thrown(
+      new S3Client({ ...config(await gateway(true)), forcePathStyle: true }).send(
+        new PutObjectCommand({ Bucket: 'archive', Key: 'stripe/2026/evt.json', Body: '{}' }),
+      ),
+    );
+    expect(error).toMatchObject({
+      name: 'AccessDenied',
+      message: sentence('s3:PutObject', 'arn:aws:s3:::archive/stripe/2026/evt.json'),
+      $metadata: { httpStatusCode: 403 },
+    });
+    expect(reached).toHaveLength(before);
   });
 
   it('with IAM off, goes through to the emulator', async () => {

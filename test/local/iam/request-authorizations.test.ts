@@ -192,9 +192,41 @@ describe('SQS, SNS, Secrets Manager, CloudWatch, EventBridge', () => {
     });
   });
 
-  it('a call in a REST protocol (S3, Lambda…) is said to be unchecked', async () => {
-    expect(await authorizationsFor({ ...call('s3', '', {}), protocol: 'other' }, arns)).toEqual({
-      unchecked: 'a s3 call in a REST protocol: its IAM action is not read from REST requests',
+  it('a call in a REST protocol txonce local does not read (Lambda…) is said to be unchecked', async () => {
+    expect(await authorizationsFor({ ...call('lambda', '', {}), protocol: 'other' }, arns)).toEqual({
+      unchecked: 'a lambda call in a REST protocol: its IAM action is not read from REST requests',
+    });
+  });
+});
+
+describe('S3 (REST, path style)', () => {
+  const s3 = (method: string, url: string) =>
+    readServiceCall(
+      { authorization: 'AWS4-HMAC-SHA256 Credential=TXONCEIngest/20261206/us-east-1/s3/aws4_request, Sig=x' },
+      Buffer.alloc(0),
+      { method, url },
+    ) as ServiceCall;
+
+  it("authorizes an object's write and read on the object's ARN, with the key decoded", async () => {
+    expect(await authorizationsFor(s3('PUT', '/archive-bucket/stripe/2026/12/06/05/evt%201.json'), arns)).toEqual({
+      authorizations: [
+        { action: 's3:PutObject', resource: 'arn:aws:s3:::archive-bucket/stripe/2026/12/06/05/evt 1.json' },
+      ],
+    });
+    expect(await authorizationsFor(s3('HEAD', '/archive-bucket/a.json'), arns)).toEqual({
+      authorizations: [{ action: 's3:GetObject', resource: 'arn:aws:s3:::archive-bucket/a.json' }],
+    });
+  });
+
+  it('authorizes a listing as s3:ListBucket on the bucket', async () => {
+    expect(await authorizationsFor(s3('GET', '/archive-bucket?list-type=2&prefix=stripe%2F'), arns)).toEqual({
+      authorizations: [{ action: 's3:ListBucket', resource: 'arn:aws:s3:::archive-bucket' }],
+    });
+  });
+
+  it('says an S3 request it does not read is unchecked', async () => {
+    expect(await authorizationsFor(s3('POST', '/archive-bucket?delete'), arns)).toEqual({
+      unchecked: 'an S3 request txonce local does not read (unknown operation)',
     });
   });
 });
