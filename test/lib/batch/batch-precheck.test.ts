@@ -299,6 +299,23 @@ describe("precheck: 'auto' (the default)", () => {
     expect(sent.sent).toEqual({ TransactWriteItems: 1 });
   });
 
+  it('weighs the commits it sees: with large transactions a lower share of duplicates already pays for the read', async () => {
+    const { store } = countedStore();
+    // each commit also writes a 3.5 KB item: about 8 write units, twice the 4 assumed before any commit
+    const deliver = (key: string) =>
+      store.run({ key }, (tx) => {
+        tx.put({ TableName: dedupTable, Item: { pk: `large-${key}-${Math.random()}`, blob: 'x'.repeat(3500) } });
+        return key;
+      });
+    for (let index = 0; index < 39; index++) await deliver(`large-${index}`);
+    expect(store.prechecking).toBe(false);
+
+    // 1 duplicate in 40 deliveries, 2.5%: above 1.5x the break-even of these commits (under 2%), below
+    // that of the assumed size (3.75%)
+    await deliver('large-0');
+    expect(store.prechecking).toBe(true);
+  });
+
   it('turns the batch precheck on for the batches that follow', async () => {
     const { store, sent } = countedStore();
     const handler = sqsBatchHandler({ store, handler: count });
