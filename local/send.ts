@@ -5,16 +5,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import {
-  type HmacSchemeDefinition,
-  readDeadLetterReason,
-  recordKey,
-  resolveWebhookScheme,
-  type WebhookScheme,
-} from '../lib/index.js';
+import { readDeadLetterReason, recordKey, resolveWebhookScheme, type WebhookScheme } from '../lib/index.js';
 import { readStateFile, stateFilePath } from '../ops/state-file.js';
 import { eventsFilePath } from './events-file.js';
 import { signForScheme } from './scheme-signer.js';
+import type { LocalSourceEndpoint } from './stack.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -25,7 +20,7 @@ interface RunningLocal {
   secret: string;
   source: string;
   /** every source of the pipeline (absent in a state file of an older txonce local) */
-  webhookSources?: { name: string; scheme: string; definition: HmacSchemeDefinition; url: string; signedUrl: string }[];
+  webhookSources?: LocalSourceEndpoint[];
   dynamoEndpoint: string;
   journalFile: string;
   eventsFile?: string;

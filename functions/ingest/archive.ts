@@ -8,7 +8,6 @@ import {
   type VerifiedWebhook,
 } from '../../lib/index.js';
 import {
-  ARCHIVE_FAILED_MESSAGE,
   ARCHIVE_FORMAT,
   type ArchivedWebhook,
   archiveObjectKey,
@@ -16,9 +15,6 @@ import {
 } from '../../lib/webhooks/archive-layout.js';
 import type { WebhookMessage } from '../../lib/webhooks/queued-message.js';
 import { INGEST_SQS_TIMEOUTS } from './sqs-client.js';
-
-/** The log message of an accepted webhook the archive does not hold (the pipeline's alarm counts it). */
-export const ARCHIVE_FAILED = ARCHIVE_FAILED_MESSAGE;
 
 /** Keeps one accepted webhook; resolves when S3 has it, rejects when it could not be kept. */
 export type ArchiveWriter = (webhook: Omit<ArchivedWebhook, 'format'>) => Promise<void>;

@@ -10,8 +10,9 @@ import {
   type VerifiedWebhookEvent,
   verifyWebhook,
 } from '../../lib/index.js';
+import { ARCHIVE_FAILED_MESSAGE } from '../../lib/webhooks/archive-layout.js';
 import { type WebhookMessage, webhookMessageInput } from '../../lib/webhooks/queued-message.js';
-import { ARCHIVE_FAILED, type ArchiveWriter, archiveEntry } from './archive.js';
+import { type ArchiveWriter, archiveEntry } from './archive.js';
 import { type BodyType, FORM_CONTENT_TYPE, readEventBody } from './event-body.js';
 import { messageGroupId } from './message-group.js';
 import { countArchiveWriteFailure, countRequest } from './rejection-metrics.js';
@@ -94,7 +95,7 @@ export function createIngest(
         return reply(503, 'The event could not be queued; please retry.', { 'retry-after': '5' });
       }
       if (archived.status === 'rejected') {
-        deps.logger.error(ARCHIVE_FAILED, {
+        deps.logger.error(ARCHIVE_FAILED_MESSAGE, {
           webhookId: key,
           source: deps.source,
           receivedAt: message.receivedAt,

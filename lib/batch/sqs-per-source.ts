@@ -56,7 +56,11 @@ export function sqsBatchHandlerPerSource(handlers: Record<string, SqsBatchHandle
     for (const record of event?.Records ?? []) {
       const source = record.messageAttributes?.[EVENT_ATTRIBUTES.source]?.stringValue;
       if (source === undefined || !Object.hasOwn(handlers, source)) unserved.push(record);
-      else bySource.set(source, [...(bySource.get(source) ?? []), record]);
+      else {
+        const records = bySource.get(source) ?? [];
+        records.push(record);
+        bySource.set(source, records);
+      }
     }
     if (unserved.length > 0) {
       const named = [

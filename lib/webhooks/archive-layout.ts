@@ -4,7 +4,7 @@ import type { HmacSchemeDefinition } from './hmac-scheme-definition.js';
 // The archive's contract between the ingest (which writes one object per accepted webhook) and
 // `txonce replay` (which lists a source's time range and enqueues it again): defined once, here.
 
-/** What the ingest logs (at ERROR) for an accepted webhook the archive does not hold; the pipeline's alarm counts it. */
+/** What the ingest logs (at ERROR) for an accepted webhook the archive does not hold, beside the ArchiveWriteFailures metric its alarm counts. */
 export const ARCHIVE_FAILED_MESSAGE = 'could not archive the webhook; it was queued';
 
 /** The format tag of an archived webhook; a reader refuses objects of another format. */

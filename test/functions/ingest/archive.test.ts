@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { ARCHIVE_FAILED, s3ArchiveWriter } from '../../../functions/ingest/archive.js';
+import { s3ArchiveWriter } from '../../../functions/ingest/archive.js';
 import { createIngest } from '../../../functions/ingest/ingest.js';
 import { verifyWebhookSignature } from '../../../lib/index.js';
-import { ARCHIVE_FORMAT, archiveKeyTime } from '../../../lib/webhooks/archive-layout.js';
+import { ARCHIVE_FAILED_MESSAGE, ARCHIVE_FORMAT, archiveKeyTime } from '../../../lib/webhooks/archive-layout.js';
 import { type RunningGateway, startHttpGateway } from '../../../local/http-gateway.js';
 import { createBucket, failingIngestS3, localS3, readArchive } from '../../support/s3.js';
 import { createQueues, drainMessages, localSqs } from '../../support/sqs.js';
@@ -137,7 +137,10 @@ describe('what each failure does', () => {
     expect(messages.map((message) => message.MessageAttributes?.idempotencyKey?.StringValue)).toEqual(['msg_no_s3']);
     expect((await archived('billing')).map((entry) => entry.key)).not.toContain('msg_no_s3');
     expect(errors).toContainEqual(
-      expect.objectContaining({ message: ARCHIVE_FAILED, extra: expect.objectContaining({ webhookId: 'msg_no_s3' }) }),
+      expect.objectContaining({
+        message: ARCHIVE_FAILED_MESSAGE,
+        extra: expect.objectContaining({ webhookId: 'msg_no_s3' }),
+      }),
     );
   });
 
