@@ -8,8 +8,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { EVENT_ATTRIBUTES } from '../lib/contracts/sqs-attributes.js';
-import { pause } from './abortable.js';
 import { lambdaContext } from './lambda-context.js';
+import { PollLoop } from './poll-loop.js';
 
 /** How long before their visibility timeout ends failed FIFO messages are released. */
 const RELEASE_EARLY_MS = 250;
@@ -59,10 +59,8 @@ export interface InvocationReport {
  * record that is not in the batch fails the whole batch.
  */
 export class SqsPoller {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  /** aborted by stop(): ends a long poll and the pause after a failed receive at once */
-  private stopping = new AbortController();
+  /** stop() ends a long poll and the pause after a failed receive at once */
+  private readonly polling = new PollLoop();
   private queueArn: string | undefined;
   private visibilityTimeoutMs = 30_000;
   private readonly releaseTimers = new Set<NodeJS.Timeout>();
@@ -82,7 +80,7 @@ export class SqsPoller {
   }
 
   async start(): Promise<void> {
-    if (this.running) return;
+    if (this.polling.running) return;
     const { Attributes } = await this.options.client.send(
       new GetQueueAttributesCommand({
         QueueUrl: this.options.queueUrl,
@@ -91,38 +89,30 @@ export class SqsPoller {
     );
     this.queueArn = Attributes?.QueueArn;
     this.visibilityTimeoutMs = Number(Attributes?.VisibilityTimeout ?? 30) * 1000;
-    this.stopping = new AbortController();
-    this.running = true;
-    this.loop = this.run();
+    const limit = this.options.maxConcurrency ?? 1;
+    this.polling.start({
+      turn: () => this.receiveAndInvoke(limit),
+      failed: (error) => this.options.onInvoke?.({ records: 0, deleted: 0, retried: 0, error }),
+      finish: () => Promise.all(this.inFlight),
+    });
   }
 
   /** Stops receiving at once (a long poll is cut short); resolves after the batches in flight (if any) have been handled. */
   async stop(): Promise<void> {
-    this.running = false;
-    this.stopping.abort();
-    await this.loop;
+    await this.polling.stop();
     for (const timer of this.releaseTimers) clearTimeout(timer);
     this.releaseTimers.clear();
   }
 
-  private async run(): Promise<void> {
-    const limit = this.options.maxConcurrency ?? 1;
-    while (this.running) {
-      try {
-        while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
-        const { messages, receivedAt } = await this.receiveBatch();
-        if (messages.length === 0) continue;
-        const batch = this.invoke(messages, receivedAt)
-          .catch((error) => this.options.onInvoke?.({ records: messages.length, deleted: 0, retried: 0, error }))
-          .finally(() => this.inFlight.delete(batch));
-        this.inFlight.add(batch);
-      } catch (error) {
-        if (!this.running) break;
-        this.options.onInvoke?.({ records: 0, deleted: 0, retried: 0, error });
-        await pause(500, this.stopping.signal);
-      }
-    }
-    await Promise.all(this.inFlight);
+  /** Waits for a free slot, receives a batch and hands it to the handler without waiting for it. */
+  private async receiveAndInvoke(limit: number): Promise<void> {
+    while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
+    const { messages, receivedAt } = await this.receiveBatch();
+    if (messages.length === 0) return;
+    const batch = this.invoke(messages, receivedAt)
+      .catch((error) => this.options.onInvoke?.({ records: messages.length, deleted: 0, retried: 0, error }))
+      .finally(() => this.inFlight.delete(batch));
+    this.inFlight.add(batch);
   }
 
   /** Long-polls for a first message, then gathers more until the batch is full or the window closes. */
@@ -130,7 +120,7 @@ export class SqsPoller {
     const messages: Message[] = [];
     let deadline = Number.POSITIVE_INFINITY;
     let receivedAt = Date.now();
-    while (this.running && messages.length < this.batchSize) {
+    while (this.polling.running && messages.length < this.batchSize) {
       const startedAt = Date.now();
       const { Messages = [] } = await this.options.client.send(
         new ReceiveMessageCommand({
@@ -140,7 +130,7 @@ export class SqsPoller {
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['All'],
         }),
-        { abortSignal: this.stopping.signal },
+        { abortSignal: this.polling.signal },
       );
       if (messages.length === 0) {
         if (Messages.length === 0) return { messages, receivedAt };

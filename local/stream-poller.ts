@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { pause, unlessAborted } from './abortable.js';
+import { PollLoop } from './poll-loop.js';
 
 export interface StreamPollerOptions {
   dynamo: DynamoDBClient;
@@ -35,10 +36,8 @@ export interface StreamPollerOptions {
  * `onFailure` (the mapping's on-failure destination) and moves on.
  */
 export class DynamoStreamPoller {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  /** aborted by stop(): ends waits, SDK calls and retries at once */
-  private stopping = new AbortController();
+  /** stop() ends waits, SDK calls and retries at once */
+  private readonly polling = new PollLoop();
   private streamArn = '';
   private readonly iterators = new Map<string, string>();
   private readonly finishedShards = new Set<string>();
@@ -52,9 +51,10 @@ export class DynamoStreamPoller {
     if (!Table?.LatestStreamArn)
       throw new Error(`Table ${this.options.tableName} has no stream: create it with a StreamSpecification.`);
     this.streamArn = Table.LatestStreamArn;
-    this.stopping = new AbortController();
-    this.running = true;
-    this.loop = this.run();
+    this.polling.start({
+      turn: () => this.readShards(),
+      failed: (error) => this.options.onFailure?.([], error),
+    });
   }
 
   /**
@@ -63,30 +63,21 @@ export class DynamoStreamPoller {
    * Lambda's mapping would after a restart: at least once).
    */
   async stop(): Promise<void> {
-    this.running = false;
-    this.stopping.abort();
-    await this.loop;
+    await this.polling.stop();
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      try {
-        await this.discoverShards();
-        let read = 0;
-        for (const [shardId, iterator] of [...this.iterators]) read += await this.readShard(shardId, iterator);
-        if (read === 0) await pause(this.options.pollIntervalMs ?? 200, this.stopping.signal);
-      } catch (error) {
-        if (!this.running) break;
-        this.options.onFailure?.([], error);
-        await pause(500, this.stopping.signal);
-      }
-    }
+  /** One pass over every shard; waits a poll interval when none had anything new. */
+  private async readShards(): Promise<void> {
+    await this.discoverShards();
+    let read = 0;
+    for (const [shardId, iterator] of [...this.iterators]) read += await this.readShard(shardId, iterator);
+    if (read === 0) await pause(this.options.pollIntervalMs ?? 200, this.polling.signal);
   }
 
   private async discoverShards(): Promise<void> {
     const { StreamDescription } = await this.options.streams.send(
       new DescribeStreamCommand({ StreamArn: this.streamArn }),
-      { abortSignal: this.stopping.signal },
+      { abortSignal: this.polling.signal },
     );
     for (const shard of StreamDescription?.Shards ?? []) {
       const shardId = shard.ShardId as string;
@@ -105,7 +96,7 @@ export class DynamoStreamPoller {
         ShardIteratorType: after ? 'AFTER_SEQUENCE_NUMBER' : (this.options.startingPosition ?? 'TRIM_HORIZON'),
         SequenceNumber: after,
       }),
-      { abortSignal: this.stopping.signal },
+      { abortSignal: this.polling.signal },
     );
     if (ShardIterator) this.iterators.set(shardId, ShardIterator);
   }
@@ -115,7 +106,7 @@ export class DynamoStreamPoller {
     try {
       page = await this.options.streams.send(
         new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }),
-        { abortSignal: this.stopping.signal },
+        { abortSignal: this.polling.signal },
       );
     } catch (error) {
       // DynamoDB Local invalidates an iterator left at the end of a shard once another table's
@@ -141,11 +132,11 @@ export class DynamoStreamPoller {
   private async invoke(records: DynamoDBRecord[]): Promise<void> {
     let pending = records;
     const maxRetries = this.options.maxRetries ?? 3;
-    for (let attempt = 0; this.running; attempt++) {
+    for (let attempt = 0; this.polling.running; attempt++) {
       let failedFrom: number;
       let error: unknown;
       try {
-        const outcome = await unlessAborted(this.options.handler({ Records: pending }), this.stopping.signal);
+        const outcome = await unlessAborted(this.options.handler({ Records: pending }), this.polling.signal);
         if ('aborted' in outcome) return;
         const response = outcome.value;
         const failed = (response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier);
@@ -169,7 +160,7 @@ export class DynamoStreamPoller {
         this.options.onFailure?.(pending, error);
         return;
       }
-      await pause(100 * 2 ** attempt, this.stopping.signal);
+      await pause(100 * 2 ** attempt, this.polling.signal);
     }
   }
 

@@ -3,7 +3,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { EVENT_ATTRIBUTES } from '../../lib/contracts/sqs-attributes.js';
-import type { OutboxItem } from '../../lib/index.js';
+import type { Destination, OutboxItem } from '../../lib/index.js';
 
 /** A delivery that cannot succeed by trying again (a 4xx, an invalid target): straight to the failure queue. */
 export class PermanentDeliveryError extends Error {
@@ -40,53 +40,55 @@ export async function deliver(item: OutboxItem, targets: DeliveryTargets): Promi
   switch (destination.kind) {
     case 'webhook':
       return deliverWebhook(destination.url, item, body, targets);
-    case 'sqs': {
-      const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
-      await (await need(targets.sqs, 'sqs')()).send(
-        new SendMessageCommand({
-          QueueUrl: destination.queueUrl,
-          MessageBody: body,
-          ...messageFields(item, destination.queueUrl),
-        }),
-      );
-      return;
-    }
-    case 'sns': {
-      const { PublishCommand } = await import('@aws-sdk/client-sns');
-      await (await need(targets.sns, 'sns')()).send(
-        new PublishCommand({
-          TopicArn: destination.topicArn,
-          Message: body,
-          ...messageFields(item, destination.topicArn),
-        }),
-      );
-      return;
-    }
-    case 'eventbridge': {
-      const { PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
-      const { FailedEntryCount, Entries } = await (await need(targets.eventBridge, 'eventbridge')()).send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              EventBusName: destination.busName,
-              Source: destination.source ?? 'txonce',
-              DetailType: item.type,
-              Detail: body,
-            },
-          ],
-        }),
-      );
-      if (FailedEntryCount) {
-        const { ErrorCode, ErrorMessage } = Entries?.[0] ?? {};
-        const message = `EventBridge refused the event: ${ErrorCode} ${ErrorMessage ?? ''}`;
-        if (ErrorCode === 'InternalFailure' || ErrorCode === 'ThrottlingException') throw new Error(message);
-        throw new PermanentDeliveryError(message);
-      }
-      return;
-    }
+    case 'sqs':
+      return sendToQueue(destination.queueUrl, item, body, targets);
+    case 'sns':
+      return publishToTopic(destination.topicArn, item, body, targets);
+    case 'eventbridge':
+      return putOnBus(destination, item, body, targets);
     default:
       throw new PermanentDeliveryError(`Unknown destination kind: ${JSON.stringify(destination)}`);
   }
+}
+
+async function sendToQueue(queueUrl: string, item: OutboxItem, body: string, targets: DeliveryTargets) {
+  const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
+  const sqs = await need(targets.sqs, 'sqs')();
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, ...messageFields(item, queueUrl) }));
+}
+
+async function publishToTopic(topicArn: string, item: OutboxItem, body: string, targets: DeliveryTargets) {
+  const { PublishCommand } = await import('@aws-sdk/client-sns');
+  const sns = await need(targets.sns, 'sns')();
+  await sns.send(new PublishCommand({ TopicArn: topicArn, Message: body, ...messageFields(item, topicArn) }));
+}
+
+/** EventBridge answers 200 with a failed entry: throttling and internal failures are worth a retry. */
+async function putOnBus(
+  destination: Extract<Destination, { kind: 'eventbridge' }>,
+  item: OutboxItem,
+  body: string,
+  targets: DeliveryTargets,
+) {
+  const { PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+  const eventBridge = await need(targets.eventBridge, 'eventbridge')();
+  const { FailedEntryCount, Entries } = await eventBridge.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: destination.busName,
+          Source: destination.source ?? 'txonce',
+          DetailType: item.type,
+          Detail: body,
+        },
+      ],
+    }),
+  );
+  if (!FailedEntryCount) return;
+  const { ErrorCode, ErrorMessage } = Entries?.[0] ?? {};
+  const message = `EventBridge refused the event: ${ErrorCode} ${ErrorMessage ?? ''}`;
+  if (ErrorCode === 'InternalFailure' || ErrorCode === 'ThrottlingException') throw new Error(message);
+  throw new PermanentDeliveryError(message);
 }
 
 async function deliverWebhook(url: string, item: OutboxItem, body: string, targets: DeliveryTargets): Promise<void> {

@@ -5,7 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { SqsPoller } from '../../local/sqs-poller.js';
 import { DynamoStreamPoller } from '../../local/stream-poller.js';
 import { createTable, localClient } from '../support/dynamo.js';
-import { createQueues, eventually, localSqs } from '../support/sqs.js';
+import { createQueues, eventually, localSqs, queueDepth, sendEvent } from '../support/sqs.js';
 
 // The local stack stops its pollers before it re-creates a restarted emulator's queues and
 // tables: every second stop() takes is a second of 503s. It must not wait out long polls,
@@ -40,6 +40,32 @@ describe('a poller stops at once', () => {
     await poller.start();
     await new Promise((resolve) => setTimeout(resolve, 300)); // in the receive
     expect(await timeToStop(poller)).toBeLessThan(1000);
+  });
+
+  it('an SQS poller lets a batch already handed to the function finish, and deletes it', async () => {
+    const sqs = localSqs();
+    const { queueUrl } = await createQueues(sqs, { visibilityTimeoutSeconds: 30 });
+    await sendEvent(sqs, queueUrl, { id: 'in-flight' });
+    let finished = false;
+    let started = false;
+    const poller = new SqsPoller({
+      client: sqs,
+      queueUrl,
+      // a free slot: the loop goes back to receiving instead of waiting for the batch
+      maxConcurrency: 2,
+      handler: async () => {
+        started = true;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        finished = true;
+        return { batchItemFailures: [] };
+      },
+    });
+    await poller.start();
+    await eventually('the batch is being handled', async () => started);
+    await poller.stop();
+    // as Lambda does: stopping the mapping does not cut an invocation short, and its success is kept
+    expect(finished).toBe(true);
+    expect(await queueDepth(sqs, queueUrl)).toBe(0);
   });
 
   it('a stream poller retrying a failing batch with backoff', async () => {
