@@ -224,3 +224,320 @@ describe('a scheme from a setting (an environment variable, a CDK prop)', () => 
     );
   });
 });
+
+describe('the message of a refused definition', () => {
+  it('names the scheme, lists every problem and points to the documentation', () => {
+    const error = definitionError({ ...acme, encoding: 'base32', body: 'xml' });
+    expect(error.name).toBe('HmacSchemeDefinitionError');
+    expect(error.message).toBe(
+      'The webhook scheme definition "acme" cannot be used: encoding must be one of hex, base64; ' +
+        'body must be json, form or json-or-form. See docs/webhooks.md#adding-a-provider-as-data.',
+    );
+  });
+
+  it.each([
+    ['no name', undefined],
+    ['an empty name', ''],
+    ['a name that is not a string', 42],
+  ])('names no scheme when it has %s', (_, name) => {
+    expect(definitionError({ ...acme, name }).message).toMatch(
+      /^The webhook scheme definition cannot be used: name must be lower-case letters/,
+    );
+  });
+
+  it.each([
+    ['null', null, 'null'],
+    ['an array', [acme], 'an array'],
+    ['a number', 7, 'number'],
+  ])('says what it got instead of an object: %s', (_, value, got) => {
+    expect(definitionError(value).problems[0]).toBe(`a definition is an object (got ${got})`);
+  });
+});
+
+/** A definition with a plain signature and a timestamp header, for the formats that have no pairs. */
+const plain: HmacSchemeDefinition = {
+  ...acme,
+  signature: { header: 'x-acme-signature', format: { type: 'plain' } },
+  timestamp: { header: 'x-acme-timestamp' },
+};
+const digestParam = { name: 'bodySHA256', algorithm: 'sha256', encoding: 'hex' } as const;
+const challenge = { when: { bodyPath: 'type', equals: 'url_verification' }, respond: { challenge: { bodyPath: 'c' } } };
+
+describe('every documented variant is accepted as it is', () => {
+  it.each<[string, HmacSchemeDefinition]>([
+    ...(['sha1', 'sha256', 'sha512'] as const).map((algorithm) => [`algorithm ${algorithm}`, { ...acme, algorithm }]),
+    ...(['hex', 'base64'] as const).map((encoding) => [`encoding ${encoding}`, { ...acme, encoding }]),
+    ...(['utf8', 'base64', 'whsec-base64'] as const).map((secretEncoding) => [
+      `secretEncoding ${secretEncoding}`,
+      { ...acme, secretEncoding },
+    ]),
+    ...(['json', 'form', 'json-or-form'] as const).map((body) => [`body ${body}`, { ...acme, body }]),
+    ['a name with digits, ".", "_" and "-"', { ...acme, name: '0acme.v2_eu-west' }],
+    ['a title', { ...acme, title: 'Acme Corp' }],
+    ['a plain signature without a prefix', plain],
+    [
+      'a plain signature with a prefix',
+      { ...plain, signature: { header: 'x-a', format: { type: 'plain', prefix: 'sha256=' } } },
+    ],
+    [
+      'a list signature',
+      { ...plain, signature: { header: 'webhook-signature', format: { type: 'list', separator: ' ', prefix: 'v1,' } } },
+    ],
+    ['a pairs signature', acme],
+    ['a signature header with aliases', { ...acme, signature: { ...acme.signature, header: ['x-acme-sig', 'x-sig'] } }],
+    ['a timestamp header', plain],
+    ['a timestamp header with aliases', { ...plain, timestamp: { header: ['x-acme-timestamp', 'x-ts'] } }],
+    ['a timestamp pair', acme],
+    [
+      'a timestamp in the body, unsigned',
+      { ...plain, timestamp: { bodyPath: 'sent_at' }, signed: [{ value: 'body' }] },
+    ],
+    ['a timestamp in seconds', { ...acme, timestamp: { pair: 'ts', unit: 's' } }],
+    ['a timestamp in milliseconds', { ...acme, timestamp: { pair: 'ts', unit: 'ms' } }],
+    ['a tolerance', { ...acme, timestamp: { pair: 'ts', toleranceSeconds: 0.5 } }],
+    [
+      'an id header that is signed',
+      { ...acme, id: { header: 'x-acme-id' }, signed: [...acme.signed, { value: 'id' }] },
+    ],
+    [
+      'an id header with aliases that is signed',
+      { ...acme, id: { header: ['x-acme-id', 'x-id'] }, signed: [...acme.signed, { value: 'id' }] },
+    ],
+    ['an id at a body path', acme],
+    ['an id digest', { ...acme, id: { digest: 'body-sha256' } }],
+    ['a delivery id header', { ...acme, deliveryIdHeader: 'x-acme-delivery' }],
+    ['delivery id header aliases', { ...acme, deliveryIdHeader: ['x-acme-delivery', 'x-delivery'] }],
+    [
+      'signed text, headers, the url and every value',
+      {
+        ...plain,
+        id: { header: 'x-acme-id' },
+        signed: [
+          { text: '' },
+          { header: 'x-acme-topic' },
+          { value: 'url' },
+          { value: 'id' },
+          { value: 'timestamp' },
+          { value: 'body' },
+        ],
+      },
+    ],
+    [
+      'form parameters signed from a form body',
+      { ...plain, timestamp: undefined, body: 'form', signed: [{ value: 'url' }, { value: 'form-params' }] },
+    ],
+    [
+      'a body digest in the signed url instead of the body',
+      { ...plain, timestamp: undefined, signed: [{ value: 'url' }], bodyDigestParam: digestParam },
+    ],
+    ...(['sha1', 'sha512'] as const).map((algorithm) => [
+      `a body digest in sha1 or sha512 (${algorithm}), base64`,
+      {
+        ...plain,
+        timestamp: undefined,
+        signed: [{ value: 'url' }],
+        bodyDigestParam: { name: 'd', algorithm, encoding: 'base64' },
+      },
+    ]),
+    ['a challenge answered with a body value', { ...acme, challenge }],
+    [
+      'a challenge answered with several fields, an HMAC among them',
+      {
+        ...acme,
+        challenge: {
+          when: { bodyPath: 'event', equals: '' },
+          respond: {
+            plainToken: { bodyPath: 'payload.plainToken' },
+            encryptedToken: { hmacOfBodyPath: 'payload.plainToken' },
+          },
+        },
+      },
+    ],
+  ] as [string, HmacSchemeDefinition][])('%s', (_, definition) => {
+    expect(parseHmacScheme(definition)).toBe(definition);
+  });
+});
+
+describe('each mistake is named', () => {
+  const signature = (format: Record<string, unknown>) => ({ signature: { header: 'x-acme-signature', format } });
+  const signatureProblem =
+    'signature must be { header: "<lower-case name>" (or a list), format: { type: "plain" | "list" | "pairs", ... } }';
+  const signedProblem =
+    'signed must be a non-empty list of { text } | { value: body | timestamp | id | url | form-params } | { header }';
+  const timestampSourceProblem = 'timestamp must name exactly one of header, pair or bodyPath';
+  const idProblem = 'id must be { header } | { bodyPath } | { digest: "body-sha256" }';
+  const digestProblem = 'bodyDigestParam must be { name, algorithm, encoding }';
+  const challengeProblem =
+    'challenge must be { when: { bodyPath, equals }, respond: { <field>: { bodyPath } | { hmacOfBodyPath } } }';
+  const digestSigned = { signed: [...acme.signed, { value: 'url' }] };
+  const nameProblem = 'name must be lower-case letters, digits, ".", "_" or "-"';
+  const deliveryProblem = 'deliveryIdHeader must be a lower-case header name (or a list)';
+
+  it.each<[string, HmacSchemeDefinition | Record<string, unknown>, string[]]>([
+    ['no name', { ...acme, name: undefined }, [nameProblem]],
+    ['a name that is a number', { ...acme, name: 42 }, [nameProblem]],
+    ['a name with a space', { ...acme, name: 'acme corp' }, [nameProblem]],
+    ['a name that starts with "-"', { ...acme, name: '-acme' }, [nameProblem]],
+    ['an unknown algorithm', { ...acme, algorithm: 'sha384' }, ['algorithm must be one of sha1, sha256, sha512']],
+    ['an unknown encoding', { ...acme, encoding: 'base32' }, ['encoding must be one of hex, base64']],
+    [
+      'an unknown secretEncoding',
+      { ...acme, secretEncoding: 'hex' },
+      ['secretEncoding must be utf8, base64 or whsec-base64'],
+    ],
+    ['an unknown body', { ...acme, body: 'xml' }, ['body must be json, form or json-or-form']],
+    ['an empty title', { ...acme, title: '' }, ['title must be a non-empty string']],
+    ['a title that is not a string', { ...acme, title: 7 }, ['title must be a non-empty string']],
+    ['a delivery id header in capitals', { ...acme, deliveryIdHeader: 'X-Acme-Delivery' }, [deliveryProblem]],
+    ['a delivery id header with a space', { ...acme, deliveryIdHeader: 'x acme' }, [deliveryProblem]],
+    ['a delivery id header that is a number', { ...acme, deliveryIdHeader: 42 }, [deliveryProblem]],
+    ['an empty list of delivery id headers', { ...acme, deliveryIdHeader: [] }, [deliveryProblem]],
+    [
+      'a list of delivery id headers with one in capitals',
+      { ...acme, deliveryIdHeader: ['x-a', 'X-B'] },
+      [deliveryProblem],
+    ],
+    ['no signature header', { ...plain, signature: { format: { type: 'plain' } } }, [signatureProblem]],
+    [
+      'a plain prefix that is not a string',
+      { ...plain, ...signature({ type: 'plain', prefix: 1 }) },
+      ['signature.format.prefix must be a string'],
+    ],
+    [
+      'a pairs format without the key',
+      { ...acme, ...signature({ type: 'pairs', separator: ';' }) },
+      ['a pairs signature needs a separator and the key of the signatures'],
+    ],
+    [
+      'a pairs format without the separator',
+      { ...acme, ...signature({ type: 'pairs', key: 's' }) },
+      ['a pairs signature needs a separator and the key of the signatures'],
+    ],
+    [
+      'a list format without the separator',
+      { ...plain, ...signature({ type: 'list', prefix: 'v1,' }) },
+      ['a list signature needs a separator and the prefix of the items to check'],
+    ],
+    [
+      'an unknown format',
+      { ...plain, ...signature({ type: 'json', key: 's', separator: ';' }) },
+      ['signature.format.type must be plain, list or pairs'],
+    ],
+    [
+      'a signed part that is not one of the kinds',
+      { ...acme, signed: [...acme.signed, { query: 'x' }] },
+      [signedProblem],
+    ],
+    ['a signed value that is unknown', { ...acme, signed: [...acme.signed, { value: 'method' }] }, [signedProblem]],
+    ['a signed header in capitals', { ...acme, signed: [...acme.signed, { header: 'X-Topic' }] }, [signedProblem]],
+    [
+      'no signed list',
+      { ...plain, timestamp: undefined, signed: undefined },
+      [
+        signedProblem,
+        'signed must include the body (or form-params, or a bodyDigestParam): otherwise the body is not protected',
+      ],
+    ],
+    ['a timestamp that is a string', { ...plain, timestamp: 'x-acme-timestamp' }, [timestampSourceProblem]],
+    [
+      'a timestamp with two sources',
+      { ...acme, timestamp: { pair: 'ts', header: 'x-acme-timestamp' } },
+      [timestampSourceProblem],
+    ],
+    ['a timestamp without a source', { ...acme, timestamp: { unit: 's' } }, [timestampSourceProblem]],
+    [
+      'a timestamp header in capitals',
+      { ...plain, timestamp: { header: 'X-Acme-Timestamp' } },
+      ['timestamp.header must be a lower-case header name (or a list)'],
+    ],
+    [
+      'an empty timestamp body path',
+      { ...plain, timestamp: { bodyPath: '' } },
+      ['timestamp.bodyPath must be a non-empty path'],
+    ],
+    [
+      'a timestamp pair without a signature',
+      { ...acme, signature: undefined },
+      [signatureProblem, 'timestamp.pair needs a pairs signature format'],
+    ],
+    [
+      'an empty timestamp pair',
+      { ...acme, timestamp: { pair: '' } },
+      ['timestamp.pair needs a pairs signature format'],
+    ],
+    [
+      'an unknown timestamp unit',
+      { ...acme, timestamp: { pair: 'ts', unit: 'us' } },
+      ['timestamp.unit must be s or ms'],
+    ],
+    ...[-1, Number.POSITIVE_INFINITY, Number.NaN, '300'].map(
+      (toleranceSeconds) =>
+        [
+          `a tolerance of ${String(toleranceSeconds)} (${typeof toleranceSeconds})`,
+          { ...acme, timestamp: { pair: 'ts', toleranceSeconds } },
+          ['timestamp.toleranceSeconds must be a positive number'],
+        ] as [string, Record<string, unknown>, string[]],
+    ),
+    ['an id with two sources', { ...acme, id: { bodyPath: 'id', digest: 'body-sha256' } }, [idProblem]],
+    ['an empty id body path', { ...acme, id: { bodyPath: '' } }, [idProblem]],
+    ['an id of an unknown kind', { ...acme, id: { query: 'id' } }, [idProblem]],
+    ['an unknown id digest', { ...acme, id: { digest: 'body-md5' } }, [idProblem]],
+    ['a body digest that is null', { ...acme, ...digestSigned, bodyDigestParam: null }, [digestProblem]],
+    ['a body digest that is a name', { ...acme, ...digestSigned, bodyDigestParam: 'bodySHA256' }, [digestProblem]],
+    [
+      'a body digest without a name',
+      { ...acme, ...digestSigned, bodyDigestParam: { ...digestParam, name: '' } },
+      [digestProblem],
+    ],
+    [
+      'a body digest of an unknown algorithm',
+      { ...acme, ...digestSigned, bodyDigestParam: { ...digestParam, algorithm: 'md5' } },
+      [digestProblem],
+    ],
+    [
+      'a body digest of an unknown encoding',
+      { ...acme, ...digestSigned, bodyDigestParam: { ...digestParam, encoding: 'b64' } },
+      [digestProblem],
+    ],
+    [
+      'a body digest without the url signed',
+      { ...acme, bodyDigestParam: digestParam },
+      ['bodyDigestParam needs the url in signed'],
+    ],
+    ['a challenge that is not an object', { ...acme, challenge: 'url_verification' }, [challengeProblem]],
+    ['a challenge without when', { ...acme, challenge: { respond: challenge.respond } }, [challengeProblem]],
+    [
+      'a challenge with an empty when.bodyPath',
+      { ...acme, challenge: { ...challenge, when: { bodyPath: '', equals: 'x' } } },
+      [challengeProblem],
+    ],
+    [
+      'a challenge with no when.equals',
+      { ...acme, challenge: { ...challenge, when: { bodyPath: 'type' } } },
+      [challengeProblem],
+    ],
+    [
+      'a challenge without respond',
+      { ...acme, challenge: { when: challenge.when, respond: null } },
+      [challengeProblem],
+    ],
+    ['a challenge that responds nothing', { ...acme, challenge: { ...challenge, respond: {} } }, [challengeProblem]],
+    [
+      'a challenge field that is null',
+      { ...acme, challenge: { ...challenge, respond: { challenge: null } } },
+      [challengeProblem],
+    ],
+    [
+      'a challenge field of no kind',
+      { ...acme, challenge: { ...challenge, respond: { challenge: {} } } },
+      [challengeProblem],
+    ],
+    [
+      'a challenge with one field of no kind',
+      { ...acme, challenge: { ...challenge, respond: { challenge: { bodyPath: 'c' }, token: { bodyPath: '' } } } },
+      [challengeProblem],
+    ],
+  ])('%s', (_, definition, problems) => {
+    expect(definitionError(definition).problems).toEqual(problems);
+  });
+});
