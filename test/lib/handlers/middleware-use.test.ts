@@ -420,6 +420,30 @@ describe('idempotency(options) in a Middy stack: the middlewares around it', () 
     expect(await appliedCount('fallback-1')).toBeUndefined();
   });
 
+  it('refuses once: an inner `onError` that recovers from the refusal (clears the error, answers) is obeyed', async () => {
+    const rewritesThenRecovers: MiddlewareObj = {
+      after: (request) => {
+        request.response = { ...request.response, rewritten: true };
+      },
+      onError: (request) => {
+        if (!(request.error instanceof MiddlewareOrderError)) return;
+        request.error = undefined as never;
+        request.response = { statusCode: 500, body: 'misconfigured' };
+      },
+    };
+    const handler = middy(async (event: Order, context: IdempotentContext) => {
+      stageOrder(context, event.id);
+      return { statusCode: 201 };
+    })
+      .use(idempotency({ store, key: (event: Order) => event.id }))
+      .use(rewritesThenRecovers);
+    expect(await handler({ id: 'recovers-1' }, invocationContext())).toEqual({
+      statusCode: 500,
+      body: 'misconfigured',
+    });
+    expect(await getItem(client, dedupTable, 'use#recovers-1')).toBeUndefined();
+  });
+
   it("shows an inner middleware's `after` the handler's answer as a field of the request, like any other", async () => {
     let logged: unknown;
     const logs: MiddlewareObj = {
@@ -461,6 +485,20 @@ describe('idempotency(options) in a Middy stack: the middlewares around it', () 
       expect(seen).toEqual([{ value, writable: true, enumerable: true, configurable: true }]);
     },
   );
+
+  it('used twice in one stack by mistake (a shared list of middlewares, then its own .use()), commits once and answers', async () => {
+    const idempotent = idempotency({ store, key: (event: Order) => event.id });
+    const handler = middy(async (event: Order, context: IdempotentContext) => {
+      stageOrder(context, event.id);
+      return 'applied';
+    })
+      .use(idempotent)
+      .use(idempotent);
+    expect(await handler({ id: 'twice-1' }, invocationContext())).toBe('applied');
+    expect(await appliedCount('twice-1')).toBe(1);
+    expect(await handler({ id: 'twice-1' }, invocationContext())).toBe('applied');
+    expect(await appliedCount('twice-1')).toBe(1);
+  });
 
   it('commits with a context that cannot tell the time left (a test calling the handler with {})', async () => {
     const handler = middy(async (event: Order, context: IdempotentContext) => {
