@@ -8,6 +8,7 @@ import {
   type CallerErrorBody,
   headerKey,
   Idempotency,
+  IdempotencyKeyReuseError,
   type IdempotentContext,
   idempotency,
   MissingIdempotencyKeyError,
@@ -17,10 +18,10 @@ import { createTable, localClient } from '../../support/dynamo.js';
 
 const client = localClient();
 let accounts: string;
+let dedupTable: string;
 let store: Idempotency;
 
 beforeAll(async () => {
-  let dedupTable: string;
   [dedupTable, accounts] = await Promise.all([createTable(client, 'dedup'), createTable(client, 'accounts')]);
   store = new Idempotency({ client, tableName: dedupTable, source: 'billing' });
 });
@@ -139,6 +140,15 @@ describe('headerKey', () => {
     expect(key({ headers: { 'IDEMPOTENCY-KEY': 'a' } })).toBe('a');
     expect(key({ headers: {} })).toBeUndefined();
     expect(() => headerKey('')).toThrow(/the header name must be a non-empty string/);
+    expect(() => headerKey(undefined as never)).toThrow(
+      new TypeError('headerKey(): the header name must be a non-empty string (got undefined).'),
+    );
+  });
+
+  it('reads no key, rather than failing, from an event without headers or no event at all', () => {
+    const key = headerKey<{ headers?: Record<string, string> | null }>('Idempotency-Key');
+    expect(key({ headers: null })).toBeUndefined();
+    expect(key(undefined as never)).toBeUndefined();
   });
 
   it('keeps the error class and retryable for callers that catch it without Middy', async () => {
@@ -147,5 +157,74 @@ describe('headerKey', () => {
     expect(error).toBeInstanceOf(MissingIdempotencyKeyError);
     expect(error).toMatchObject({ name: 'MissingIdempotencyKeyError', retryable: false, statusCode: 400 });
     expect(error.stack).toMatch(/^MissingIdempotencyKeyError: The request has no usable Idempotency-Key header/);
+  });
+});
+
+describe('what the caller is told about the key they sent', () => {
+  // built when called: the store exists once beforeAll has run
+  const handler = () =>
+    idempotency(
+      { store, key: headerKey<APIGatewayProxyEvent>('Idempotency-Key'), fingerprint: (event) => event.body },
+      async () => 'ok',
+    );
+  const call = (key: string, body: string) =>
+    handler()({ headers: { 'Idempotency-Key': key }, body } as unknown as APIGatewayProxyEvent, lambdaContext());
+  const reused = async (key: string) => {
+    await call(key, 'first');
+    return call(key, 'second').then(
+      () => expect.unreachable('a reused key should be refused'),
+      (error: Error) => error,
+    );
+  };
+
+  it.each([
+    ['a key of 120 characters whole', `${'k'.repeat(119)}1`, `${'k'.repeat(119)}1`],
+    ['a longer key cut to 117 characters and an ellipsis', `${'k'.repeat(120)}2`, `${'k'.repeat(117)}...`],
+  ])('quotes %s', async (_, key, quoted) => {
+    const error = await reused(key);
+    expect(error.message).toMatch(
+      new RegExp(`^The Idempotency-Key header "${quoted.replaceAll('.', '\\.')}" was already used for a request`),
+    );
+  });
+
+  it('leaves out when the key was first seen when its record does not say', async () => {
+    // a record written by hand (a migration): a fingerprint, no firstSeenAt
+    await client.send(
+      new PutCommand({ TableName: dedupTable, Item: { pk: 'billing#migrated-1', fingerprint: 'f'.repeat(64) } }),
+    );
+    const error = await call('migrated-1', 'again').then(
+      () => expect.unreachable('a reused key should be refused'),
+      (failure: Error) => failure,
+    );
+    expect(error).toBeInstanceOf(IdempotencyKeyReuseError);
+    expect(error.message).toBe(
+      'The Idempotency-Key header "migrated-1" was already used for a request with different content. ' +
+        'Send a new key for a new request; a retry must repeat the first request exactly.',
+    );
+  });
+
+  it('is an ordinary Error: message, cause and stack are not among its fields and can be rewritten or removed', async () => {
+    const error = (await reused('ordinary-1')) as Error & Record<string, unknown>;
+    expect(Object.keys(error)).toEqual(expect.arrayContaining(['statusCode', 'expose']));
+    for (const name of ['message', 'cause', 'stack']) expect(Object.keys(error)).not.toContain(name);
+    error.message = `[billing] ${error.message}`;
+    expect(error.message).toMatch(/^\[billing\] The Idempotency-Key header "ordinary-1"/);
+    delete error.cause;
+    delete error.stack;
+    expect(error.cause).toBeUndefined();
+  });
+
+  it("passes the handler's own errors on as they are, even txonce's from a run of its own", async () => {
+    const own = new IdempotencyKeyReuseError('ledger#evt_1', undefined);
+    const throwing = idempotency({ store, key: headerKey<APIGatewayProxyEvent>('Idempotency-Key') }, async () => {
+      throw own;
+    });
+    const error = await throwing(
+      { headers: { 'Idempotency-Key': 'own-1' } } as unknown as APIGatewayProxyEvent,
+      lambdaContext(),
+    ).catch((e) => e);
+    // not restated for an API caller: the developer's own message, naming the record key
+    expect(error).toBe(own);
+    expect(error.message).toMatch(/^Idempotency key "ledger#evt_1" was already used/);
   });
 });

@@ -1,3 +1,4 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
@@ -6,6 +7,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  BusinessConditionError,
   Idempotency,
   IdempotencyKeyReuseError,
   type IdempotentContext,
@@ -23,10 +25,15 @@ const client = localClient();
 const calls = instrument(client);
 let dedupTable: string;
 let orders: string;
+let outboxTable: string;
 let store: Idempotency;
 
 beforeAll(async () => {
-  [dedupTable, orders] = await Promise.all([createTable(client, 'dedup'), createTable(client, 'orders')]);
+  [dedupTable, orders, outboxTable] = await Promise.all([
+    createTable(client, 'dedup'),
+    createTable(client, 'orders'),
+    createTable(client, 'outbox'),
+  ]);
   store = new Idempotency({ client, tableName: dedupTable, source: 'use' });
 });
 
@@ -370,5 +377,182 @@ describe('idempotency(options) in a Middy stack: where Middy would skip its comm
     expect(refused.reason).toBe('late-write');
     expect(refused.message).toContain('middy().use(...).handler(idempotency(options, handler))');
     expect(transfer.state.runs).toBe(1);
+  });
+});
+
+describe('idempotency(options) in a Middy stack: the middlewares around it', () => {
+  it("fails the request with an inner middleware's own error when its `after` throws, and serves the next request", async () => {
+    let broken = true;
+    const breaks: MiddlewareObj = {
+      after: () => {
+        if (broken) throw new Error('the inner after broke');
+      },
+    };
+    const handler = middy(async (event: Order, context: IdempotentContext) => {
+      stageOrder(context, event.id);
+      return 'applied';
+    })
+      .use(idempotency({ store, key: (event: Order) => event.id }))
+      .use(breaks);
+
+    await expect(handler({ id: 'inner-throws-1' }, invocationContext())).rejects.toThrow('the inner after broke');
+    expect(await getItem(client, dedupTable, 'use#inner-throws-1')).toBeUndefined();
+    broken = false;
+    expect(await handler({ id: 'inner-throws-1' }, invocationContext())).toBe('applied');
+    expect(await appliedCount('inner-throws-1')).toBe(1);
+  });
+
+  it("answers with what an inner middleware's `onError` answers for a failed handler, committing nothing", async () => {
+    const fallback: MiddlewareObj = {
+      onError: (request) => {
+        request.response = { statusCode: 503 };
+      },
+    };
+    const handler = middy(async (event: Order, context: IdempotentContext) => {
+      stageOrder(context, event.id);
+      throw new Error('downstream is down');
+    })
+      .use(idempotency({ store, key: (event: Order) => event.id }))
+      .use(fallback);
+
+    expect(await handler({ id: 'fallback-1' }, invocationContext())).toEqual({ statusCode: 503 });
+    expect(await getItem(client, dedupTable, 'use#fallback-1')).toBeUndefined();
+    expect(await appliedCount('fallback-1')).toBeUndefined();
+  });
+
+  it('refuses once: an inner `onError` that recovers from the refusal (clears the error, answers) is obeyed', async () => {
+    const rewritesThenRecovers: MiddlewareObj = {
+      after: (request) => {
+        request.response = { ...request.response, rewritten: true };
+      },
+      onError: (request) => {
+        if (!(request.error instanceof MiddlewareOrderError)) return;
+        request.error = undefined as never;
+        request.response = { statusCode: 500, body: 'misconfigured' };
+      },
+    };
+    const handler = middy(async (event: Order, context: IdempotentContext) => {
+      stageOrder(context, event.id);
+      return { statusCode: 201 };
+    })
+      .use(idempotency({ store, key: (event: Order) => event.id }))
+      .use(rewritesThenRecovers);
+    expect(await handler({ id: 'recovers-1' }, invocationContext())).toEqual({
+      statusCode: 500,
+      body: 'misconfigured',
+    });
+    expect(await getItem(client, dedupTable, 'use#recovers-1')).toBeUndefined();
+  });
+
+  it("shows an inner middleware's `after` the handler's answer as a field of the request, like any other", async () => {
+    let logged: unknown;
+    const logs: MiddlewareObj = {
+      after: (request) => {
+        logged = { ...request }.response;
+      },
+    };
+    const handler = middy(async (_event: Order, _context: IdempotentContext) => ({ statusCode: 201 }))
+      .use(idempotency({ store, key: (event: Order) => event.id }))
+      .use(logs);
+    expect(await handler({ id: 'spread-1' }, invocationContext())).toEqual({ statusCode: 201 });
+    expect(logged).toEqual({ statusCode: 201 });
+  });
+
+  it.each([
+    ['after the commit', false, { statusCode: 201 }],
+    ['after the handler failed', true, undefined],
+  ])(
+    'leaves request.response a plain field, as Middy made it, for the middlewares outside it, %s',
+    async (_, fails, value) => {
+      const seen: unknown[] = [];
+      const outer: MiddlewareObj = {
+        after: (request) => {
+          seen.push(Object.getOwnPropertyDescriptor(request, 'response'));
+        },
+        onError: (request) => {
+          seen.push(Object.getOwnPropertyDescriptor(request, 'response'));
+          request.response = { statusCode: 500 };
+        },
+      };
+      const handler = middy(async (event: Order, context: IdempotentContext) => {
+        stageOrder(context, event.id);
+        if (fails) throw new Error('the handler failed');
+        return { statusCode: 201 };
+      })
+        .use(outer)
+        .use(idempotency({ store, key: (event: Order) => event.id }));
+      await handler({ id: `plain-${fails}` }, invocationContext());
+      expect(seen).toEqual([{ value, writable: true, enumerable: true, configurable: true }]);
+    },
+  );
+
+  it('used twice in one stack by mistake (a shared list of middlewares, then its own .use()), commits once and answers', async () => {
+    const idempotent = idempotency({ store, key: (event: Order) => event.id });
+    const handler = middy(async (event: Order, context: IdempotentContext) => {
+      stageOrder(context, event.id);
+      return 'applied';
+    })
+      .use(idempotent)
+      .use(idempotent);
+    expect(await handler({ id: 'twice-1' }, invocationContext())).toBe('applied');
+    expect(await appliedCount('twice-1')).toBe(1);
+    expect(await handler({ id: 'twice-1' }, invocationContext())).toBe('applied');
+    expect(await appliedCount('twice-1')).toBe(1);
+  });
+
+  it('commits with a context that cannot tell the time left (a test calling the handler with {})', async () => {
+    const handler = middy(async (event: Order, context: IdempotentContext) => {
+      stageOrder(context, event.id);
+      return 'applied';
+    }).use(idempotency({ store, key: (event: Order) => event.id }));
+    const context = {} as IdempotentContext;
+    expect(await handler({ id: 'no-clock-1' }, context)).toBe('applied');
+    expect(context.idempotencyStatus).toBe('committed');
+    expect(await appliedCount('no-clock-1')).toBe(1);
+  });
+
+  it('commits with exactly the 200 ms a commit needs left', async () => {
+    const handler = middy(async (event: Order, context: IdempotentContext) => {
+      stageOrder(context, event.id);
+      return 'applied';
+    }).use(idempotency({ store, key: (event: Order) => event.id }));
+    const context = Object.assign(invocationContext(), { getRemainingTimeInMillis: () => 200 });
+    expect(await handler({ id: 'margin-200' }, context)).toBe('applied');
+    expect(await appliedCount('margin-200')).toBe(1);
+  });
+
+  it("commits every kind of write the handler stages on the middleware's tx: put, update, delete, message", async () => {
+    const emitting = new Idempotency({ client, tableName: dedupTable, source: 'use-kinds', outboxTable });
+    await client.send(new PutCommand({ TableName: orders, Item: { pk: 'kinds-stale' } }));
+    const handler = middy(async (event: Order, context: IdempotentContext) => {
+      stageOrder(context, event.id);
+      context.tx.delete({ TableName: orders, Key: { pk: 'kinds-stale' } });
+      return context.tx.emit({
+        destination: { kind: 'webhook', url: 'https://partner.example/hooks' },
+        payload: { order: event.id },
+      });
+    }).use(idempotency({ store: emitting, key: (event: Order) => event.id }));
+
+    const messageId = await handler({ id: 'kinds-1' }, invocationContext());
+    expect(await getItem(client, orders, 'kinds-1')).toBeDefined();
+    expect(await appliedCount('kinds-1')).toBe(1);
+    expect(await getItem(client, orders, 'kinds-stale')).toBeUndefined();
+    expect(typeof messageId).toBe('string');
+    expect(await getItem(client, outboxTable, messageId as string)).toMatchObject({ messageId });
+  });
+
+  it("sends the handler's condition checks: one that fails commits nothing", async () => {
+    const handler = middy(async (event: Order, context: IdempotentContext) => {
+      stageOrder(context, event.id);
+      context.tx.conditionCheck({
+        TableName: orders,
+        Key: { pk: 'kinds-absent' },
+        ConditionExpression: 'attribute_exists(pk)',
+      });
+      return 'applied';
+    }).use(idempotency({ store, key: (event: Order) => event.id }));
+
+    await expect(handler({ id: 'kinds-2' }, invocationContext())).rejects.toThrow(BusinessConditionError);
+    expect(await appliedCount('kinds-2')).toBeUndefined();
   });
 });

@@ -6,7 +6,9 @@ import {
   Idempotency,
   IdempotencyError,
   IdempotencyKeyReuseError,
+  MiddlewareOrderError,
   MissingIdempotencyKeyError,
+  NoTimeToCommitError,
   ThrottlingError,
   TransactionConflictError,
   TransactionLimitError,
@@ -245,6 +247,50 @@ describe('the errors a caller reads', () => {
     );
     expect(error).toBeInstanceOf(TransactionLimitError);
     expect(error).toMatchObject({ name: 'TransactionLimitError', retryable: false });
+  });
+
+  it.each([
+    [
+      'a middleware used after it (the default reason)',
+      () => new MiddlewareOrderError(),
+      'order',
+      'The idempotency(options) middleware must be used last, nearest the handler: a middleware used after it ' +
+        'changed the handler’s answer or answered early from its `after`, before idempotency() could commit. ' +
+        'Nothing was written. Move .use(idempotency(options)) after every other .use(), or wrap the handler ' +
+        'instead: middy().use(...).handler(idempotency(options, handler)).',
+    ],
+    [
+      'a write staged after the commit began',
+      () => new MiddlewareOrderError('late-write'),
+      'late-write',
+      'The handler staged a write after the idempotency(options) middleware had begun to commit: Middy answered ' +
+        'before the handler returned (its early timeout, with a timeoutEarlyResponse that answers), or the ' +
+        'handler did not await its work. A middleware cannot see Middy’s timeout; wrap the handler instead, ' +
+        'middy().use(...).handler(idempotency(options, handler)), which commits nothing for a handler that has ' +
+        'not returned. Until then this middleware refuses every request.',
+    ],
+  ])(
+    'a misplaced middleware, for %s, says what happened and what to change; never retryable',
+    (_, build, reason, message) => {
+      const error = build();
+      expect(error).toBeInstanceOf(IdempotencyError);
+      expect(error.message).toBe(message);
+      expect(error.name).toBe('MiddlewareOrderError');
+      expect(error.reason).toBe(reason);
+      expect(error.retryable).toBe(false);
+    },
+  );
+
+  it('an answer too close to the deadline says how much time was left and needed, and that a redelivery is safe', () => {
+    const error = new NoTimeToCommitError(20, 200);
+    expect(error).toBeInstanceOf(IdempotencyError);
+    expect(error.message).toBe(
+      "Only 20 ms were left when the handler's answer reached the idempotency(options) middleware: too little " +
+        "to commit (it needs 200 ms), and most likely Middy's early timeout answered while the handler still runs. " +
+        'Nothing was written; the event can be delivered again. Give the function more time, or wrap the handler ' +
+        'to answer on the early timeout: middy().use(...).handler(idempotency(options, handler)).',
+    );
+    expect(error).toMatchObject({ name: 'NoTimeToCommitError', retryable: true });
   });
 
   it('the base class carries its own name and the cause', () => {

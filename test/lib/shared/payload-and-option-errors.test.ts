@@ -75,6 +75,36 @@ describe('an invalid payload', () => {
   });
 });
 
+/** A Standard Schema whose validate throws `error`. */
+const throwing = (error: unknown): StandardSchemaV1 => ({
+  '~standard': {
+    version: 1,
+    vendor: 'test',
+    validate: () => {
+      throw error;
+    },
+  },
+});
+
+describe('a schema that throws', () => {
+  it('on a payload nested too deep for it (a stack overflow): an invalid payload, the overflow its cause', async () => {
+    const overflow = new RangeError('Maximum call stack size exceeded');
+    const error = await rejection(throwing(overflow));
+    expect(error).toBeInstanceOf(SchemaValidationError);
+    expect(error.message).toBe('Invalid payload: the payload is nested too deep to validate');
+    expect(error.cause).toBe(overflow);
+  });
+
+  it.each([
+    ['an Error of its own', new Error('the schema is broken')],
+    ['a RangeError that is no stack overflow (a transform on an invalid date)', new RangeError('Invalid time value')],
+    ['an Error that only mentions the call stack', new Error('call stack of the parser is corrupt')],
+  ])('%s: rethrown as it is, not blamed on the payload', async (_, thrown) => {
+    const handler = idempotency({ store, key: () => 'k', schema: throwing(thrown) }, () => 'ran');
+    await expect(handler({}, lambdaContext())).rejects.toBe(thrown);
+  });
+});
+
 describe('idempotency(options, handler) with wrong options', () => {
   const handler = () => 'ran';
   const construct =
@@ -101,6 +131,9 @@ describe('idempotency(options, handler) with wrong options', () => {
       new TypeError(
         'idempotency(): `payload` must be a function (event) => the value the schema validates, or left out.',
       ),
+    );
+    expect(construct({ store, key: () => 'k', httpErrorBody: 'problem+json' })).toThrow(
+      new TypeError('idempotency(): `httpErrorBody` must be a function (error) => string or object, or left out.'),
     );
     expect(construct({ store, key: () => 'k' }, 'handler')).toThrow(
       new TypeError(

@@ -52,6 +52,29 @@ describe('an option name the factory does not know', () => {
     ).toMatch(/^Idempotency: `cache.maxEntry` is not an option; did you mean `cache.maxEntries`\?/);
   });
 
+  it.each([
+    ['one that begins with a known name', 'cacheOptions', '; did you mean `cache`?'],
+    ['a two-letter one a known name only begins with: too short to guess', 'ca', '.'],
+    [
+      'one near two names: the fewest edits wins, wherever it is listed',
+      'precheckReads',
+      '; did you mean `precheckRead`?',
+    ],
+    ['one equally near two names: the one listed first, every time', 'precheckRe', '; did you mean `precheck`?'],
+  ])('new Idempotency, %s: `%s`', (_, name, suggestion) => {
+    const error = refusal(() => new Idempotency({ client, tableName: 'dedup', [name]: 1 } as never));
+    expect(error.message).toMatch(
+      new RegExp(`^Idempotency: \`${name}\` is not an option${suggestion.replace(/[.?]/g, '\\$&')} Rename`),
+    );
+  });
+
+  it('a nested option set given as a string is refused for what it is, not for its characters', () => {
+    const deadLetter = 'https://sqs.us-east-1.amazonaws.com/1/dlq';
+    expect(refusal(() => sqsBatchHandler({ store, handler: () => undefined, deadLetter } as never)).message).toBe(
+      'sqsBatchHandler(): `deadLetter.client` must be an SQSClient (@aws-sdk/client-sqs).',
+    );
+  });
+
   it('sqsBatchHandler: `fingerPrint`, `deadletter` and a misspelled `deadLetter.queueURL`', () => {
     const handler = () => undefined;
     expect(refusal(() => sqsBatchHandler({ store, handler, fingerPrint: () => 'x' } as never)).message).toMatch(

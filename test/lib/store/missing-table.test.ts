@@ -57,4 +57,20 @@ describe('a table that does not exist', () => {
       ),
     );
   });
+
+  it("two of the handler's tables: each is named, the dedup table first", async () => {
+    const store = new Idempotency({ client, tableName: dedupTable, source: 'missing' });
+    const error = await failure(
+      store.run({ key: 'evt_3' }, (tx) => {
+        tx.put({ TableName: 'customerz', Item: { pk: 'cus_1' } });
+        tx.put({ TableName: 'ordrs', Item: { pk: 'ord_1' } });
+      }),
+    );
+    expect((error as TableNotFoundError).tableNames).toEqual([dedupTable, 'customerz', 'ordrs']);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^DynamoDB has no table "${dedupTable}" \\(the dedup table\\) or "customerz" or "ordrs" where the client looked\\.`,
+      ),
+    );
+  });
 });

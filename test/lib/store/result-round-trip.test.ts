@@ -31,6 +31,7 @@ describe('a result that would not come back the same from JSON', () => {
       'it holds undefined in an array, which JSON turns into null',
     ],
     ['a function', () => ({ total: () => 1250 }), 'it holds a function'],
+    ['a symbol', () => ({ status: Symbol('paid') }), 'it holds a symbol'],
     [
       'a cycle',
       () => {
@@ -48,6 +49,24 @@ describe('a result that would not come back the same from JSON', () => {
         },
       }),
       'its toJSON threw (boom)',
+    ],
+    [
+      'a toJSON that throws a TypeError',
+      () => ({
+        toJSON: () => {
+          throw new TypeError('amount is not a number');
+        },
+      }),
+      'its toJSON threw (amount is not a number)',
+    ],
+    [
+      'a toJSON that throws undefined',
+      () => ({
+        toJSON: () => {
+          throw undefined;
+        },
+      }),
+      'its toJSON threw (undefined)',
     ],
   ])(
     '%s: refused with UnstorableResultError, and neither the record nor the writes commit',
