@@ -263,6 +263,20 @@ describe('a record as a test or a hand-built event gives it', () => {
   });
 });
 
+describe('issues too long for 4096 characters', () => {
+  it('cuts none of several: a first issue too long alone stays whole, then the count of the rest', async () => {
+    const inputs: { MessageAttributes: Message['MessageAttributes'] }[] = [];
+    const client = { send: async (command: { input: (typeof inputs)[number] }) => void inputs.push(command.input) };
+    const huge = { message: 'x'.repeat(5000), path: ['body'] };
+    const error = new SchemaValidationError([huge, { message: 'short', path: ['id'] }, { message: 'too', path: [] }]);
+    await sendToDeadLetter({ client: client as never, queueUrl: 'https://sqs.example/dlq' }, record(), 'k-14', error);
+    expect(readDeadLetterReason(inputs[0].MessageAttributes)?.validationIssues).toEqual([
+      huge,
+      { message: '(2 more)', path: [] },
+    ]);
+  });
+});
+
 describe('the copy a redrive sends back', () => {
   const text = (value: string) => ({ DataType: 'String', StringValue: value });
 
