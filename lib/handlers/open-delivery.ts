@@ -37,7 +37,7 @@ export async function openDelivery<R>(store: Idempotency, request: RunRequest): 
   const opened = await Promise.race([workStarted.then((tx) => ({ tx })), run.then((known) => ({ known }))]);
   if ('known' in opened) {
     return {
-      tx: new StagedWrites(),
+      tx: new StagedWrites({ tableName: NEVER_SENT, recordKey: NEVER_SENT }), // takes what the handler stages, emit too
       known: opened.known,
       commit: async () => opened.known,
       drop: async () => undefined,
@@ -56,3 +56,6 @@ export async function openDelivery<R>(store: Idempotency, request: RunRequest): 
     },
   };
 }
+
+/** A known duplicate's writes are dropped: its tx takes an outbox message as the first delivery's did. */
+const NEVER_SENT = 'never sent';

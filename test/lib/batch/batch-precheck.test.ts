@@ -265,6 +265,9 @@ describe('the batch read itself', () => {
 
   it('refuses a precheck or precheckRead it does not know, naming what it takes', () => {
     const client = localClient();
+    for (const precheck of [true, false, 'auto'] as const) {
+      expect(new Idempotency({ client, tableName: 't', precheck }).prechecking).toBe(precheck === true);
+    }
     expect(() => new Idempotency({ client, tableName: 't', precheck: 'yes' as never })).toThrow(
       'Idempotency: `precheck` must be true, false or "auto" (got "yes").',
     );

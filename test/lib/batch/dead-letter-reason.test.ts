@@ -217,6 +217,66 @@ describe('the reason a dead letter carries', () => {
   });
 });
 
+describe('reading a reason', () => {
+  it('reads nothing from no attributes or from a reason that is not JSON, not even the legacy attributes beside it', () => {
+    expect(readDeadLetterReason(undefined)).toBeUndefined();
+    expect(
+      readDeadLetterReason({
+        [DEAD_LETTER_ATTRIBUTES.reason]: { StringValue: '{"errorName":' },
+        'txonce.errorName': { StringValue: 'PermanentError' },
+      }),
+    ).toBeUndefined();
+  });
+
+  it('fills what a legacy dead letter left out: empty texts, receive count 0, source "unknown"', () => {
+    expect(readDeadLetterReason({ 'txonce.errorName': { stringValue: 'PermanentError' } })).toEqual({
+      errorName: 'PermanentError',
+      errorMessage: '',
+      failedMessageId: '',
+      receiveCount: 0,
+      failedAt: '',
+      sourceQueueArn: 'unknown',
+    });
+  });
+
+  it('keeps legacy issues cut at 4096 characters (no longer JSON) as one issue with the text', () => {
+    const cut = `[{"message":"${'x'.repeat(4082)}`;
+    expect(
+      readDeadLetterReason({
+        'txonce.errorName': { StringValue: 'SchemaValidationError' },
+        'txonce.validationIssues': { StringValue: cut },
+      })?.validationIssues,
+    ).toEqual([{ message: cut, path: [] }]);
+  });
+});
+
+describe('a record as a test or a hand-built event gives it', () => {
+  it('without messageAttributes: dead-lettered with the reason and the key alone', async () => {
+    const inputs: Record<string, unknown>[] = [];
+    const client = { send: async (command: { input: Record<string, unknown> }) => void inputs.push(command.input) };
+    const bare = { ...record(), messageAttributes: undefined } as unknown as SQSRecord;
+    await sendToDeadLetter({ client: client as never, queueUrl: 'https://sqs.example/dlq' }, bare, 'k-13', 'no');
+    expect(inputs).toHaveLength(1);
+    expect(Object.keys(inputs[0].MessageAttributes as object).sort()).toEqual(
+      [DEAD_LETTER_ATTRIBUTES.key, DEAD_LETTER_ATTRIBUTES.reason].sort(),
+    );
+  });
+});
+
+describe('issues too long for 4096 characters', () => {
+  it('cuts none of several: a first issue too long alone stays whole, then the count of the rest', async () => {
+    const inputs: { MessageAttributes: Message['MessageAttributes'] }[] = [];
+    const client = { send: async (command: { input: (typeof inputs)[number] }) => void inputs.push(command.input) };
+    const huge = { message: 'x'.repeat(5000), path: ['body'] };
+    const error = new SchemaValidationError([huge, { message: 'short', path: ['id'] }, { message: 'too', path: [] }]);
+    await sendToDeadLetter({ client: client as never, queueUrl: 'https://sqs.example/dlq' }, record(), 'k-14', error);
+    expect(readDeadLetterReason(inputs[0].MessageAttributes)?.validationIssues).toEqual([
+      huge,
+      { message: '(2 more)', path: [] },
+    ]);
+  });
+});
+
 describe('the copy a redrive sends back', () => {
   const text = (value: string) => ({ DataType: 'String', StringValue: value });
 
@@ -255,5 +315,36 @@ describe('the copy a redrive sends back', () => {
       ),
     };
     expect(copyBackAttributes(fold, 'run-3')).toEqual({ ...fold, [DEAD_LETTER_ATTRIBUTES.redriveRun]: text('run-3') });
+  });
+
+  it('passes on a fold that is not its JSON as it is, with the mark', () => {
+    const fold = { idempotencyKey: text('k'), [DEAD_LETTER_ATTRIBUTES.originalAttributes]: text('not json') };
+    expect(copyBackAttributes(fold, 'run-4')).toEqual({ ...fold, [DEAD_LETTER_ATTRIBUTES.redriveRun]: text('run-4') });
+  });
+
+  it('unfolds only to at most 9 attributes, so the mark fits: 10 stay folded', () => {
+    const nine = Object.fromEntries(
+      Array.from({ length: 9 }, (_, index) => [`a${index}`, { dataType: 'String', stringValue: `v${index}` }]),
+    );
+    const fold = (attributes: object) => ({
+      idempotencyKey: text('k'),
+      [DEAD_LETTER_ATTRIBUTES.originalAttributes]: text(JSON.stringify(attributes)),
+    });
+    const { a8: _, ...eight } = nine;
+    const unfolded = copyBackAttributes(fold(eight), 'run-5');
+    expect(Object.keys(unfolded)).toHaveLength(10);
+    expect(unfolded).toMatchObject({ a0: text('v0'), [DEAD_LETTER_ATTRIBUTES.redriveRun]: text('run-5') });
+    expect(copyBackAttributes(fold(nine), 'run-5')).toEqual({
+      ...fold(nine),
+      [DEAD_LETTER_ATTRIBUTES.redriveRun]: text('run-5'),
+    });
+  });
+
+  it('replaces an earlier run’s mark with this run’s, also beside 9 attributes of the event’s own', () => {
+    const nine = Object.fromEntries(Array.from({ length: 9 }, (_, index) => [`a${index}`, text(`v${index}`)]));
+    expect(copyBackAttributes({ ...nine, [DEAD_LETTER_ATTRIBUTES.redriveRun]: text('run-0') }, 'run-6')).toEqual({
+      ...nine,
+      [DEAD_LETTER_ATTRIBUTES.redriveRun]: text('run-6'),
+    });
   });
 });

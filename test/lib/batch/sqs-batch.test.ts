@@ -240,6 +240,12 @@ describe('sqsBatchHandler: which failures are permanent', () => {
     expect(outcomes[0]).toMatchObject({ status: 'failed', reason: 'dead-letter-send-failed', key: record.messageId });
   });
 
+  it('refuses no options at all by asking for the store first', () => {
+    expect(() => sqsBatchHandler(undefined as never)).toThrow(
+      new TypeError('sqsBatchHandler(): `store` must be an Idempotency instance.'),
+    );
+  });
+
   it('refuses a deadLetter of null, with a queueUrl that is not http(s), or a URL object instead of its text', () => {
     const client = { send: async () => ({}) };
     const create = (deadLetter: unknown) => () =>

@@ -7,6 +7,7 @@ import {
   type Tx,
   UnstorableResultError,
 } from '../../../lib/index.js';
+import { checkTransaction } from '../../../lib/store/limits.js';
 import { createTable, getItem, localClient, scanAll } from '../../support/dynamo.js';
 import { instrument } from '../../support/faults.js';
 
@@ -147,6 +148,15 @@ describe('transaction limits, checked before the network', () => {
       late = tx;
     });
     expect(() => late?.put({ TableName: items, Item: { pk: 'late' } })).toThrow(/after the work returned/);
+  });
+});
+
+describe('what a transaction bills', () => {
+  it('counts 2 write units per action and started KB: of the item for a Put, of the key and values otherwise', () => {
+    const put = { TableName: 'items', Item: { pk: 'p', blob: 'x'.repeat(3500) } };
+    const update = { TableName: 'items', Key: { pk: 'u' }, ExpressionAttributeValues: { ':n': 1 } };
+    expect(checkTransaction([put], {})).toEqual({ ok: true, writeUnits: 8 });
+    expect(checkTransaction([put, update], {})).toEqual({ ok: true, writeUnits: 10 });
   });
 });
 

@@ -20,6 +20,13 @@ describe("the store's key namespace", () => {
     expect(store.recordKey('evt_1')).toBe('stripe#evt_1');
   });
 
+  it('reads IDEMPOTENCY_SOURCE without the blanks around it, and a blank one as unset', () => {
+    vi.stubEnv('IDEMPOTENCY_SOURCE', ' stripe\n');
+    expect(new Idempotency({ client, tableName: 'dedup' }).recordKey('evt_1')).toBe('stripe#evt_1');
+    vi.stubEnv('IDEMPOTENCY_SOURCE', '  ');
+    expect(new Idempotency({ client, tableName: 'dedup' }).source).toBe('default');
+  });
+
   it('left out, without IDEMPOTENCY_SOURCE, it is "default"', () => {
     vi.stubEnv('IDEMPOTENCY_SOURCE', undefined);
     expect(new Idempotency({ client, tableName: 'dedup' }).source).toBe('default');

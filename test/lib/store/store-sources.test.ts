@@ -36,6 +36,10 @@ describe("the store's key namespace in a pipeline with several sources", () => {
     expect(() => new Idempotency({ client, tableName: 'dedup' })).toThrow(
       /`source` is required: this pipeline has several sources \(stripe, github\); make a store per source/,
     );
+    // and how to route to them
+    expect(() => new Idempotency({ client, tableName: 'dedup' })).toThrow(
+      /pick it by the message's "source" attribute \(sqsBatchHandlerPerSource\)/,
+    );
   });
 
   it('a single-source pipeline is unchanged: IDEMPOTENCY_SOURCE still rules when IDEMPOTENCY_SOURCES is unset', () => {
