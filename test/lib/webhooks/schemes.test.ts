@@ -64,7 +64,7 @@ describe('assertUsableSecret: a secret the scheme can decode', () => {
       'whsec_!',
       'verifyWebhook: a Standard Webhooks secret is "whsec_" followed by base64.',
     ],
-  ] as const)('refuses a %s secret %j, saying what it should be', (_, scheme, secret, message) => {
+  ] as const)('refuses a %s secret, saying what it should be (case %#)', (_, scheme, secret, message) => {
     expect(() => assertUsableSecret(scheme, secret)).toThrow(new TypeError(message));
   });
 });
