@@ -68,6 +68,7 @@ describe("Zoom's endpoint.url_validation", () => {
     const { ts, signature } = v0(body);
     const response = await send(body, { 'x-zm-request-timestamp': ts, 'x-zm-signature': signature });
     expect(response.statusCode).toBe(200);
+    expect(response.headers).toEqual({ 'content-type': 'application/json' });
     // Zoom's documented answer: HMAC-SHA256 (hex) of plainToken with the secret token
     expect(JSON.parse(response.body)).toEqual({
       plainToken: 'qgg8vlvZRS6UYooatFL8Aw',
@@ -79,10 +80,12 @@ describe("Zoom's endpoint.url_validation", () => {
   it('refuses a validation request without a plain token (400), and a stale one (401)', async () => {
     const empty = '{"payload":{},"event":"endpoint.url_validation"}';
     const signedEmpty = v0(empty);
-    expect(
-      (await send(empty, { 'x-zm-request-timestamp': signedEmpty.ts, 'x-zm-signature': signedEmpty.signature }))
-        .statusCode,
-    ).toBe(400);
+    const refused = await send(empty, {
+      'x-zm-request-timestamp': signedEmpty.ts,
+      'x-zm-signature': signedEmpty.signature,
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(JSON.parse(refused.body).detail).toBe('the endpoint.url_validation request has no plainToken');
     const stale = v0(body, SECRET, now() - 600);
     const response = await send(body, { 'x-zm-request-timestamp': stale.ts, 'x-zm-signature': stale.signature });
     expect(JSON.parse(response.body).reason).toBe('timestamp-out-of-tolerance');

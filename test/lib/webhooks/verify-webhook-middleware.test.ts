@@ -262,6 +262,25 @@ describe('verifyWebhook: a rotation is told apart by the list of secrets, not th
   });
 });
 
+describe('verifyWebhook: an error that is not a rejection, while retrying with refreshed secrets', () => {
+  it('fails the request, not with a 401, when the url function throws on the retry', async () => {
+    let calls = 0;
+    const url = () => {
+      calls++;
+      if (calls > 1) throw new Error('the URL setting is unreadable');
+      return 'https://example.com/square';
+    };
+    const secrets = { current: () => ['old-secret'], refresh: () => ['new-secret'] };
+    const { handler } = handlerWith({ scheme: 'square', secrets, url });
+    const squareBody = '{"event_id":"evt_sq"}';
+    const signature = createHmac('sha256', 'forged').update(`https://example.com/square${squareBody}`).digest('base64');
+    await expect(send(handler, { 'x-square-hmacsha256-signature': signature }, { body: squareBody })).rejects.toThrow(
+      'the URL setting is unreadable',
+    );
+    expect(calls).toBe(2);
+  });
+});
+
 describe('verifyWebhook: the middleware object', () => {
   it('is named txonce-verify-webhook', () => {
     expect(verifyWebhook({ scheme: 'github', secrets: 'x' }).name).toBe('txonce-verify-webhook');
