@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type HmacSchemeDefinition, verifyWebhookSignature, type WebhookPreset } from '../../../lib/index.js';
 import { formParamsText } from '../../../lib/webhooks/hmac-verify.js';
+import { acme } from '../../support/acme-scheme.js';
 import { rejection } from '../../support/webhook-signers.js';
 
 /** One fixed clock for signing and verifying. */
@@ -18,17 +19,6 @@ const verify = (
   rawBody: string,
   options: { secrets?: string; url?: string } = {},
 ) => verifyWebhookSignature({ scheme, secrets: options.secrets ?? SECRET, headers, rawBody, url: options.url, now });
-
-/** A provider that signs the body alone, in one header; each test changes what it needs. */
-const acme = (changes: Partial<HmacSchemeDefinition> = {}): HmacSchemeDefinition => ({
-  name: 'acme',
-  algorithm: 'sha256',
-  encoding: 'hex',
-  signature: { header: 'x-acme-signature', format: { type: 'plain' } },
-  signed: [{ value: 'body' }],
-  id: { digest: 'body-sha256' },
-  ...changes,
-});
 
 const body = '{"id":"evt_1"}';
 

@@ -2,17 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type HmacSchemeDefinition, resolveWebhookScheme, webhookPresets } from '../../../lib/index.js';
 import { assertUsableSecret } from '../../../lib/webhooks/schemes.js';
-
-const acme = (changes: Partial<HmacSchemeDefinition> = {}): HmacSchemeDefinition => ({
-  name: 'acme',
-  title: 'Acme',
-  algorithm: 'sha256',
-  encoding: 'hex',
-  signature: { header: 'x-acme-signature', format: { type: 'plain' } },
-  signed: [{ value: 'body' }],
-  id: { digest: 'body-sha256' },
-  ...changes,
-});
+import { acme } from '../../support/acme-scheme.js';
 
 describe('resolveWebhookScheme: a preset by name, or a checked definition', () => {
   it('gives a preset by name, and a definition as it is', () => {
